@@ -1,0 +1,74 @@
+"""Command-line entry point: ``hawizard`` with no arguments opens the Textual wizard.
+
+Each sub-command lives in the module that owns its job; this file only wires them and
+turns ``HawizardError`` into a message and an exit code (see hawizard/errors.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .errors import HawizardError
+
+
+def _register_commands(sub: argparse._SubParsersAction) -> None:
+    from . import cli_design
+
+    cli_design.add_parsers(sub)
+    try:
+        from . import cli_run
+    except ImportError:  # pragma: no cover - during bring-up only
+        cli_run = None
+    if cli_run is not None:
+        cli_run.add_parsers(sub)
+    try:
+        from .lab import cli as lab_cli
+    except ImportError:  # pragma: no cover - during bring-up only
+        lab_cli = None
+    if lab_cli is not None:
+        lab_cli.add_parser(sub)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage already; keep its message but name the program."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="hawizard",
+        description="Design, render, plan and build a two-node Pacemaker + DRBD cluster.",
+    )
+    parser.add_argument("--version", action="version", version=f"hawizard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _register_commands(sub)
+    return parser
+
+
+def _run_wizard() -> int:
+    try:
+        from .screens.app import run_app
+    except ImportError as exc:
+        print(f"hawizard: the wizard cannot start: {exc}", file=sys.stderr)
+        return 3
+    return run_app()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return _run_wizard()
+    try:
+        return int(args.func(args) or 0)
+    except HawizardError as err:
+        print(f"hawizard: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("hawizard: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""``hawizard lab ...``: the argparse wiring, and nothing else.
+
+hawizard/cli.py calls ``add_parser``; each handler takes the parsed Namespace and returns an
+exit code. Errors are raised as hawizard.errors exceptions, which the top-level CLI turns into
+one line and an exit code (2 bad input, 3 missing tool/port/image, 1 failed operation).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import InputError
+from . import control
+from . import image as image_mod
+from .layout import DEFAULT_DISK_MIB, NODE_NAMES
+from .paths import LabPaths
+
+
+def _paths(args: argparse.Namespace) -> LabPaths:
+    return LabPaths.resolve(getattr(args, "lab_dir", None))
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _node_name(text: str) -> str:
+    if text not in NODE_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown lab node {text!r} (the nodes are {', '.join(NODE_NAMES)})")
+    return text
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    image_mod.build(_paths(args), force=args.force, mirror=args.mirror)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    overrides = {name: getattr(args, f"disk_mib_{name}") for name in NODE_NAMES}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if args.nodes < 1 or args.nodes > len(NODE_NAMES):
+        raise InputError(f"--nodes must be 1 or {len(NODE_NAMES)}, not {args.nodes}")
+    control.up(
+        _paths(args),
+        count=args.nodes,
+        port_base=args.port_base,
+        disk_mib=args.disk_mib,
+        disk_mib_by_node=overrides,
+        timeout=args.timeout,
+        memory_mib=args.memory_mib,
+    )
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    return control.status(_paths(args), probe=not args.no_probe)
+
+
+def cmd_ssh(args: argparse.Namespace) -> int:
+    words = list(args.command)
+    if words and words[0] == "--":
+        words = words[1:]
+    return control.ssh_command(_paths(args), args.node, words)
+
+
+def cmd_kill(args: argparse.Namespace) -> int:
+    control.kill(_paths(args), args.node)
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    control.start(_paths(args), args.node, timeout=args.timeout)
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    control.down(_paths(args), timeout=args.timeout)
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    control.reset(_paths(args), timeout=args.timeout)
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``lab`` and its sub-commands to the top-level parser."""
+    # --dir is accepted both before and after the sub-command
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--dir", dest="lab_dir", metavar="DIR", default=argparse.SUPPRESS,
+        help="lab directory (default: $HAWIZARD_LAB_DIR, else $XDG_CACHE_HOME/hawizard/lab); "
+             "the image cache is DIR/cache unless $HAWIZARD_LAB_CACHE is set",
+    )  # fmt: skip
+    lab = subparsers.add_parser(
+        "lab",
+        parents=[common],
+        help="two disposable Debian 12 VMs (qemu) with real DRBD, to practise on",
+        description="A two-node lab under qemu (software emulation): Debian 12, DRBD 8.4 module, "
+        "the cluster packages in a local apt repository, SSH on 127.0.0.1 only.",
+    )
+    lab.set_defaults(func=lambda _args: (lab.print_help(), 2)[1])
+    sub = lab.add_subparsers(dest="lab_command", metavar="COMMAND")
+
+    p = sub.add_parser("build", parents=[common], help="build the base image once (needs root; cached)")
+    p.add_argument("--force", action="store_true", help="rebuild even if the cached image is current")
+    p.add_argument("--mirror", help="Debian mirror URL (default: the one the host's apt uses)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("up", parents=[common], help="boot the nodes from fresh disks and wait for SSH")
+    p.add_argument("--nodes", type=int, default=2, help="number of nodes, 1 or 2 (default 2)")
+    p.add_argument("--disk-mib", type=_positive, default=DEFAULT_DISK_MIB,
+                   help=f"size of each node's DRBD backing disk /dev/vdb (default {DEFAULT_DISK_MIB})")
+    for name in NODE_NAMES:
+        p.add_argument(f"--disk-mib-{name}", type=_positive, default=None, metavar="MIB",
+                       help=f"a different backing disk size for {name} only")
+    p.add_argument("--port-base", type=int, default=None,
+                   help="first of the loopback ports the lab uses (default $HAWIZARD_LAB_PORT_BASE or 2220: "
+                        "SSH on base+1, base+2)")
+    p.add_argument("--memory-mib", type=_positive, default=768, help="memory of each VM (default 768)")
+    p.add_argument("--timeout", type=float, default=control.DEFAULT_BOOT_TIMEOUT,
+                   help="seconds to wait for SSH (default %(default).0f)")
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("status", parents=[common], help="the image and each node: running or not, ports, SSH")
+    p.add_argument("--no-probe", action="store_true", help="do not try SSH on running nodes")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("ssh", parents=[common], help="SSH into a node as root (the lab's key, strict host keys)")
+    p.add_argument("node", type=_node_name, help="srv1 or srv2")
+    p.add_argument("command", nargs=argparse.REMAINDER,
+                   help="command to run; one word is a shell command line, several are quoted one by one")
+    p.set_defaults(func=cmd_ssh)
+
+    p = sub.add_parser("kill", parents=[common], help="power loss: SIGKILL to the node's qemu")
+    p.add_argument("node", type=_node_name)
+    p.set_defaults(func=cmd_kill)
+
+    p = sub.add_parser("start", parents=[common], help="power a node on again (same disks) and wait for SSH")
+    p.add_argument("node", type=_node_name)
+    p.add_argument("--timeout", type=float, default=control.DEFAULT_BOOT_TIMEOUT)
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("down", parents=[common], help="clean power-down of every node (SIGKILL after --timeout)")
+    p.add_argument("--timeout", type=float, default=control.DEFAULT_DOWN_TIMEOUT)
+    p.set_defaults(func=cmd_down)
+
+    p = sub.add_parser("reset", parents=[common], help="stop the nodes and give them fresh disks")
+    p.add_argument("--timeout", type=float, default=control.DEFAULT_DOWN_TIMEOUT)
+    p.set_defaults(func=cmd_reset)
+    return lab

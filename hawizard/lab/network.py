@@ -1,0 +1,56 @@
+"""Loopback ports: check that each one the lab needs is free, before qemu is started.
+
+qemu reports a taken port as a terse "Could not set up host forwarding rule" after it has
+already daemonized half a lab; checking first lets the operator read which port, which
+node and which option moves it. Only 127.0.0.1 is ever bound: the lab adds nothing to the
+host's network.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Iterable
+
+from ..errors import EnvironmentProblem
+from .layout import LabNode
+
+LOOPBACK = "127.0.0.1"
+
+
+def port_is_free(port: int, kind: str = "tcp", host: str = LOOPBACK) -> bool:
+    """True when ``port`` can be bound on ``host`` now (TCP: nobody listens; UDP: nobody bound)."""
+    sock_type = socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM
+    with socket.socket(socket.AF_INET, sock_type) as sock:
+        if kind == "tcp":
+            # as qemu's forwarder does: a connection in TIME_WAIT does not make the port taken
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def needed_ports(nodes: Iterable[LabNode]) -> list[tuple[int, str, str]]:
+    """(port, tcp|udp, what it is for) for every loopback port the nodes will bind."""
+    ports: list[tuple[int, str, str]] = []
+    for node in nodes:
+        ports.append((node.ssh_port, "tcp", f"the SSH forward of {node.name}"))
+        for nic in node.nics:
+            if nic.local_port is not None:
+                ports.append((nic.local_port, "udp", f"the {nic.role} link of {node.name} ({nic.ifname})"))
+    return ports
+
+
+def check_ports_free(nodes: Iterable[LabNode]) -> None:
+    """EnvironmentProblem (exit 3) naming the first taken port, what it was for and the way out."""
+    for port, kind, purpose in needed_ports(nodes):
+        if not port_is_free(port, kind):
+            raise EnvironmentProblem(
+                f"port {port}/{kind} on {LOOPBACK} is taken, and the lab needs it for {purpose}; "
+                "stop whatever uses it, or move the lab's ports with --port-base "
+                "(or $HAWIZARD_LAB_PORT_BASE)"
+            )

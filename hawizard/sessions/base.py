@@ -1,0 +1,189 @@
+"""The one small interface through which hawizard touches a node, and its error types.
+
+Why one interface: the runner, the dry run and the tests must not care whether a node is
+reached through the OpenSSH client (pexpect), paramiko exec channels, a local shell, or
+not at all (dry run). Everything a step needs is: run a command (streamed output, exit
+status, timeout), write a file (mode and owner exact from the first byte), read a file.
+
+Secrets (sudo password, file contents) never go into a command line, an exception
+message, a log record or a ``CommandResult``.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import EnvironmentProblem, InputError, OperationFailed
+
+#: (stream 'stdout'|'stderr', one line without its newline)
+OutputCallback = Callable[[str, str], None]
+#: (host label as known_hosts names it, key type, 'SHA256:...') -> the operator trusts it
+HostKeyConfirm = Callable[[str, str, str], bool]
+#: (a description such as 'alice@srv1') -> the sudo password
+SudoPassword = Callable[[str], str]
+
+EXIT_TIMEOUT = 124
+EXIT_CANCELLED = 130
+EXIT_UNKNOWN = -1
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    command: str  # as given (already shell-quoted by the engine)
+    exit_status: int  # -1 if unknown (connection lost), 124 on timeout, 130 cancelled
+    stdout: str
+    stderr: str  # '' where the transport merges streams (pty)
+    duration: float
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == 0 and not self.timed_out
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    path: str
+    changed: bool  # False: same checksum (and mode/owner), nothing written
+    sha256: str  # of the new content
+    backup_path: str | None  # where the previous file was saved, if any
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+class SessionError(OperationFailed):
+    """A session-level failure that is not the command's own non-zero exit."""
+
+
+class ConnectionLost(SessionError):
+    """The connection to the node died while a command ran; its outcome is unknown."""
+
+    def __init__(self, message: str, result: CommandResult | None = None) -> None:
+        super().__init__(message)
+        self.result = result
+        self.exit_status = EXIT_UNKNOWN
+
+
+class ConnectFailed(EnvironmentProblem):
+    """The node could not be reached or refused our login (exit code 3)."""
+
+
+class HostKeyRefused(EnvironmentProblem):
+    """The node's host key is not trusted: unknown and not confirmed, or not the pinned one."""
+
+
+class HostKeyChanged(HostKeyRefused):
+    """The node's host key differs from the one on record: possibly a man in the middle."""
+
+
+class SudoError(InputError):
+    """sudo did not let us become root (wrong or missing password, not allowed)."""
+
+
+class SudoAuthFailed(SudoError):
+    """sudo rejected the password."""
+
+
+class WriteFailed(SessionError):
+    """A file write failed; the message names the path, never the content."""
+
+
+# -- the interface -------------------------------------------------------------------------
+
+
+class NodeSession(abc.ABC):
+    """A live way to act on one node. One command at a time; ``cancel`` from any thread."""
+
+    name: str
+
+    @abc.abstractmethod
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+        stdin: bytes | None = None,
+        sudo: bool = False,
+    ) -> CommandResult:
+        """Run ``command`` (shell text) and wait for it.
+
+        Raises ConnectionLost (with ``.result``, exit_status -1) if the link dies meanwhile;
+        a timeout returns ``timed_out=True`` with exit status 124.
+        """
+
+    @abc.abstractmethod
+    def write_file(
+        self,
+        path: str,
+        data: bytes,
+        *,
+        mode: int,
+        owner: str = "root",
+        group: str = "root",
+        backup: bool = True,
+    ) -> WriteResult: ...
+
+    @abc.abstractmethod
+    def read_file(self, path: str) -> bytes | None:
+        """The file's bytes, or None if it does not exist."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def cancel(self) -> None:
+        """Interrupt the running command (best effort): it returns with exit status 130 or -1."""
+
+    def __enter__(self) -> NodeSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LineSplitter:
+    """Turns decoded chunks into whole lines for an OutputCallback; keeps the full text too."""
+
+    def __init__(self, stream: str, callback: OutputCallback | None) -> None:
+        self.stream = stream
+        self.callback = callback
+        self.parts: list[str] = []
+        self._pending = ""
+
+    def feed(self, text: str) -> None:
+        if not text:
+            return
+        self.parts.append(text)
+        if self.callback is None:
+            return
+        text = self._pending + text
+        *lines, self._pending = text.split("\n")
+        for line in lines:
+            self.callback(self.stream, line)
+
+    def finish(self) -> str:
+        if self.callback is not None and self._pending:
+            self.callback(self.stream, self._pending)
+        self._pending = ""
+        return "".join(self.parts)
+
+
+class CancelFlag:
+    """A thread-safe flag set by ``cancel()`` and read by the running command's loop."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()

@@ -1,0 +1,180 @@
+"""known_hosts reading, fingerprints, and the refusal messages shared by both SSH transports.
+
+Why our own reader and appender instead of paramiko's ``HostKeys.save``: paramiko rewrites
+the whole file, drops comments and key types it does not know (paramiko#680, #435) and
+ignores ``@revoked``. We only ever *append* one line to hawizard's own file (mode 0600),
+and read the operator's file without touching it. Policy: unknown keys are refused unless
+the preset pins the fingerprint or the operator confirms the one shown; a changed key is
+always refused, naming both fingerprints.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fnmatch
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import HostKeyChanged, HostKeyRefused
+from .quoting import q
+
+
+def fingerprint(blob: bytes) -> str:
+    """OpenSSH's 'SHA256:<base64, no padding>' of a public key blob."""
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def normalise_fingerprint(fp: str) -> str:
+    fp = fp.strip()
+    if not fp.startswith("SHA256:"):
+        fp = "SHA256:" + fp
+    return fp.rstrip("=")
+
+
+@dataclass(frozen=True)
+class KnownHost:
+    hosts: str  # the first field as written (patterns, or a |1|salt|hash)
+    key_type: str
+    blob: bytes
+    path: str
+    lineno: int
+    marker: str = ""  # '' or '@revoked' / '@cert-authority'
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.blob)
+
+
+def read_known_hosts(path: Path | str) -> list[KnownHost]:
+    """All parseable entries of one file; a missing file is empty."""
+    out: list[KnownHost] = []
+    try:
+        text = Path(path).read_text(errors="replace")
+    except (FileNotFoundError, NotADirectoryError):
+        return out
+    for n, line in enumerate(text.splitlines(), 1):
+        fields = line.split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        marker = ""
+        if fields[0].startswith("@"):
+            marker, fields = fields[0], fields[1:]
+        if len(fields) < 3:
+            continue
+        try:
+            blob = base64.b64decode(fields[2], validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        out.append(KnownHost(fields[0], fields[1], blob, str(path), n, marker))
+    return out
+
+
+def _host_matches(field: str, label: str) -> bool:
+    if field.startswith("|1|"):
+        try:
+            _, _, salt, digest = field.split("|", 3)
+            mac = hmac.new(base64.b64decode(salt), label.encode(), hashlib.sha1).digest()
+            return hmac.compare_digest(mac, base64.b64decode(digest))
+        except (ValueError, binascii.Error):
+            return False
+    matched = False
+    for pattern in field.split(","):
+        negate = pattern.startswith("!")
+        pattern = pattern[1:] if negate else pattern
+        if fnmatch.fnmatchcase(label, pattern):
+            if negate:
+                return False
+            matched = True
+    return matched
+
+
+def entries_for(label: str, paths: list[Path]) -> list[KnownHost]:
+    """Plain entries (no @cert-authority) that name ``label`` in any of ``paths``."""
+    found: list[KnownHost] = []
+    for p in paths:
+        for e in read_known_hosts(p):
+            if e.marker != "@cert-authority" and _host_matches(e.hosts, label):
+                found.append(e)
+    return found
+
+
+def entry_at(path: str, lineno: int) -> KnownHost | None:
+    for e in read_known_hosts(path):
+        if e.lineno == lineno:
+            return e
+    return None
+
+
+def add_known_host(path: Path, label: str, key_type: str, blob: bytes) -> None:
+    """Append one entry to hawizard's own file (created 0600 in a 0700 directory)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    line = f"{label} {key_type} {base64.b64encode(blob).decode()}\n"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        if os.fstat(fd).st_size:
+            with open(path, "rb") as f:  # keep one entry per line even after a hand edit
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    line = "\n" + line
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+# -- decisions and messages --------------------------------------------------------------------
+
+
+def check_known(label: str, node: str, key_type: str, blob: bytes, known: list[KnownHost],
+                own_file: Path) -> bool:
+    """True if the key is on record; raise HostKeyChanged if another key is; False if none."""
+    fp = fingerprint(blob)
+    if any(e.marker == "@revoked" and e.blob == blob for e in known):
+        raise HostKeyRefused(f"host key {fp} of {label} ({node}) is marked @revoked in known_hosts")
+    plain = [e for e in known if not e.marker]
+    if any(e.blob == blob for e in plain):
+        return True
+    if plain:
+        raise changed_error(label, node, plain, fp, own_file)
+    return False
+
+
+def changed_error(label: str, node: str, old: list[KnownHost], new_fp: str,
+                  own_file: Path) -> HostKeyChanged:
+    on_record = "; ".join(f"{e.key_type} {e.fingerprint} ({e.path} line {e.lineno})" for e in old)
+    return HostKeyChanged(
+        f"REFUSED: the host key of {label} ({node}) has CHANGED. On record: {on_record}. "
+        f"The server now shows: {new_fp}. This can be a man-in-the-middle attack. If the node "
+        f"was reinstalled, check the new key on its console "
+        f"(ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then remove the old entry: "
+        f"ssh-keygen -R {q(label)} -f {q(str(own_file))}"
+    )
+
+
+def unknown_error(label: str, node: str, key_type: str, fp: str) -> HostKeyRefused:
+    return HostKeyRefused(
+        f"REFUSED: the host key of {label} ({node}) is unknown: {key_type} {fp}. Check it on the "
+        f"node's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and confirm it when "
+        f'asked, or pin it in the preset (pinned_fingerprint = "{fp}").'
+    )
+
+
+def pin_mismatch_error(label: str, node: str, pinned: str, got: str) -> HostKeyChanged:
+    return HostKeyChanged(
+        f"REFUSED: the host key of {label} ({node}) is {got}, but the preset pins {pinned}. "
+        f"This can be a man-in-the-middle attack, or the pin is outdated."
+    )
+
+
+def check_pin_against_record(label: str, node: str, pinned: str | None,
+                             known: list[KnownHost]) -> None:
+    """A pin that contradicts every recorded key is refused before any connection."""
+    if not pinned:
+        return
+    plain = [e for e in known if not e.marker]
+    pin = normalise_fingerprint(pinned)
+    if plain and all(e.fingerprint != pin for e in plain):
+        raise pin_mismatch_error(label, node, pin, ", ".join(e.fingerprint for e in plain))

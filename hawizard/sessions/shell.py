@@ -1,0 +1,581 @@
+"""A persistent shell on a node, driven through a pty with pexpect (OpenSSH client or local bash).
+
+Why: some steps need a terminal (sudo with ``requiretty``, programs that behave differently
+on a tty), and going through the operator's own ``ssh`` makes ~/.ssh/config, agents and
+jump hosts work as they expect. The recipe (shared/research/driving.md 1.2, verified there):
+
+* ``TERM=dumb`` (readline then turns bracketed paste off; we also ``bind`` it off),
+  ``stty -echo``, ``LC_ALL=C``, no history, no PROMPT_COMMAND, a wide window;
+* a prompt set from a split literal (``PS1='__HWP_''<tag>__# '``) so the echo of the
+  setup line can never match it; ``PS2=''``;
+* each command framed by a start marker and an end marker that carries ``$?``; markers
+  are printed by ``printf`` from split formats, so an echoed command never looks like one;
+* the command runs in a subshell ``( ... )`` so ``exit 3`` or ``set -e`` cannot end the
+  session, with stdin from /dev/null (a stray question gets EOF instead of eating the next
+  frame) or from the ``stdin`` bytes, sent base64-encoded in a here-document (short lines,
+  so the tty's 4096-byte line limit never bites; the data is never in any argv).
+
+A pty has one output stream: stderr arrives merged into ``stdout`` and
+``CommandResult.stderr`` is ``''``. Use the paramiko transport where the streams must be
+apart. ANSI escape sequences are removed from output lines.
+
+Timeouts and ``cancel()`` send Ctrl-C and wait for the prompt; if the shell does not come
+back, the session is closed and later calls raise. End of file from the pty while a
+command runs means the connection died: ``ConnectionLost`` with exit status -1.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+
+import pexpect
+
+from . import filewrite, sudo
+from .base import (
+    EXIT_CANCELLED,
+    EXIT_TIMEOUT,
+    EXIT_UNKNOWN,
+    CancelFlag,
+    CommandResult,
+    ConnectFailed,
+    ConnectionLost,
+    NodeSession,
+    OutputCallback,
+    SessionError,
+    SudoPassword,
+    WriteResult,
+)
+
+log = logging.getLogger("hawizard.sessions")
+
+ANSI = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|\x1b\][^\x07]*\x07")
+CRLF = re.compile(r"\r+\n")
+READ_SLICE = 0.2  # seconds per read: how quickly cancel() and timeouts are noticed
+RECOVER_LIMIT = 5.0  # seconds to get the prompt back after Ctrl-C
+
+
+class _Eof(Exception):
+    pass
+
+
+class PtyShellSession(NodeSession):
+    """Common driver; subclasses give the argv to spawn and handle login prompts."""
+
+    kind = "pty"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        who: str,
+        user: str,
+        become_root: bool = False,
+        sudo_password: SudoPassword | None = None,
+    ) -> None:
+        self.name = name
+        self.who = who  # 'user@host:port' for messages
+        self.user = user
+        self.become_root = become_root
+        self._sudo = sudo.SudoPasswordCache(sudo_password, f"{user}@{name}")
+        self._tag = secrets.token_hex(6)
+        self._ps1 = f"__HWP_{self._tag}__# "
+        self._child: pexpect.spawn | None = None
+        self._pending = ""
+        self._lock = threading.Lock()
+        self._cancel = CancelFlag()
+        self._dead_reason: str | None = None
+
+    # -- start-up -------------------------------------------------------------------------------
+    def _spawn(self, argv: list[str], env: dict[str, str]) -> None:
+        self._child = pexpect.spawn(
+            argv[0],
+            argv[1:],
+            env=env,
+            encoding="utf-8",
+            codec_errors="replace",
+            dimensions=(50, 1000),
+            echo=False,
+            timeout=READ_SLICE,
+        )
+        # Never record what we send (passwords, file contents): no logfile, no logfile_send.
+        self._child.logfile = None
+        self._child.logfile_send = None
+
+    @staticmethod
+    def _spawn_env() -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+        env.update(TERM="dumb", LC_ALL="C")
+        return env
+
+    def _ready_command(self) -> str:
+        """What the login shell runs: print a ready marker, then become a clean bash."""
+        return f"printf '__HWR_%s__\\n' {self._tag}; exec bash --noprofile --norc -i"
+
+    def _setup_shell(self, limit: float) -> None:
+        setup = (
+            "stty -echo; bind 'set enable-bracketed-paste off' >/dev/null 2>&1; set +o history; "
+            "unset PROMPT_COMMAND HISTFILE; "
+            "export LC_ALL=C TERM=dumb PAGER=cat SYSTEMD_PAGER= SYSTEMD_COLORS=0 "
+            "SYSTEMD_URLIFY=0 DEBIAN_FRONTEND=noninteractive; "
+            f"PS0=''; PS2=''; PS1='__HWP_''{self._tag}__# '"
+        )
+        self._send(setup + "\n")
+        self._wait_for_prompt(limit)
+
+    def _wait_for_ready(self, limit: float, on_text=None) -> None:
+        """Read until the ready marker; ``on_text`` may act on (and raise for) login prompts."""
+        marker = f"__HWR_{self._tag}__"
+        deadline = time.monotonic() + limit
+        while marker not in self._pending:
+            if time.monotonic() > deadline:
+                raise ConnectFailed(f"timed out logging in to {self.who}: {self._tail()}")
+            try:
+                self._pending += self._read()
+            except _Eof:
+                self._kill()
+                raise ConnectFailed(f"cannot open a shell on {self.who}: {self._tail()}") from None
+            if on_text is not None:
+                on_text()
+        self._pending = self._pending.split(marker, 1)[1]
+
+    def _tail(self, n: int = 600) -> str:
+        text = ANSI.sub("", CRLF.sub("\n", self._pending)).strip()
+        return text[-n:] or "(no output)"
+
+    # -- low-level I/O --------------------------------------------------------------------------
+    def _read(self, timeout: float = READ_SLICE) -> str:
+        assert self._child is not None
+        try:
+            return self._child.read_nonblocking(65536, timeout)
+        except pexpect.TIMEOUT:
+            return ""
+        except pexpect.EOF:
+            raise _Eof() from None
+
+    def _send(self, text: str) -> None:
+        assert self._child is not None
+        try:
+            self._child.send(text)
+        except OSError:
+            raise _Eof() from None
+
+    def _interrupt(self) -> None:
+        assert self._child is not None
+        try:
+            os.write(self._child.child_fd, b"\x03")
+        except OSError:
+            pass
+
+    def _wait_for_prompt(self, limit: float) -> bool:
+        """Read until our PS1; drop everything up to and including it. False on time-out."""
+        deadline = time.monotonic() + limit
+        while True:
+            i = self._pending.find(self._ps1)
+            if i >= 0:
+                self._pending = self._pending[i + len(self._ps1):]
+                return True
+            if time.monotonic() > deadline:
+                return False
+            self._pending = self._pending[-4096:] + self._read()
+
+    def _recover(self) -> bool:
+        """After Ctrl-C: get the prompt back (twice Ctrl-C at most) or give the session up."""
+        for _ in range(3):
+            try:
+                if self._wait_for_prompt(RECOVER_LIMIT / 3):
+                    return True
+            except _Eof:
+                break
+            self._interrupt()
+        self._mark_dead("the shell did not come back after Ctrl-C")
+        return False
+
+    def _mark_dead(self, reason: str) -> None:
+        self._dead_reason = reason
+        self._kill()
+
+    def _kill(self) -> None:
+        if self._child is not None:
+            try:
+                self._child.close(force=True)
+            except Exception:  # noqa: BLE001 - closing a dead pty may fail in many ways
+                pass
+
+    def _check_alive(self) -> None:
+        if self._dead_reason is not None:
+            raise SessionError(f"the session to {self.who} is closed ({self._dead_reason})")
+
+    # -- the interface --------------------------------------------------------------------------
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        on_output: OutputCallback | None = None,
+        stdin: bytes | None = None,
+        sudo: bool = False,
+    ) -> CommandResult:
+        with self._lock:
+            self._check_alive()
+            self._cancel.clear()
+            return self._run_locked(command, timeout, on_output, stdin,
+                                    sudo or self.become_root)
+
+    def _run_locked(self, command: str, timeout: float | None, on_output: OutputCallback | None,
+                    stdin: bytes | None, use_sudo: bool) -> CommandResult:
+        m = secrets.token_hex(6)
+        nonce = sudo.new_nonce() if use_sudo and self.user != "root" else None
+        body = sudo.wrap(command, nonce, password_on_stdin=False) if nonce else command
+        frame = (
+            f"stty -echo 2>/dev/null; printf '__HWS_%s__\\n' {m}; ( {body}\n) "
+            + self._stdin_redirect(m, stdin)
+            + f"; printf '\\n__HWE_%s_%d__\\n' {m} \"$?\"\n"
+        )
+        log.debug("%s: run %s", self.name, command)
+        started = time.monotonic()
+        deadline = started + timeout if timeout is not None else None
+        run = _FrameReader(m, on_output, sudo_nonce=nonce)
+        interrupted: str | None = None  # 'timeout' | 'cancel' | 'sudo'
+        try:
+            self._pending = ""
+            self._send(frame)
+            while not run.done:
+                if interrupted is None:
+                    if self._cancel.is_set():
+                        interrupted = "cancel"
+                    elif deadline is not None and time.monotonic() > deadline:
+                        interrupted = "timeout"
+                    if interrupted:
+                        self._interrupt()
+                        break
+                self._pending = run.feed(self._pending + self._read())
+                if run.sudo_prompts == 1 and not run.password_sent:
+                    self._send(self._sudo.get() + "\n")  # to sudo's tty: echo is off
+                    run.password_sent = True
+                elif run.sudo_failure is not None:
+                    interrupted = "sudo"
+                    self._interrupt()
+                    break
+            if run.done:
+                # the prompt follows the end marker; a missing one means the shell is in trouble
+                if not self._wait_for_prompt(RECOVER_LIMIT):
+                    self._interrupt()
+                    self._recover()
+            else:
+                self._recover()
+        except _Eof:
+            self._mark_dead("connection lost")
+            result = run.result(command, EXIT_UNKNOWN, time.monotonic() - started)
+            raise ConnectionLost(
+                f"the connection to {self.who} was lost while a command ran; its outcome is "
+                f"unknown",
+                result,
+            ) from None
+        duration = time.monotonic() - started
+        if interrupted == "sudo" or (run.done and nonce and not run.sudo_started):
+            raise self._sudo_error(run)
+        if interrupted == "timeout":
+            return run.result(command, EXIT_TIMEOUT, duration, timed_out=True)
+        if interrupted == "cancel":
+            return run.result(command, EXIT_CANCELLED, duration)
+        return run.result(command, run.exit_status, duration)
+
+    def _sudo_error(self, run: _FrameReader) -> Exception:
+        if run.sudo_failure == "wrong":
+            return self._sudo.wrong()
+        return sudo.refusal(f"{self.user}@{self.name}", run.sudo_text) or sudo.SudoError(
+            f"sudo on {self.user}@{self.name} failed: {run.sudo_text.strip()[-300:] or 'no message'}"
+        )
+
+    @staticmethod
+    def _stdin_redirect(m: str, data: bytes | None) -> str:
+        if data is None:
+            return "</dev/null"
+        encoded = base64.encodebytes(data).decode()  # 76-column lines
+        return f"< <(base64 -d <<'__HWD_{m}__'\n{encoded}__HWD_{m}__\n)"
+
+    def write_file(self, path: str, data: bytes, *, mode: int, owner: str = "root",
+                   group: str = "root", backup: bool = True) -> WriteResult:
+        return filewrite.write_file(self, path, data, mode=mode, owner=owner, group=group,
+                                    backup=backup, sudo=self._needs_sudo_for(owner))
+
+    def read_file(self, path: str) -> bytes | None:
+        return filewrite.read_file(self, path, sudo=self.user != "root")
+
+    def _needs_sudo_for(self, owner: str) -> bool:
+        return self.user != "root" and (self.become_root or owner != self.user)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def close(self) -> None:
+        if self._child is None:
+            return
+        if self._dead_reason is None and self._child.isalive():
+            try:
+                self._child.send("exit\n")
+                self._child.expect(pexpect.EOF, timeout=2)
+            except (pexpect.ExceptionPexpect, OSError):
+                pass
+        self._dead_reason = self._dead_reason or "closed"
+        self._kill()
+        self._child = None
+
+
+class _FrameReader:
+    """Parses one framed command's output from the pty stream (see the module docstring)."""
+
+    def __init__(self, m: str, on_output: OutputCallback | None, sudo_nonce: str | None) -> None:
+        self.start = f"__HWS_{m}__\n"
+        self.end = re.compile(rf"__HWE_{m}_(\d+)__")
+        self.on_output = on_output
+        self.seen_start = False
+        self.done = False
+        self.exit_status = EXIT_UNKNOWN
+        self.lines: list[str] = []
+        self._held_empty = False
+        # sudo
+        self.sudo_nonce = sudo_nonce
+        self.sudo_started = sudo_nonce is None
+        self.sudo_prompt = sudo.prompt_for(sudo_nonce) if sudo_nonce else ""
+        self.sudo_marker = sudo.started_marker(sudo_nonce) if sudo_nonce else ""
+        self.sudo_prompts = 0
+        self.password_sent = False
+        self.sudo_text = ""
+        self.sudo_failure: str | None = None
+
+    def feed(self, pending: str) -> str:
+        """Consume what can be consumed; return the unconsumed rest."""
+        pending = CRLF.sub("\n", pending)
+        if pending.endswith("\r"):
+            return pending  # maybe half of a CR LF
+        if not self.seen_start:
+            i = pending.find(self.start)
+            if i < 0:
+                return pending[-len(self.start):]
+            self.seen_start = True
+            pending = pending[i + len(self.start):]
+        if not self.sudo_started:
+            pending = self._feed_sudo(pending)
+            if not self.sudo_started and not self.done:
+                return pending
+        *complete, rest = pending.split("\n")
+        for line in complete:
+            if self.done:
+                continue  # after the end marker: the prompt follows
+            if line.startswith("__HWE_"):
+                mm = self.end.fullmatch(line)
+                if mm:
+                    self.done = True
+                    self.exit_status = int(mm.group(1))
+                    continue
+            self._line(ANSI.sub("", line))
+        return rest
+
+    def _feed_sudo(self, pending: str) -> str:
+        """Before the command starts: answer sudo's prompt once; catch its refusals."""
+        while True:
+            marker_at = pending.find(self.sudo_marker + "\n")
+            prompt_at = pending.find(self.sudo_prompt)
+            end = self.end.search(pending)
+            if prompt_at >= 0 and (marker_at < 0 or prompt_at < marker_at):
+                self.sudo_text += pending[:prompt_at]
+                pending = pending[prompt_at + len(self.sudo_prompt):]
+                self.sudo_prompts += 1
+                if self.sudo_prompts > 1:
+                    self.sudo_failure = "wrong"
+                continue
+            if marker_at >= 0:
+                self.sudo_text += pending[:marker_at]
+                self.sudo_started = True
+                pending = pending[marker_at + len(self.sudo_marker) + 1:]
+                break
+            if end is not None:  # sudo ended without running the command
+                self.sudo_text += pending[: end.start()]
+                self.done = True
+                self.exit_status = int(end.group(1))
+                return ""
+            break
+        if self.sudo_failure is None and sudo.WRONG_PASSWORD.search(self.sudo_text):
+            self.sudo_failure = "wrong"
+        elif self.sudo_failure is None and sudo.NOT_ALLOWED.search(self.sudo_text):
+            self.sudo_failure = "refused"
+        return pending
+
+    def _line(self, line: str) -> None:
+        self.lines.append(line)
+        if self.on_output is None:
+            return
+        # The end marker is preceded by one '\n' of ours: hold an empty line back until we
+        # know it is not that one.
+        if self._held_empty:
+            self.on_output("stdout", "")
+            self._held_empty = False
+        if line == "":
+            self._held_empty = True
+        else:
+            self.on_output("stdout", line)
+
+    def result(self, command: str, status: int, duration: float, timed_out: bool = False
+               ) -> CommandResult:
+        return CommandResult(command, status, "\n".join(self.lines), "", duration, timed_out)
+
+
+# -- over the OpenSSH client ----------------------------------------------------------------------
+
+HOSTKEY_QUESTION = re.compile(r"continue connecting \(yes/no[^)]*\)\? ?")
+HOSTKEY_OFFERED = re.compile(r"(\S+) key fingerprint is (SHA256:[A-Za-z0-9+/]+)")
+HOSTKEY_CHANGED = re.compile(r"REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed")
+HOSTKEY_NEW_FP = re.compile(r"sent by the remote host is\s*(SHA256:[A-Za-z0-9+/]+)")
+HOSTKEY_OFFENDING = re.compile(r"Offending \S+ key in (\S+?):(\d+)")
+ASKS_PASSPHRASE = re.compile(r"Enter passphrase for key")
+ASKS_PASSWORD = re.compile(r"(?i)password:\s*$")
+
+
+def _ssh_option_path(path: str) -> str:
+    return f'"{path}"' if any(c.isspace() for c in path) else path
+
+
+class SshShellSession(PtyShellSession):
+    """``ssh -tt`` to the node, host keys checked by ssh against hawizard's known_hosts.
+
+    ssh runs with ``StrictHostKeyChecking=ask`` and this class answers its question: "yes"
+    only for the pinned fingerprint or when ``confirm_host_key`` says so (ssh then saves the
+    key in hawizard's file, the first ``UserKnownHostsFile``); otherwise "no" and a
+    HostKeyRefused naming the fingerprint. Asking (rather than ``=yes``) is what lets the
+    operator see the fingerprint; a *changed* key is refused by ssh itself in ask mode.
+    Passwords for login are never typed: keys or an agent only.
+    """
+
+    kind = "ssh"
+
+    def __init__(self, target, *, confirm_host_key=None, sudo_password=None) -> None:
+        from . import hostkeys
+
+        super().__init__(
+            target.name,
+            who=target.describe(),
+            user=target.user,
+            become_root=target.become_root,
+            sudo_password=sudo_password,
+        )
+        self.target = target
+        self._confirm = confirm_host_key
+        own = target.known_hosts_path
+        own.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._known_files = [own]
+        user_file = os.path.expanduser("~/.ssh/known_hosts")
+        if target.ssh_config and os.path.exists(user_file):
+            self._known_files.append(user_file)
+        hostkeys.check_pin_against_record(
+            target.host_label, target.name, target.pinned_fingerprint,
+            hostkeys.entries_for(target.host_label, [own, *self._known_files[1:]]),
+        )
+        self._spawn(self.ssh_argv(), self._spawn_env())
+        try:
+            self._wait_for_ready(target.connect_timeout + 15, on_text=self._login_prompts)
+            self._setup_shell(target.connect_timeout + 5)
+        except _Eof:
+            self._kill()
+            raise ConnectFailed(f"cannot open a shell on {self.who}: {self._tail()}") from None
+        except BaseException:
+            self._kill()
+            raise
+
+    def ssh_argv(self) -> list[str]:
+        t = self.target
+        argv = ["ssh", "-tt", "-e", "none"]
+        if not t.ssh_config:
+            argv += ["-F", "/dev/null"]
+        argv += ["-p", str(t.port), "-l", t.user]
+        if t.identity_file:
+            argv += ["-i", t.identity_file, "-o", "IdentitiesOnly=yes"]
+        known = " ".join(_ssh_option_path(str(p)) for p in self._known_files)
+        argv += [
+            "-o", "StrictHostKeyChecking=ask",
+            "-o", f"UserKnownHostsFile={known}",
+            "-o", "HashKnownHosts=no",
+            "-o", "UpdateHostKeys=no",
+            "-o", f"ConnectTimeout={t.connect_timeout}",
+            "-o", "PasswordAuthentication=no",
+            "-o", "KbdInteractiveAuthentication=no",
+            "-o", "LogLevel=ERROR",
+        ]
+        if t.keepalive:
+            argv += ["-o", f"ServerAliveInterval={t.keepalive}", "-o", "ServerAliveCountMax=3"]
+        if t.jump is not None:
+            argv += ["-o", f"ProxyCommand={self._jump_command(t.jump)}"]
+        argv += [t.host, self._ready_command()]
+        return argv
+
+    def _jump_command(self, j) -> str:
+        """The jump host's own ssh: strict host key checking, no questions (BatchMode)."""
+        from .quoting import join
+
+        inner = ["ssh", "-p", str(j.port), "-l", j.user, "-o", "BatchMode=yes",
+                 "-o", "StrictHostKeyChecking=yes", "-o",
+                 f"UserKnownHostsFile={_ssh_option_path(str(j.known_hosts_path))}"]
+        if not j.ssh_config:
+            inner += ["-F", "/dev/null"]
+        if j.identity_file:
+            inner += ["-i", j.identity_file, "-o", "IdentitiesOnly=yes"]
+        return join(inner) + " -W '[%h]:%p' " + join([j.host])
+
+    def _login_prompts(self) -> None:
+        from . import hostkeys
+
+        text = CRLF.sub("\n", self._pending)
+        t = self.target
+        if HOSTKEY_QUESTION.search(text):
+            offered = HOSTKEY_OFFERED.search(text)
+            if offered is None:
+                self._send("no\n")
+                raise ConnectFailed(f"ssh asked about the host key of {t.host_label} without "
+                                    f"showing its fingerprint; refused")
+            key_type, fp = offered.group(1), offered.group(2)
+            if t.pinned_fingerprint:
+                pin = hostkeys.normalise_fingerprint(t.pinned_fingerprint)
+                if pin != fp:
+                    self._send("no\n")
+                    raise hostkeys.pin_mismatch_error(t.host_label, t.name, pin, fp)
+                accept = True
+            else:
+                accept = bool(self._confirm and self._confirm(t.host_label, key_type, fp))
+            if not accept:
+                self._send("no\n")
+                raise hostkeys.unknown_error(t.host_label, t.name, key_type, fp)
+            log.info("%s: host key %s %s accepted and saved", t.name, key_type, fp)
+            self._send("yes\n")
+            self._pending = ""
+            return
+        if HOSTKEY_CHANGED.search(text):
+            self._drain_until_eof()
+            text = CRLF.sub("\n", self._pending)
+            new = HOSTKEY_NEW_FP.search(text)
+            offending = HOSTKEY_OFFENDING.search(text)
+            old = hostkeys.entry_at(offending.group(1), int(offending.group(2))) if offending else None
+            if new and old:
+                raise hostkeys.changed_error(t.host_label, t.name, [old], new.group(1),
+                                             t.known_hosts_path)
+            raise ConnectFailed(f"ssh refused the host key of {t.host_label} ({t.name}): "
+                                f"{self._tail()}")
+        if ASKS_PASSPHRASE.search(text):
+            raise ConnectFailed(f"the SSH key for {self.who} needs a passphrase: load it into "
+                                f"ssh-agent (ssh-add) before running hawizard")
+        if ASKS_PASSWORD.search(text):
+            raise ConnectFailed(f"{self.who} asks for a login password: hawizard logs in with "
+                                f"SSH keys only (install your public key on the node)")
+
+    def _drain_until_eof(self, limit: float = 5.0) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                self._pending += self._read()
+            except _Eof:
+                return
