@@ -7,6 +7,7 @@ turns ``HawizardError`` into a message and an exit code (see hawizard/errors.py)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import __version__
@@ -68,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hawizard: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head(1) and the like: stop quietly
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter shutdown from complaining
+        except OSError:
+            pass
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -234,7 +234,7 @@ def load_preset(path: str | os.PathLike[str]) -> Design:
     """Load a preset file, or a shipped preset by name ('article', 'debian12', 'el9')."""
     p = Path(path)
     if not p.exists() and not p.suffix and str(path) in shipped_presets():
-        text = resources.files("hawizard.presets").joinpath(f"{path}.toml").read_text(encoding="utf-8")
+        text = resources.files("hawizard.builtin_presets").joinpath(f"{path}.toml").read_text(encoding="utf-8")
         return parse_preset_text(text, f"presets/{path}.toml")
     try:
         text = p.read_text(encoding="utf-8")
@@ -248,7 +248,7 @@ def load_preset(path: str | os.PathLike[str]) -> Design:
 
 def shipped_presets() -> list[str]:
     """Names of the presets that ship with hawizard."""
-    folder = resources.files("hawizard.presets")
+    folder = resources.files("hawizard.builtin_presets")
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 

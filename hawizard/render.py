@@ -28,8 +28,10 @@ class SecretSpec:
 
     name: str
     ref: str  # "" = generate; env:NAME; file:/path
-    kind: str  # hex | alnum | bytes-from-node
+    kind: str  # hex | alnum | bytes | ref-only
     description: str
+    reuse_path: str = ""  # a node file that may already hold it (reused so a re-run changes nothing)
+    reuse_pattern: str = ""  # regex whose group 1 is the secret in that file; "" = the whole file
 
 
 @dataclass(frozen=True)
@@ -164,14 +166,17 @@ def _secrets(design: Design) -> dict[str, SecretSpec]:
     out: dict[str, SecretSpec] = {}
     if stack.membership == "heartbeat" and design.heartbeat.auth != "crc":
         out["heartbeat-authkey"] = SecretSpec("heartbeat-authkey", design.heartbeat.auth_secret_ref, "hex",
-                                              "Heartbeat authkeys secret")
+                                              "Heartbeat authkeys secret", "/etc/ha.d/authkeys",
+                                              r"(?m)^1 (?:sha1|md5) (\S+)$")
     if stack.membership == "corosync":
-        out["corosync-authkey"] = SecretSpec("corosync-authkey", design.corosync.authkey_ref, "bytes-from-node",
-                                             "Corosync authkey (corosync-keygen on the first node)")
+        out["corosync-authkey"] = SecretSpec("corosync-authkey", design.corosync.authkey_ref, "bytes",
+                                             "Corosync authkey (256 random bytes, as corosync-keygen makes)",
+                                             "/etc/corosync/authkey")
     ref = design.drbd.shared_secret_ref
     if ref:
         out["drbd-secret"] = SecretSpec("drbd-secret", "" if ref == "generate" else ref, "alnum",
-                                        "DRBD peer authentication secret")
+                                        "DRBD peer authentication secret",
+                                        f"/etc/drbd.d/{design.drbd.resource}.res", r'shared-secret "([^"]+)"')
     if design.cluster.stonith_enabled:
         for n in design.nodes:
             if n.fence_agent:
@@ -202,6 +207,9 @@ def render(design: Design) -> Rendering:
     else:
         add("corosync-conf", f"{s}/corosync.conf.j2", "/etc/corosync/corosync.conf", 0o644, both,
             "Corosync: nodes, knet links, crypto, two-node quorum")
+        files.append(RenderedFile("corosync-authkey", "/etc/corosync/authkey", "@@SECRET:corosync-authkey@@", 0o400,
+                                  "root", "root", both, "Corosync: the key that encrypts cluster traffic",
+                                  ("corosync-authkey",)))
     if stack.drbd_main_conf:
         add("drbd-conf", f"{s}/drbd.conf.j2", "/etc/drbd.conf", 0o644, both,
             "DRBD: the main file, which includes /etc/drbd.d/")

@@ -1,1 +1,1 @@
-"""Shipped TOML presets (installed as ``hawizard.presets``); see docs/presets.md."""
+"""Shipped TOML presets (installed as ``hawizard.builtin_presets``); see docs/presets.md."""

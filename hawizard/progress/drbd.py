@@ -296,9 +296,11 @@ class Events2State:
             return
         current = table.setdefault(key, {})
         current.update(fields)
-        if obj == "peer-device" and current.get("replication") not in SYNC_STATES and "done" not in fields:
-            for stale in ("done", "eta", "dbdt1"):
-                current.pop(stale, None)
+        if obj == "peer-device" and current.get("replication") not in SYNC_STATES:
+            # a resync ended: its statistics are stale unless this very line repeats them
+            for stale in ("done", "eta", "dbdt1", "out-of-sync"):
+                if stale not in fields:
+                    current.pop(stale, None)
 
     def _locate(self, obj: str, name: str, f: dict[str, str]) -> tuple[dict | None, Any]:
         if obj == "resource":
@@ -354,8 +356,9 @@ class Events2State:
                 eta = _float(pd.get("eta"))
                 st.eta_s = int(eta) if eta is not None else None
                 st.verifying = st.replication_state in ("VerifyS", "VerifyT")
-                if dev.get("size") and st.out_of_sync_kib is not None:
-                    st.total_kib = _int(dev.get("size"))
+                size = _int(dev.get("size"))
+                if size and st.out_of_sync_kib is not None and size >= st.out_of_sync_kib:
+                    st.total_kib = size
                 out.append(st)
         # peer devices whose device line never came (partial sample): still report them
         seen = {(s.resource, s.volume) for s in out}

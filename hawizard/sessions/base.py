@@ -92,6 +92,10 @@ class WriteFailed(SessionError):
     """A file write failed; the message names the path, never the content."""
 
 
+class ReadFailed(SessionError):
+    """A file could not be read (other than: it does not exist)."""
+
+
 # -- the interface -------------------------------------------------------------------------
 
 

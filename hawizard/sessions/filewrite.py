@@ -27,7 +27,7 @@ import hashlib
 import logging
 import re
 
-from .base import NodeSession, WriteFailed, WriteResult
+from .base import NodeSession, ReadFailed, WriteFailed, WriteResult
 from .quoting import q
 
 log = logging.getLogger("hawizard.sessions")
@@ -151,11 +151,11 @@ def read_script(path: str) -> str:
 def read_file(session: NodeSession, path: str, *, sudo: bool) -> bytes | None:
     res = session.run(read_script(path), sudo=sudo, timeout=120)
     if res.exit_status != 0:
-        raise WriteFailed(f"cannot read {path} on {session.name}: {_describe_failure(res)}")
+        raise ReadFailed(f"cannot read {path} on {session.name}: {_describe_failure(res)}")
     text = res.stdout.strip()
     if text == "-absent-":
         return None
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
-        raise WriteFailed(f"cannot read {path} on {session.name}: garbled transfer") from None
+        raise ReadFailed(f"cannot read {path} on {session.name}: garbled transfer") from None

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +73,14 @@ def read_known_hosts(path: Path | str) -> list[KnownHost]:
     return out
 
 
+def _pattern_matches(pattern: str, label: str) -> bool:
+    """OpenSSH host patterns: only '*' and '?' are wildcards ('[' is literal, as in '[h]:22')."""
+    if "*" not in pattern and "?" not in pattern:
+        return pattern.lower() == label.lower()
+    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(rx, label, re.IGNORECASE) is not None
+
+
 def _host_matches(field: str, label: str) -> bool:
     if field.startswith("|1|"):
         try:
@@ -85,7 +93,7 @@ def _host_matches(field: str, label: str) -> bool:
     for pattern in field.split(","):
         negate = pattern.startswith("!")
         pattern = pattern[1:] if negate else pattern
-        if fnmatch.fnmatchcase(label, pattern):
+        if _pattern_matches(pattern, label):
             if negate:
                 return False
             matched = True

@@ -1,0 +1,61 @@
+"""``hawizard export RUN --format md|html|jsonl [-o FILE]``: a run's audit log as a report.
+
+Exit codes: 0 the report was written and the audit chain verifies; 1 the report was written
+but the chain does NOT verify (the log was edited or damaged - the report says so at the top);
+2 unknown run, bad option or an output file that cannot be written (hawizard.errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .errors import InputError
+from .export import FORMATS, load_run, render
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "export",
+        help="turn a run's audit log into a report (Markdown, HTML or JSON lines)",
+        description=(
+            "Write a readable report of one run from its audit log. RUN is a run id, a unique "
+            "prefix of one, 'latest', a run directory or an audit.jsonl file. Secrets are "
+            "redacted. Exits 1 if the log's hash chain does not verify."
+        ),
+    )
+    p.add_argument("run", metavar="RUN", help="run id (or prefix, 'latest', a directory, a file)")
+    p.add_argument("--format", "-f", choices=FORMATS, default="md", help="report format (default: md)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (mode 0600) instead of stdout")
+    p.set_defaults(func=run_export)
+
+
+def _write_private(path: str, text: str) -> None:
+    """Reports name hosts, commands and file hashes: create them readable by the owner only."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    report = load_run(args.run)
+    text = render(report, args.format)
+    if args.output and args.output != "-":
+        _write_private(args.output, text)
+        print(f"hawizard: wrote {args.output} ({args.format}, run {report.run_id})", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if not report.chain_ok:
+        where = f" at record {report.chain_bad_seq}" if report.chain_bad_seq else ""
+        print(
+            f"hawizard: WARNING: the audit log of run {report.run_id} does not verify{where}: "
+            f"{report.chain_message}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
