@@ -12,8 +12,9 @@ edited it afterwards. So:
   SHA-256 of record ``n-1``'s line (its canonical JSON) and ``hash`` is the SHA-256 of ``prev``
   followed by the canonical JSON of record ``n`` without ``hash``. Editing, removing, inserting
   or reordering lines breaks the chain at a known ``seq`` (``verify_chain``);
-* a small ``audit.head`` beside the log holds the last seq and hash, so that records cut from
-  the *end* of the file show too (a chain alone cannot tell a truncated log from a short one).
+* a small ``audit.head`` beside the log holds the last seq and hash (one fixed-size line,
+  rewritten in place), so that records cut from the *end* of the file show too (a chain alone
+  cannot tell a truncated log from a short one).
 
 What the chain does not do: it is not a signature. Someone who can write the file can rewrite
 the whole chain; it detects careless or partial tampering and storage corruption. For more,
@@ -131,14 +132,19 @@ def record_hash(prev: str, record_without_hash: dict[str, Any]) -> str:
 
 
 def _json_safe(value: Any) -> Any:
-    """Replace NaN/inf (not JSON) with None so a bad float can never stop the log."""
+    """Only JSON values: NaN/inf become None, unknown objects (a Path...) their str().
+
+    A careless field type must never stop the log - the audit sink is critical to the run.
+    """
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return None
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
-    return value
+    return str(value)
 
 
 # --- the sink -----------------------------------------------------------------------------------
@@ -176,6 +182,7 @@ class AuditSink:
         self.seq = 0
         self.last_hash = GENESIS  # sha256 of the last line written
         self._fd: int | None = None
+        self._head_fd: int | None = None
         if _resume:
             self._open_existing()
         else:
@@ -219,7 +226,9 @@ class AuditSink:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def write_record(self, kind: str, data: dict[str, Any], time_: str | None = None) -> dict[str, Any]:
+    def write_record(
+        self, kind: str, data: dict[str, Any], time_: str | None = None, *, _redacted: bool = False
+    ) -> dict[str, Any]:
         """Redact ``data``, chain and append one record. Returns the record as written."""
         with self._lock:
             if self._fd is None:
@@ -228,7 +237,7 @@ class AuditSink:
                 "seq": self.seq + 1,
                 "time": time_ or utc_now(),
                 "kind": kind,
-                "data": _json_safe(self.redactor.redact(data)),
+                "data": _json_safe(data if _redacted else self.redactor.redact(data)),
                 "prev": self.last_hash,
             }
             rec["hash"] = record_hash(self.last_hash, rec)
@@ -249,15 +258,14 @@ class AuditSink:
             return rec
 
     def _write_head(self) -> None:
-        tmp = self.head_path.with_name(f".{HEAD_FILE}.{os.getpid()}.tmp")
-        body = canonical_json({"seq": self.seq, "hash": self.last_hash, "file": self.path.name}) + "\n"
+        """Rewrite the fixed-size head line in place (one small pwrite: cheap, and never torn
+        across a page). A rename per record would cost more than the record itself."""
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
-            try:
-                os.write(fd, body.encode("ascii"))
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.head_path)
+            if self._head_fd is None:
+                flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+                self._head_fd = os.open(self.head_path, flags, 0o600)
+                os.fchmod(self._head_fd, 0o600)
+            os.pwrite(self._head_fd, _head_line(self.seq, self.last_hash), 0)
         except OSError:
             # the head only strengthens the truncation check; a failure must not stop the run
             pass
@@ -296,7 +304,8 @@ class AuditSink:
 
     def _write_output(self, step_id: str, node: str, lines: list[list[str]]) -> None:
         lines = self._redact_lines(lines)
-        self.write_record("output", {"step_id": step_id, "node": node, "lines": lines}, lines[0][0])
+        data = {"step_id": self.redactor.redact(step_id), "node": self.redactor.redact(node), "lines": lines}
+        self.write_record("output", data, lines[0][0], _redacted=True)
 
     def _redact_lines(self, lines: list[list[str]]) -> list[list[str]]:
         """Redact runs of same-stream lines as one text, so a secret wrapped over lines is caught."""
@@ -348,6 +357,9 @@ class AuditSink:
                 pass
             os.close(self._fd)
             self._fd = None
+            if self._head_fd is not None:
+                os.close(self._head_fd)
+                self._head_fd = None
 
     def __enter__(self) -> AuditSink:
         return self
@@ -405,14 +417,18 @@ def read_records(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], li
     return records, problems
 
 
+def _head_line(seq: int, digest: str) -> bytes:
+    """``hawizard-audit-head 000000000042 <sha256 of record 42's line>\n``: always 97 bytes."""
+    return f"hawizard-audit-head {seq:012d} {digest}\n".encode("ascii")
+
+
 def read_head(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     try:
-        head = json.loads(Path(path).with_name(HEAD_FILE).read_text(encoding="utf-8"))
+        text = Path(path).with_name(HEAD_FILE).read_text(encoding="ascii")
     except (OSError, ValueError):
         return None
-    if isinstance(head, dict) and isinstance(head.get("seq"), int) and isinstance(head.get("hash"), str):
-        return head
-    return None
+    m = re.fullmatch(r"hawizard-audit-head (\d{12}) ([0-9a-f]{64})\n", text)
+    return {"seq": int(m.group(1)), "hash": m.group(2)} if m else None
 
 
 def verify_chain(path: str | os.PathLike[str], *, use_head: bool = True) -> tuple[bool, int | None, str]:

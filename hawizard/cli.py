@@ -18,6 +18,9 @@ def _register_commands(sub: argparse._SubParsersAction) -> None:
     from . import cli_design
 
     cli_design.add_parsers(sub)
+    from . import cli_export
+
+    cli_export.add_parsers(sub)
     try:
         from . import cli_run
     except ImportError:  # pragma: no cover - during bring-up only

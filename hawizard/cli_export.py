@@ -48,8 +48,12 @@ def run_export(args: argparse.Namespace) -> int:
         _write_private(args.output, text)
         print(f"hawizard: wrote {args.output} ({args.format}, run {report.run_id})", file=sys.stderr)
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `hawizard export RUN | head`: the reader left, not an error
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
     if not report.chain_ok:
         where = f" at record {report.chain_bad_seq}" if report.chain_bad_seq else ""
         print(

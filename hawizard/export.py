@@ -314,6 +314,15 @@ def _cluster_line(c: dict[str, Any]) -> str:
     return f"online: {online}; offline: {offline}" + (f"; {res}" if res else "")
 
 
+def _node_status(node: NodeReport) -> str:
+    """``done in 43 s``; ``unfinished`` for a started step with no end; empty for mere observations."""
+    if node.status:
+        return f"{node.status} in {_fmt_duration(node.duration)}"
+    if node.started or node.commands:
+        return "unfinished"
+    return ""
+
+
 def _result(report: RunReport) -> str:
     if report.status:
         return report.status
@@ -377,7 +386,8 @@ def render_markdown(report: RunReport) -> str:
     out += ["## Steps", ""]
     for step in report.steps.values():
         flag = " - **FAILED**" if step.failed else ""
-        out += [f"### {_md(step.step_id)}: {_md(step.title or '')}{flag}", ""]
+        title = f": {_md(step.title)}" if step.title else ""
+        out += [f"### {_md(step.step_id)}{title}{flag}", ""]
         for c in step.confirmed_by:
             out.append(f"Confirmed by **{_md(c.get('by'))}** at {_md(c.get('time'))}.")
         if step.confirmed_by:
@@ -385,9 +395,8 @@ def render_markdown(report: RunReport) -> str:
         if not step.nodes:
             out += ["Not run.", ""]
         for node in step.nodes.values():
-            status = node.status or "unfinished"
             mark = "**FAILED** " if node.failed else ""
-            out.append(f"#### {_md(node.node)} - {mark}{_md(status)} in {_fmt_duration(node.duration)}")
+            out.append(f"#### {_md(node.node)}" + (f" - {mark}{_md(_node_status(node))}" if _node_status(node) else ""))
             if node.message:
                 out.append(f"{_md(node.message)}")
             out.append("")
@@ -506,14 +515,16 @@ def render_html(report: RunReport) -> str:
         cls = "step failed" if step.failed else "step"
         o.append(f'<section class="{cls}">')
         flag = ' <span class="fail">FAILED</span>' if step.failed else ""
-        o.append(f"<h3>{_h(step.step_id)}: {_h(step.title)}{flag}</h3>")
+        title = f": {_h(step.title)}" if step.title else ""
+        o.append(f"<h3>{_h(step.step_id)}{title}{flag}</h3>")
         for c in step.confirmed_by:
             o.append(f"<p>Confirmed by <strong>{_h(c.get('by'))}</strong> at {_h(c.get('time'))}.</p>")
         if not step.nodes:
             o.append("<p>Not run.</p>")
         for node in step.nodes.values():
             ncls = ' class="fail"' if node.failed else ""
-            o.append(f"<h4{ncls}>{_h(node.node)}: {_h(node.status or 'unfinished')} in {_h(_fmt_duration(node.duration))}</h4>")
+            status = f": {_h(_node_status(node))}" if _node_status(node) else ""
+            o.append(f"<h4{ncls}>{_h(node.node)}{status}</h4>")
             if node.message:
                 o.append(f"<p>{_h(node.message)}</p>")
             items: list[str] = []

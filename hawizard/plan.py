@@ -228,16 +228,17 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
                               "interfaces and addresses, time, DRBD module, free ports. Nothing is changed."))
 
     # 2. install -------------------------------------------------------------------
-    pk = " ".join(q(p) for p in stack.packages)
+    packages = list(stack.packages) + fence_packages(design, stack)
+    pk = " ".join(q(p) for p in packages)
     if stack.os_family == "debian":
         probe = (f"test \"$(dpkg-query -W -f='${{Status}}\\n' {pk} 2>/dev/null | grep -c 'ok installed')\" "
-                 f"-eq {len(stack.packages)}")
+                 f"-eq {len(packages)}")
     else:
         probe = f"rpm -q {pk} >/dev/null 2>&1"
     install = [_run(c) for c in stack.install_prepare] + [_run(f"{stack.install_command} {pk}")]
     steps.append(Step("install", "Install the cluster packages", "install", BOTH,
                       each(lambda n: install), probe={n: probe for n in names}, timeout_s=1800,
-                      explain=f"Installs {', '.join(stack.packages)} on both nodes at once."))
+                      explain=f"Installs {', '.join(packages)} on both nodes at once."))
 
     def post_install(n) -> list[Action]:
         ocf = stack.ocf_root
@@ -252,9 +253,11 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
         acts.append(_check(f"(modinfo -F version drbd 2>/dev/null || sed -n '1s/^version: //p' /proc/drbd) | "
                            f"grep -q {q('^' + want)}",
                            f"the DRBD kernel module is not the {stack.drbd} series this stack is rendered for"))
-        acts.append(_run(f"{stack.service('disable', stack.apache_service)} >/dev/null 2>&1; "
-                         f"{stack.service('stop', stack.apache_service)} >/dev/null 2>&1; true",
-                         "Apache is started by the cluster only"))
+        cluster_up = (stack.service("status", "pacemaker") if stack.init == "systemd"
+                      else "/etc/init.d/heartbeat status") + " >/dev/null 2>&1"
+        acts.append(_run(f"{cluster_up} || {{ {stack.service('disable', stack.apache_service)} >/dev/null 2>&1; "
+                         f"{stack.service('stop', stack.apache_service)} >/dev/null 2>&1; }}; true",
+                         "Apache is started by the cluster only (left alone once the cluster runs it)"))
         acts.append(_run(f"{stack.service('disable', stack.drbd_service)} >/dev/null 2>&1; true",
                          "DRBD is started by the cluster only"))
         return acts
@@ -439,6 +442,18 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
                       explain=f"The article's migrate/unmigrate ({stack.move}/{stack.clear} here): the service moves "
                               "and comes back; the move constraint is always cleared."))
     return Plan(design.name, design.stack, a.name, b.name, tuple(steps), rendering)
+
+
+def fence_packages(design: Design, stack: stacks.Stack) -> list[str]:
+    """Packages that carry the fence agents the design names (crmsh and pcs need their metadata)."""
+    agents = sorted({n.fence_agent for n in design.nodes if n.fence_agent}) if design.cluster.stonith_enabled else []
+    if not agents:
+        return []
+    if stack.os_family == "debian":
+        return ["fence-agents"]
+    if stack.os_family == "el9":
+        return [f"fence-agents-{a.removeprefix('fence_')}" for a in agents]
+    return ["cman"]  # CentOS 5 ships its fence agents in cman
 
 
 def cross_node_problems(design: Design, facts: dict[str, dict[str, str]]) -> list[str]:

@@ -122,10 +122,12 @@ class _Builder:
         if isinstance(value, str):
             if meta.get("secret_ref"):
                 msg = check_secret_ref(value)
+                if msg:  # never echo what may be a secret typed in the wrong place
+                    self.problem(path, f"the value {msg}", "form")
             else:
                 msg = check_value(meta.get("kind"), value)
-            if msg:
-                self.problem(path, f"'{_shorten(value)}' {msg}", "form")
+                if msg:
+                    self.problem(path, f"'{_shorten(value)}' {msg}", "form")
         return value
 
 

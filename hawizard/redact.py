@@ -33,25 +33,27 @@ from typing import Any
 
 REDACTED = "«redacted»"
 
-# Encoded forms shorter than this are not matched inside base64/hex blobs (too many false hits);
-# the secret itself is always matched, whatever its length.
-_MIN_ENCODED_CORE = 6
+# Encoded forms shorter than this are not matched inside base64 blobs, and secrets shorter than
+# this many bytes are not matched in hex (a short hex string turns up inside every sha256 in a
+# report); the secret itself is always matched, whatever its length.
+_MIN_ENCODED_CORE = 8
 
 
 # --- pattern rules ------------------------------------------------------------------------------
 
 _PATTERN_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Heartbeat authkeys: "1 sha1 SECRET" / "2 md5 SECRET" (crc has no secret). Also commented.
-    ("authkeys", re.compile(r"(?im)^([ \t#]*\d{1,2}[ \t]+(?:sha1|md5)[ \t]+)(?!«redacted»)(\S[^\r\n]*?)([ \t]*)$")),
+    ("authkeys", re.compile(r"(?im)^([ \t#]*\d{1,2}[ \t]+(?:sha1|md5)[ \t]+)(?!«redacted»)(\S[^\r\n]*)$")),
     # DRBD: shared-secret "..."; or unquoted up to ';'
     ("drbd-shared-secret", re.compile(r'(?i)(shared-secret\s+)"(?!«redacted»)[^"\r\n]*"')),
     ("drbd-shared-secret", re.compile(r"(?i)(shared-secret\s+)(?![\"«])[^\s;]+")),
-    # password=..., passwd: ..., secret = "...", api_key=... (not a bare "token": corosync's
-    # "token: 5000" is a timeout, not a secret)
+    # password=..., db_passwd: ..., client_secret = "...", api_key=... (not a bare "token": corosync's
+    # "token: 5000" is a timeout, not a secret). No leading \b or prefix group: "db_password" is
+    # caught at "password", and a prefix group would backtrack quadratically on long a-b-c words.
     (
         "assignment",
         re.compile(
-            r"(?i)\b((?:password|passwd|passphrase|secret|api[_-]?key|auth[_-]?token|access[_-]?token)"
+            r"(?i)((?:password|passwd|passphrase|secret|api[_-]?key|auth[_-]?token|access[_-]?token)"
             r"[\"']?[ \t]*[=:][ \t]*)(?!«redacted»)(\"[^\"\r\n]*\"|'[^'\r\n]*'|[^\s,;&]+)"
         ),
     ),
@@ -74,7 +76,8 @@ def redact_patterns(text: str) -> str:
         return text
     for name, rx in _PATTERN_RULES:
         if name == "authkeys":
-            text = rx.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
+            # keep trailing blanks (not part of the secret); no lazy match: it would be quadratic
+            text = rx.sub(lambda m: m.group(1) + REDACTED + m.group(2)[len(m.group(2).rstrip(" \t")):], text)
         elif name == "drbd-shared-secret":
             text = rx.sub(lambda m: m.group(1) + '"' + REDACTED + '"', text)
         elif name == "pem":
@@ -113,7 +116,7 @@ def _b64_cores(raw: bytes) -> set[str]:
 
 
 def _forms(secret: str | bytes) -> tuple[set[str], set[str]]:
-    """(literal forms, base64 forms) of one secret."""
+    """(literal forms, encoded forms that may be wrapped over lines) of one secret."""
     literal: set[str] = set()
     b64: set[str] = set()
     if isinstance(secret, bytes):
@@ -134,9 +137,10 @@ def _forms(secret: str | bytes) -> tuple[set[str], set[str]]:
         if secret.strip() != secret and secret.strip():
             literal.add(secret.strip())
     hexed = raw.hex()
-    if len(hexed) >= _MIN_ENCODED_CORE or isinstance(secret, bytes):
-        literal.add(hexed)
-        literal.add(hexed.upper())
+    if len(hexed) >= 2 * _MIN_ENCODED_CORE or isinstance(secret, bytes):
+        # hex dumps (xxd -p, od) wrap too, so hex goes with the line-break tolerant forms
+        b64.add(hexed)
+        b64.add(hexed.upper())
     b64 |= _b64_cores(raw)
     literal.discard("")
     b64.discard("")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import InputError
+from .shellquote import q
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,9 @@ _STACKS = {
         os_family="el5", membership="heartbeat", config_tool="crm", pacemaker="1.0", drbd="8.3",
         init="sysv",
         install_prepare=(
-            "test -f /tmp/pacemaker-1.0.10-1.4.1.el5.x86_64.repo.tar.gz || { echo 'copy "
-            "pacemaker-1.0.10-1.4.1.el5.x86_64.repo.tar.gz (the article's repository package) to /tmp first' >&2; "
-            "exit 1; }",
+            "test -f /tmp/pacemaker-1.0.10-1.4.1.el5.x86_64.repo.tar.gz || { echo " + q(
+                "copy pacemaker-1.0.10-1.4.1.el5.x86_64.repo.tar.gz (the article's repository package) to /tmp "
+                "first") + " >&2; false; }",
             "cd /tmp && tar xzf pacemaker-1.0.10-1.4.1.el5.x86_64.repo.tar.gz",
             "cp /tmp/pacemaker-1.0.10-1.4.1.el5.x86_64.repo/pacemaker.repo /etc/yum.repos.d/",
             "yum clean all",

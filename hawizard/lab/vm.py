@@ -119,7 +119,7 @@ def qemu_argv(
             netdev = f"user,id=net{i},restrict=on,hostfwd=tcp:{LOOPBACK}:{node.ssh_port}-:22"
         else:
             netdev = f"socket,id=net{i},udp={LOOPBACK}:{nic.peer_port},localaddr={LOOPBACK}:{nic.local_port}"
-        argv += ["-netdev", netdev, "-device", f"virtio-net-pci,netdev=net{i},mac={nic.mac}"]
+        argv += ["-netdev", netdev, "-device", f"virtio-net-pci,netdev=net{i},mac={nic.mac},romfile="]
     return argv
 
 
@@ -152,7 +152,7 @@ def read_pidfile(pidfile: Path) -> int | None:
     return int(text) if text.isdigit() and int(text) > 0 else None
 
 
-def _proc_state(pid: int) -> str | None:
+def proc_state(pid: int) -> str | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -162,7 +162,7 @@ def _proc_state(pid: int) -> str | None:
 
 def pid_is_ours(pid: int, pidfile: Path) -> bool:
     """True when ``pid`` is alive (not a zombie) and was started with this pid file."""
-    state = _proc_state(pid)
+    state = proc_state(pid)
     if state is None or state in ("Z", "X"):
         return False
     try:

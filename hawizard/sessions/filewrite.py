@@ -27,8 +27,8 @@ import hashlib
 import logging
 import re
 
+from ..shellquote import q
 from .base import NodeSession, ReadFailed, WriteFailed, WriteResult
-from .quoting import q
 
 log = logging.getLogger("hawizard.sessions")
 

@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..shellquote import q
 from .base import HostKeyChanged, HostKeyRefused
-from .quoting import q
 
 
 def fingerprint(blob: bytes) -> str:

@@ -30,6 +30,7 @@ import os
 import re
 import secrets
 import select
+import socket
 import threading
 import time
 
@@ -148,10 +149,19 @@ def connect_client(target: SshTarget, confirm: HostKeyConfirm | None) -> paramik
         client.close()
         raise ConnectFailed(f"{target.describe()} refused our SSH key (install the public key "
                             f"for {target.user}, or load the right key into ssh-agent)") from None
+    except paramiko.ssh_exception.NoValidConnectionsError as exc:
+        client.close()
+        reasons = sorted({getattr(e, "strerror", None) or str(e) for e in exc.errors.values()})
+        raise ConnectFailed(f"cannot connect to {target.describe()}: {'; '.join(reasons)}") from None
     except (paramiko.SSHException, OSError, EOFError) as exc:
         client.close()
-        raise ConnectFailed(f"cannot connect to {target.describe()}: {exc or type(exc).__name__}") from None
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ConnectFailed(f"cannot connect to {target.describe()}: {reason}") from None
     transport = client.get_transport()
+    try:  # small request/reply messages (channel open, exec): no Nagle delay (~40 ms each)
+        transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass  # a jump channel is not a socket
     if target.pinned_fingerprint:
         got = hostkeys.fingerprint(transport.get_remote_server_key().asbytes())
         pin = hostkeys.normalise_fingerprint(target.pinned_fingerprint)
@@ -234,16 +244,19 @@ class ParamikoSession(NodeSession):
                     got = True
                     text = pid_filter.feed(dec_err.decode(chan.recv_stderr(CHUNK)))
                     (gate.stderr if gate and not gate.started else err.feed)(text)
-                if gate is not None and not gate.started:
+                if gate is not None and gate.started_now():
+                    writer = self._start_writer(chan, stdin)  # stdin data only after sudo
+                elif gate is not None and not gate.started:
                     if gate.prompts == 1 and not gate.password_sent:
                         chan.sendall((self._sudo.get() + "\n").encode())
                         gate.password_sent = True
                     elif gate.failure:
                         interrupted = "sudo"
                         break
-                    elif gate.started_now():
-                        writer = self._start_writer(chan, stdin)
-                if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+                # sshd may send the exit status before the last output: the end is EOF (sent
+                # once stdout *and* stderr are drained) or close, plus the status, plus empty buffers
+                if ((chan.eof_received or chan.closed) and chan.exit_status_ready()
+                        and not chan.recv_ready() and not chan.recv_stderr_ready()):
                     break
                 if self._cancel.is_set():
                     interrupted = "cancel"

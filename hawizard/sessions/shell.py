@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import secrets
+import signal
 import threading
 import time
 
@@ -62,6 +63,13 @@ RECOVER_LIMIT = 5.0  # seconds to get the prompt back after Ctrl-C
 
 class _Eof(Exception):
     pass
+
+
+def _default_signals() -> None:
+    """Python ignores SIGPIPE and pexpect passes that on: give the child the defaults back
+    (else ``yes | head`` in a local shell prints 'Broken pipe' instead of just stopping)."""
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 
 
 class PtyShellSession(NodeSession):
@@ -102,6 +110,7 @@ class PtyShellSession(NodeSession):
             dimensions=(50, 1000),
             echo=False,
             timeout=READ_SLICE,
+            preexec_fn=_default_signals,
         )
         # Never record what we send (passwords, file contents): no logfile, no logfile_send.
         self._child.logfile = None
@@ -245,29 +254,23 @@ class PtyShellSession(NodeSession):
         try:
             self._pending = ""
             self._send(frame)
-            while not run.done:
-                if interrupted is None:
-                    if self._cancel.is_set():
-                        interrupted = "cancel"
-                    elif deadline is not None and time.monotonic() > deadline:
-                        interrupted = "timeout"
-                    if interrupted:
-                        self._interrupt()
-                        break
-                self._pending = run.feed(self._pending + self._read())
-                if run.sudo_prompts == 1 and not run.password_sent:
-                    self._send(self._sudo.get() + "\n")  # to sudo's tty: echo is off
-                    run.password_sent = True
-                elif run.sudo_failure is not None:
-                    interrupted = "sudo"
-                    self._interrupt()
-                    break
+            try:
+                interrupted = self._follow(run, deadline)
+            except _Eof:
+                raise
+            except BaseException:
+                # an error of ours (no sudo password, a failing callback, ^C in hawizard):
+                # stop the command and get the shell back before the error goes up
+                self._interrupt()
+                self._recover()
+                raise
             if run.done:
                 # the prompt follows the end marker; a missing one means the shell is in trouble
                 if not self._wait_for_prompt(RECOVER_LIMIT):
                     self._interrupt()
                     self._recover()
             else:
+                self._interrupt()
                 self._recover()
         except _Eof:
             self._mark_dead("connection lost")
@@ -285,6 +288,22 @@ class PtyShellSession(NodeSession):
         if interrupted == "cancel":
             return run.result(command, EXIT_CANCELLED, duration)
         return run.result(command, run.exit_status, duration)
+
+    def _follow(self, run: _FrameReader, deadline: float | None) -> str | None:
+        """Read the command's output until its end marker, or say why we stopped early."""
+        while not run.done:
+            if self._cancel.is_set():
+                return "cancel"
+            if deadline is not None and time.monotonic() > deadline:
+                return "timeout"
+            self._pending = run.feed(self._pending + self._read())
+            if run.sudo_prompts == 1 and not run.password_sent:
+                password = self._sudo.get()  # may raise SudoError: no way to ask
+                self._send(password + "\n")  # to sudo's tty: echo is off
+                run.password_sent = True
+            elif run.sudo_failure is not None:
+                return "sudo"
+        return None
 
     def _sudo_error(self, run: _FrameReader) -> Exception:
         if run.sudo_failure == "wrong":
@@ -469,6 +488,7 @@ class SshShellSession(PtyShellSession):
         self._confirm = confirm_host_key
         own = target.known_hosts_path
         own.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(own, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))  # ssh would use 0644
         self._known_files = [own]
         user_file = os.path.expanduser("~/.ssh/known_hosts")
         if target.ssh_config and os.path.exists(user_file):
@@ -516,7 +536,7 @@ class SshShellSession(PtyShellSession):
 
     def _jump_command(self, j) -> str:
         """The jump host's own ssh: strict host key checking, no questions (BatchMode)."""
-        from .quoting import join
+        from ..shellquote import join
 
         inner = ["ssh", "-p", str(j.port), "-l", j.user, "-o", "BatchMode=yes",
                  "-o", "StrictHostKeyChecking=yes", "-o",
@@ -525,7 +545,7 @@ class SshShellSession(PtyShellSession):
             inner += ["-F", "/dev/null"]
         if j.identity_file:
             inner += ["-i", j.identity_file, "-o", "IdentitiesOnly=yes"]
-        return join(inner) + " -W '[%h]:%p' " + join([j.host])
+        return join(*inner) + " -W '[%h]:%p' " + join(j.host)
 
     def _login_prompts(self) -> None:
         from . import hostkeys

@@ -14,8 +14,8 @@ import re
 import secrets
 import threading
 
+from ..shellquote import q
 from .base import SudoAuthFailed, SudoError, SudoPassword
-from .quoting import q
 
 #: sudo's messages after a wrong password (sudo 1.8/1.9, sudo-rs)
 WRONG_PASSWORD = re.compile(

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # make `tests.support` importable however pytest was started
-    sys.path.insert(0, str(ROOT))
+TESTS = str(Path(__file__).resolve().parents[1])
+if TESTS not in sys.path:  # tests/conftest.py does this too; `support` is tests/support
+    sys.path.insert(0, TESTS)
+
+from support.sshd import SshServer, SudoUser, sshd_available  # noqa: E402
+from support.targets import TRANSPORTS, make_target  # noqa: E402
 
 from hawizard.sessions import SshTarget, open_session  # noqa: E402
-from tests.support.sshd import SshServer, SudoUser, sshd_available  # noqa: E402
-
-TRANSPORTS = ["ssh", "paramiko"]
 
 
 @pytest.fixture(autouse=True)
@@ -47,16 +47,6 @@ def fresh_sshd():
     srv.cleanup()
 
 
-def make_target(srv: SshServer, tmp_path: Path, *, user: str = "root", trusted: bool = True,
-                **kw) -> SshTarget:
-    kh = tmp_path / f"known_hosts-{srv.port}"
-    if trusted and not kh.exists():
-        kh.write_text(srv.known_hosts_line())
-    return SshTarget(name="srv1", host=srv.host, port=srv.port, user=user,
-                     identity_file=str(srv.client_key), known_hosts=str(kh), ssh_config=False,
-                     keepalive=5, connect_timeout=10, **kw)
-
-
 @pytest.fixture
 def target_for(tmp_path):
     def factory(srv, **kw):
@@ -65,22 +55,30 @@ def target_for(tmp_path):
     return factory
 
 
-@pytest.fixture(params=TRANSPORTS)
-def session(request, sshd, tmp_path):
-    """A root session to the shared sshd, once per transport."""
-    s = open_session(make_target(sshd, tmp_path), request.param)
+def _open(kind: str, request, tmp_path_factory, user: str) -> object:
+    if kind == "local":
+        return open_session(SshTarget(name="here", host="localhost"), "local")
+    srv = request.getfixturevalue("sshd")
+    return open_session(make_target(srv, tmp_path_factory.mktemp("kh"), user=user), kind)
+
+
+@pytest.fixture(scope="module", params=TRANSPORTS)
+def root_session(request, tmp_path_factory):
+    """A root session to the shared sshd, once per transport, shared by a test module."""
+    s = _open(request.param, request, tmp_path_factory, "root")
     yield s
     s.close()
 
 
-@pytest.fixture(params=[*TRANSPORTS, "local"])
-def any_session(request, tmp_path):
-    """Like ``session``, plus the local shell (which needs no sshd)."""
-    if request.param == "local":
-        s = open_session(SshTarget(name="here", host="localhost"), "local")
-    else:
-        srv = request.getfixturevalue("sshd")
-        s = open_session(make_target(srv, tmp_path), request.param)
+@pytest.fixture(scope="module", params=[*TRANSPORTS, "local"])
+def any_session(request, tmp_path_factory):
+    """A session per transport (and the local shell), shared by a test module.
+
+    Over ssh it logs in as the temporary unprivileged user: a clean login shell (root's
+    rc files on a developer machine can be slow) and the realistic non-root case.
+    """
+    user = request.getfixturevalue("sudo_user").name if request.param != "local" else ""
+    s = _open(request.param, request, tmp_path_factory, user)
     yield s
     s.close()
 

@@ -156,6 +156,9 @@ class SshServer:
                     "MaxSessions 100",
                     "ClientAliveInterval 0",
                     "Subsystem sftp internal-sftp",
+                    # Debian's bash sources ~/.bashrc for ssh commands when SHLVL < 2: keep the
+                    # developer's root rc files (slow, noisy) out of the test server's shells
+                    "SetEnv SHLVL=1",
                     "LogLevel VERBOSE",
                     "",
                 ]

@@ -1,0 +1,18 @@
+"""Shared test helpers: paths and the shipped presets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+SHIPPED = ("article", "debian12", "el9")
+
+
+@pytest.fixture(params=SHIPPED)
+def shipped_name(request) -> str:
+    return request.param

@@ -1,0 +1,396 @@
+"""Unit tests of ``hawizard lab`` that need no VM: command lines, ports, recipe hash, errors.
+
+Fast, part of the default run. Whatever boots qemu lives in tests/lab/ under ``-m lab``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tarfile
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from hawizard.errors import EnvironmentProblem, InputError
+from hawizard.lab import image, layout, network, preset, seed, ssh, tools, vm
+from hawizard.lab.paths import LabPaths
+
+
+def _lab_command() -> list[str]:
+    """``hawizard lab`` through the main CLI when it loads, else the lab's own entry point."""
+    try:
+        from hawizard.cli import build_parser
+
+        build_parser()
+        return [sys.executable, "-m", "hawizard", "lab"]
+    except Exception:  # the rest of the CLI is still being written: the lab does not need it
+        return [sys.executable, "-m", "hawizard.lab"]
+
+
+LAB = _lab_command()
+
+
+def run_lab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The lab CLI in a child process, as an operator runs it."""
+    return subprocess.run(
+        [*LAB, *args],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else os.environ.copy(),
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> LabPaths:
+    return LabPaths(root=tmp_path / "lab", cache=tmp_path / "cache")
+
+
+def _files(tmp_path: Path, name: str = "srv1") -> vm.NodeFiles:
+    return vm.NodeFiles(tmp_path / "state" / "nodes" / name)
+
+
+def _argv(node: layout.LabNode, tmp_path: Path) -> list[str]:
+    return vm.qemu_argv(node, _files(tmp_path, node.name), tmp_path / "vmlinuz", tmp_path / "initrd.img", "0" * 32)
+
+
+def _options(argv: list[str], flag: str) -> list[str]:
+    return [argv[i + 1] for i, a in enumerate(argv) if a == flag]
+
+
+# -- the qemu command line ---------------------------------------------------------------------
+
+
+def test_management_nic_is_restricted_and_forwards_only_from_loopback(tmp_path: Path) -> None:
+    srv1, srv2 = layout.plan_nodes(2, 2220)
+    netdevs = _options(_argv(srv1, tmp_path), "-netdev")
+    user = [n for n in netdevs if n.startswith("user,")]
+    assert user == ["user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:2221-:22"]
+    assert _options(_argv(srv2, tmp_path), "-netdev")[0].endswith("hostfwd=tcp:127.0.0.1:2222-:22")
+    for argv in (_argv(srv1, tmp_path), _argv(srv2, tmp_path)):
+        text = " ".join(argv)
+        assert "0.0.0.0" not in text and "tap" not in text and "bridge" not in text
+        assert "-daemonize" in argv and "-pidfile" in argv
+
+
+def test_socket_links_pair_up_between_the_two_nodes(tmp_path: Path) -> None:
+    srv1, srv2 = layout.plan_nodes(2, 3000)
+
+    def links(node: layout.LabNode) -> list[tuple[int, int]]:
+        out = []
+        for nd in _options(_argv(node, tmp_path), "-netdev"):
+            if nd.startswith("socket,"):
+                opts = dict(kv.split("=", 1) for kv in nd.split(",")[1:])
+                assert opts["udp"].startswith("127.0.0.1:") and opts["localaddr"].startswith("127.0.0.1:")
+                out.append((int(opts["localaddr"].split(":")[1]), int(opts["udp"].split(":")[1])))
+        return out
+
+    one, two = links(srv1), links(srv2)
+    assert len(one) == len(two) == 3
+    for (own1, peer1), (own2, peer2) in zip(one, two, strict=True):
+        assert peer1 == own2 and peer2 == own1  # each end sends to the other's bound port
+    ports = [p for pair in one for p in pair]
+    assert len(set(ports)) == 6 and 2221 not in ports
+
+
+def test_nics_keep_the_layout_order_and_distinct_macs(tmp_path: Path) -> None:
+    nodes = layout.plan_nodes(2, 2220)
+    macs = [nic.mac for node in nodes for nic in node.nics]
+    assert len(set(macs)) == len(macs)
+    srv1 = nodes[0]
+    assert [n.ifname for n in srv1.nics] == ["eth0", "eth1", "eth2", "eth3"]
+    assert srv1.nic("service").address == "192.168.0.101/24"
+    assert nodes[1].nic("interconnect1").address == "10.1.0.2/24"
+    assert nodes[1].nic("interconnect2").address == "10.2.0.2/24"
+    devices = [d for d in _options(_argv(srv1, tmp_path), "-device") if d.startswith("virtio-net-pci")]
+    assert [d.split("mac=")[1].split(",")[0] for d in devices] == [n.mac for n in srv1.nics]
+
+
+def test_qemu_memory_and_accel_fit_the_small_machine(tmp_path: Path) -> None:
+    argv = _argv(layout.plan_nodes(1)[0], tmp_path)
+    assert _options(argv, "-m") == ["768"]
+    assert _options(argv, "-smp") == ["1"]
+    assert _options(argv, "-accel") == ["tcg,tb-size=128"]
+    assert "systemd.hostname=srv1" in _options(argv, "-append")[0]
+
+
+def test_disk_order_root_then_drbd_then_seed(tmp_path: Path) -> None:
+    argv = _argv(layout.plan_nodes(1)[0], tmp_path)
+    drives = _options(argv, "-drive")
+    assert [d.split("id=")[1].split(",")[0] for d in drives] == ["root", "drbd", "seed"]
+    assert "readonly=on" in drives[2]
+
+
+def test_commas_in_paths_are_escaped_for_qemu(tmp_path: Path) -> None:
+    weird = tmp_path / "a,b"
+    argv = vm.qemu_argv(layout.plan_nodes(1)[0], vm.NodeFiles(weird), tmp_path / "k", tmp_path / "i", "0" * 32)
+    assert any("a,,b" in d for d in _options(argv, "-drive"))
+
+
+def test_per_node_disk_size_override() -> None:
+    srv1, srv2 = layout.plan_nodes(2, disk_mib=128, disk_mib_by_node={"srv2": 256})
+    assert (srv1.disk_mib, srv2.disk_mib) == (128, 256)
+
+
+@pytest.mark.parametrize("count", [0, 3])
+def test_node_count_out_of_range_is_input_error(count: int) -> None:
+    with pytest.raises(InputError):
+        layout.plan_nodes(count)
+
+
+# -- ports -----------------------------------------------------------------------------------
+
+
+def test_taken_tcp_port_is_named_with_exit_code_3() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert not network.port_is_free(port, "tcp")
+        nodes = layout.plan_nodes(1, port - 1)  # srv1's SSH forward = base + 1
+        with pytest.raises(EnvironmentProblem) as err:
+            network.check_ports_free(nodes)
+    assert err.value.exit_code == 3
+    assert f"port {port}/tcp" in str(err.value) and "srv1" in str(err.value)
+
+
+def test_taken_udp_port_is_named() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        port = holder.getsockname()[1]
+        base = port - layout.link_port(0, 1, 1)  # srv1's end of the service link
+        if base < 1024:
+            pytest.skip("the kernel gave a port too low to place the plan around")
+        with pytest.raises(EnvironmentProblem) as err:
+            network.check_ports_free(layout.plan_nodes(2, base))
+    assert f"port {port}/udp" in str(err.value) and "service link of srv1" in str(err.value)
+
+
+def test_cli_up_reports_a_taken_port_exit_3(tmp_path: Path) -> None:
+    """Through the CLI: no traceback, exit 3, the port in the message (a fake image is enough)."""
+    paths = LabPaths(root=tmp_path / "lab", cache=tmp_path / "lab" / "cache")
+    img_dir = paths.image_dir(image.recipe_hash())
+    img_dir.mkdir(parents=True)
+    for name in ("base.img", "vmlinuz", "initrd.img"):
+        (img_dir / name).write_bytes(b"x")
+    (img_dir / "manifest.json").write_text(json.dumps({"build_id": "x", "recipe_hash": image.recipe_hash()}))
+    if not (tools.find("qemu-system-x86_64") and tools.find("qemu-img") and tools.find("ssh-keygen")):
+        pytest.skip("qemu or ssh-keygen is not installed: up stops at the tool check first")
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HAWIZARD_LAB")}
+        result = run_lab("--dir", str(paths.root), "up", "--port-base", str(port - 1), env=env)
+    assert result.returncode == 3, result.stderr
+    assert f"port {port}/tcp" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- recipe hash -------------------------------------------------------------------------------
+
+
+def test_recipe_hash_changes_with_the_package_lists() -> None:
+    files = {name: image.recipe_text(name) for name in image.RECIPE_FILES}
+    before = image.recipe_hash(files)
+    assert before == image.recipe_hash()  # stable for the shipped recipe
+    changed = dict(files, **{"recipe-cluster.txt": files["recipe-cluster.txt"] + "psmisc\n"})
+    assert image.recipe_hash(changed) != before
+    changed = dict(files, **{"guest-finish.sh": files["guest-finish.sh"] + "\ntrue\n"})
+    assert image.recipe_hash(changed) != before
+
+
+def test_recipe_lists_name_the_cluster_packages() -> None:
+    cluster = [p.rstrip("?") for p in image.package_list(image.recipe_text("recipe-cluster.txt"))]
+    for name in ("pacemaker", "corosync", "crmsh", "pcs", "resource-agents", "drbd-utils", "apache2", "curl",
+                 "heartbeat"):
+        assert name in cluster
+    assert "linux-image-amd64" in image.package_list(image.recipe_text("recipe-guest.txt"))
+
+
+def test_a_build_tree_without_manifest_is_not_an_image(paths: LabPaths) -> None:
+    img_dir = paths.image_dir(image.recipe_hash())
+    img_dir.mkdir(parents=True)
+    for name in ("base.img", "vmlinuz", "initrd.img"):
+        (img_dir / name).write_bytes(b"x")
+    assert image.find_image(paths) is None  # half-built: no manifest yet
+    (img_dir / "manifest.json").write_text('{"build_id": "b"}')
+    assert image.find_image(paths) is not None
+
+
+# -- missing tools -----------------------------------------------------------------------------
+
+
+def test_missing_tool_names_tool_and_package() -> None:
+    with pytest.raises(EnvironmentProblem) as err:
+        tools.require("surely-not-a-tool-hawizard")
+    assert err.value.exit_code == 3
+    assert "surely-not-a-tool-hawizard" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "tool"),
+    [
+        (["up"], "qemu-system-x86_64"),
+        (["build"], "debootstrap"),
+        (["start", "srv1"], "qemu-system-x86_64"),
+    ],
+)
+def test_cli_without_tools_on_path_exits_3_naming_the_tool(tmp_path: Path, args: list[str], tool: str) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    env = dict(os.environ, PATH=str(empty), HAWIZARD_LAB_DIR=str(tmp_path / "lab"))
+    result = run_lab(*args, env=env)
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    assert tool in result.stderr
+    assert "apt-get install" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_unknown_node_exits_2(tmp_path: Path) -> None:
+    result = run_lab("--dir", str(tmp_path), "ssh", "srv9", "hostname")
+    assert result.returncode == 2
+    assert "srv9" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_ssh_without_a_lab_exits_3(tmp_path: Path) -> None:
+    if not tools.find("ssh"):
+        pytest.skip("no ssh client")
+    result = run_lab("--dir", str(tmp_path), "ssh", "srv1", "hostname")
+    assert result.returncode == 3 and "hawizard lab up" in result.stderr
+
+
+# -- pid files ---------------------------------------------------------------------------------
+
+
+def test_pid_file_of_a_live_foreign_process_is_not_trusted(tmp_path: Path) -> None:
+    files = _files(tmp_path)
+    files.dir.mkdir(parents=True)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        files.pidfile.write_text(f"{sleeper.pid}\n")
+        assert vm.running_pid(files) is None  # alive, but not started with this pid file
+        assert not files.pidfile.exists()  # the stale file is dropped
+        assert vm.kill(files) is None
+        assert sleeper.poll() is None  # and nothing was signalled
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_pid_file_of_our_process_is_found_and_killed(tmp_path: Path) -> None:
+    files = _files(tmp_path)
+    files.dir.mkdir(parents=True)
+    # a stand-in for qemu: a process whose command line names the pid file, as qemu's does
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "-pidfile", str(files.pidfile)])
+    try:
+        files.pidfile.write_text(f"{proc.pid}\n")
+        assert vm.running_pid(files) == proc.pid
+        assert vm.kill(files) == proc.pid
+        proc.wait(timeout=10)
+        assert proc.returncode == -9
+        assert not files.pidfile.exists()
+        assert vm.running_pid(files) is None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.parametrize("content", ["", "garbage", "-5", "0"])
+def test_unusable_pid_files(tmp_path: Path, content: str) -> None:
+    pidfile = tmp_path / "qemu.pid"
+    pidfile.write_text(content)
+    assert vm.read_pidfile(pidfile) is None
+    assert vm.read_pidfile(tmp_path / "absent.pid") is None
+
+
+# -- ssh, seed, preset -------------------------------------------------------------------------
+
+
+def test_ssh_argv_is_strict_and_loopback_only(paths: LabPaths) -> None:
+    node = layout.plan_nodes(1)[0]
+    argv = ssh.ssh_argv(paths, node, ["hostname"])
+    assert argv[0] == "ssh" and argv[-3:] == ["--", "127.0.0.1", "hostname"]
+    assert "StrictHostKeyChecking=yes" in argv
+    assert f"UserKnownHostsFile={paths.known_hosts}" in argv
+    assert argv[argv.index("-p") + 1] == "2221" and argv[argv.index("-l") + 1] == "root"
+
+
+def test_remote_command_quoting() -> None:
+    assert ssh.remote_command([]) is None
+    assert ssh.remote_command(["cat /proc/drbd | head -1"]) == "cat /proc/drbd | head -1"
+    assert ssh.remote_command(["echo", "a b", "$(x)"]) == "echo 'a b' '$(x)'"
+
+
+@pytest.mark.skipif(not tools.find("ssh-keygen"), reason="ssh-keygen (openssh-client) is not installed")
+def test_keys_known_hosts_and_seed(paths: LabPaths) -> None:
+    nodes = layout.plan_nodes(2, 2220)
+    ssh.ensure_keys(paths, nodes)
+    ssh.write_known_hosts(paths, nodes)
+    lines = paths.known_hosts.read_text().splitlines()
+    assert lines[0].startswith("[127.0.0.1]:2221 ssh-ed25519 ")
+    assert lines[1].startswith("[127.0.0.1]:2222 ssh-ed25519 ")
+    assert lines[0].split()[2] != lines[1].split()[2]  # distinct host keys
+    out = paths.root / "seed.tar"
+    paths.ensure(paths.root)
+    seed.write_seed(paths, nodes[0], out)
+    assert out.stat().st_size % 512 == 0
+    with tarfile.open(out) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        key = members["etc/ssh/ssh_host_ed25519_key"]
+        assert key.mode == 0o600 and key.uid == 0
+        auth = tar.extractfile("root/.ssh/authorized_keys").read().decode()
+        assert auth.startswith("ssh-ed25519 ")
+        unit = tar.extractfile("etc/systemd/network/10-hawizard-lab-eth2.network").read().decode()
+        assert "MACAddress=52:54:00:4c:01:02" in unit and "Address=10.1.0.1/24" in unit
+
+
+def test_lab_preset_has_the_node_facts(tmp_path: Path) -> None:
+    nodes = layout.plan_nodes(2, 2220, 128, {"srv2": 256})
+    out = preset.make_lab_preset(nodes, tmp_path / "lab.toml")
+    data = tomllib.loads(out.read_text())
+    assert data["stack"] == "debian12-crmsh"
+    assert data["service"] == {"vip": "192.168.0.200", "vip_prefix": 24, "vip_nic": "eth1"}
+    srv1, srv2 = data["nodes"]
+    assert (srv1["ssh_host"], srv1["ssh_port"], srv1["ssh_user"]) == ("127.0.0.1", 2221, "root")
+    assert srv2["ssh_port"] == 2222
+    assert srv1["ssh_identity_file"] == str(tmp_path / "keys" / "id_ed25519")
+    assert srv1["ssh_known_hosts"] == str(tmp_path / "known_hosts")
+    assert srv1["service_nic"] == "eth1" and srv1["service_address"] == "192.168.0.101/24"
+    assert srv2["interconnects"] == [{"nic": "eth2", "address": "10.1.0.2/24"},
+                                     {"nic": "eth3", "address": "10.2.0.2/24"}]
+    assert srv1["replication_address"] == "10.1.0.1" and srv1["backing_disk"] == "/dev/vdb"
+    assert data["drbd"]["port"] == 7789
+    assert data["cluster"]["stonith_enabled"] is False
+
+
+def test_lab_preset_loads_with_the_preset_reader_if_present(tmp_path: Path) -> None:
+    presets = pytest.importorskip("hawizard.presets", reason="hawizard.presets is not there yet")
+    out = preset.make_lab_preset(layout.plan_nodes(2, 2220), tmp_path / "lab.toml")
+    try:
+        design = presets.load_preset(out)
+    except ImportError as exc:  # a module the preset reader needs is still being written
+        pytest.skip(f"the preset reader cannot load yet: {exc}")
+    assert [n.name for n in design.nodes] == ["srv1", "srv2"]
+    assert design.nodes[0].ssh_port == 2221
+
+
+# -- paths -------------------------------------------------------------------------------------
+
+
+def test_lab_dir_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HAWIZARD_LAB_DIR", raising=False)
+    monkeypatch.delenv("HAWIZARD_LAB_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert LabPaths.resolve().root == tmp_path / "xdg" / "hawizard" / "lab"
+    monkeypatch.setenv("HAWIZARD_LAB_DIR", str(tmp_path / "env"))
+    assert LabPaths.resolve().root == tmp_path / "env"
+    assert LabPaths.resolve(tmp_path / "cli").root == tmp_path / "cli"
+    assert LabPaths.resolve(tmp_path / "cli").cache == tmp_path / "cli" / "cache"
+    monkeypatch.setenv("HAWIZARD_LAB_CACHE", str(tmp_path / "shared"))
+    assert LabPaths.resolve(tmp_path / "cli").cache == tmp_path / "shared"

@@ -1,0 +1,140 @@
+"""Design lint: the article's real risks are named; changes to a design move the findings as they should."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from hawizard import lint
+from hawizard.model import Interconnect
+from hawizard.presets import load_preset
+
+
+def codes(design, severity=None):
+    return {p.code for p in lint.check(design) if severity is None or p.severity == severity}
+
+
+@pytest.fixture
+def article():
+    return load_preset("presets/article.toml")
+
+
+@pytest.fixture
+def debian():
+    return load_preset("presets/debian12.toml")
+
+
+def test_article_risks_are_named(article):
+    found = codes(article, "warning")
+    # each of these is a real mistake or risk of the article's own configuration
+    assert {
+        "fencing-off",  # stonith-enabled=false with replicated data
+        "quorum-ignored",  # no-quorum-policy=ignore without fencing
+        "io-error-handler",  # local-io-error handler without on-io-error call-local-io-error: never runs
+        "resync-rate-link",  # 200M (MiB/s) on a 1 Gbit/s link
+        "resync-starves-membership",  # the resync shares eth1 with heartbeat
+        "check-intent",  # "PID only" but the apache agent checks server-status over HTTP
+        "restart-intent",  # restart then fail over, but no migration-threshold
+        "promoted-unmonitored",  # one monitor op on the ms resource: the Master is not monitored
+        "target-node-loss",  # 240 s per operation cannot meet the 5-minute target
+        "target-service",
+    } <= found
+    assert not codes(article, "error")
+
+
+def test_article_io_error_message_says_what_happens(article):
+    (p,) = [p for p in lint.check(article) if p.code == "io-error-handler"]
+    assert "never runs" in p.message and "shut down" in p.message
+    assert p.path == "drbd.on_io_error" and p.line is not None
+
+
+def test_fixing_the_io_error_setting_clears_the_warning(article):
+    article.drbd.on_io_error = "call-local-io-error"
+    assert "io-error-handler" not in codes(article)
+    assert "io-error-intent" not in codes(article)
+
+
+def test_rate_within_link_is_fine(article):
+    article.drbd.resync_rate = "30M"
+    assert "resync-rate-link" not in codes(article)
+    assert "resync-starves-membership" not in codes(article)
+    article.network.replication_link_mbps = 10000
+    article.drbd.resync_rate = "200M"
+    assert "resync-rate-link" not in codes(article)
+
+
+def test_restart_intent_matches_threshold(article):
+    article.cluster.migration_threshold = 3  # 2 restarts, the third failure moves it
+    assert "restart-intent" not in codes(article)
+    article.cluster.migration_threshold = 5
+    assert "restart-intent" in codes(article)
+
+
+def test_promoted_monitor_fix(article):
+    article.cluster.drbd_promoted_monitor_interval_s = 10
+    assert "promoted-unmonitored" not in codes(article)
+    article.cluster.drbd_promoted_monitor_interval_s = 20  # same as the other monitor: an error
+    assert "monitor-intervals" in codes(article, "error")
+
+
+def test_derived_timeouts_meet_the_target(article):
+    article.timing.default_action_timeout_s = 0
+    found = codes(article)
+    assert "target-node-loss" not in found and "target-service" not in found
+
+
+def test_unreachable_target_is_reported(debian):
+    debian.design.switchover_target_s = 60
+    assert {"target-node-loss", "target-service"} & codes(debian)
+
+
+def test_crc_off_a_direct_cable_is_a_warning(article):
+    assert "crc-auth" in codes(article, "info")
+    article.network.interconnect_direct = False
+    assert "crc-auth" in codes(article, "warning")
+
+
+def test_modern_presets_are_clean():
+    for name in ("debian12", "el9"):
+        assert not codes(load_preset(name), "warning"), name
+        assert not codes(load_preset(name), "error"), name
+
+
+def test_two_node_quorum(debian):
+    debian.corosync.two_node = False
+    assert "two-node-quorum" in codes(debian, "warning")
+
+
+def test_tight_timing_is_the_articles_warning(debian):
+    debian.timing.monitor_timeout_s = 5
+    debian.corosync.token_ms = 300
+    found = codes(debian, "warning")
+    assert {"tight-monitor", "tight-token"} <= found
+
+
+def test_fencing_needs_agents(debian):
+    debian.nodes[1].fence_agent = ""
+    errs = [p for p in lint.check(debian) if p.severity == "error"]
+    assert [p.path for p in errs] == ["nodes[1].fence_agent"]
+
+
+@pytest.mark.parametrize("mutate, path", [
+    (lambda d: setattr(d.service, "vip", "10.9.9.9"), "service.vip"),
+    (lambda d: setattr(d.service, "vip", "192.168.0.101"), "service.vip"),
+    (lambda d: setattr(d.nodes[1], "name", "srv1"), "nodes[1].name"),
+    (lambda d: setattr(d.nodes[1], "service_address", "192.168.1.102/24"), "nodes[1].service_address"),
+    (lambda d: setattr(d.nodes[1].interconnects[0], "address", "10.1.0.1/24"), "nodes[1].interconnects[0].address"),
+    (lambda d: setattr(d.nodes[0].interconnects[1], "address", "10.1.0.9/24"), "nodes[0].interconnects[1].address"),
+    (lambda d: setattr(d.nodes[0], "replication_address", "10.7.0.1"), "nodes[0].replication_address"),
+    (lambda d: setattr(d.service, "document_root", "/srv/www"), "service.document_root"),
+    (lambda d: setattr(d.service, "mount_point", "/var"), "service.mount_point"),
+    (lambda d: setattr(d.service, "vip_nic", "eth9"), "service.vip_nic"),
+    (lambda d: d.nodes[1].interconnects.append(Interconnect("eth3", "10.3.0.2/24")), "nodes[1].interconnects"),
+    (lambda d: setattr(d.service, "apache_agent", "lsb:httpd"), "service.apache_agent"),
+])
+def test_cross_field_errors(debian, mutate, path):
+    d = copy.deepcopy(debian)
+    mutate(d)
+    errs = [p for p in lint.check(d) if p.severity == "error"]
+    assert path in [p.path for p in errs], [p.format() for p in errs]

@@ -1,0 +1,418 @@
+"""The cluster configuration (crm script or pcs sequence) loaded into a file CIB and checked by Pacemaker.
+
+Pipeline for each design:
+1. ``cibadmin --empty [pacemaker-1.0] > cib.xml``; the two nodes are declared with
+   ``CIB_file=cib.xml cibadmin -C -o nodes -X '<node id=.. uname=../>'`` (as membership would;
+   not in the Pacemaker 1.0 CIB, see _empty_cib).
+2. crm stacks: ``CIB_file=cib.xml crm configure load update cluster.crm``; crmsh's exit status is
+   checked *and* its output is scanned for ERROR lines (old crmsh returned 0 on errors), and every
+   object the script defines must be in the CIB afterwards. pcs stack:
+   ``PCS=pcs sh cluster.pcs.sh cib.xml`` (each line is ``pcs -f cib.xml ...``, under ``set -eu``).
+3. ``crm_verify -VV -x cib.xml``: no error; the only warnings allowed are the artefacts of a CIB
+   that no cluster has ever run (no quorum, declared nodes never seen).
+4. ``crm_simulate -x cib.xml -u N1 -u N2 -q 1 -S -O up.xml`` (both nodes up, quorate), then
+   ``crm_verify -VV -x up.xml`` must exit 0 with no error and no warning (but the one that says
+   fencing is off, when the design turns it off).
+5. Promotion scores are set as the DRBD agent would (``crm_attribute -N N -l reboot -n master-<rsc>``),
+   ``crm_simulate -S`` again: the group must start on the node where the clone is promoted. Then
+   ``crm_simulate -f <active>`` fails that node: the group and the promotion must move to the
+   other node (after fencing it, when fencing is on).
+Dummy secrets are filled in; the fence password contains quotes, a space, $ and a backslash, and
+must reach the CIB unchanged (the :crm and :sh quoting of the templates).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .harness import CASES, FENCE_PASSWORD, Case, case, case_ids, plain, report, require, run, show, write
+
+CRM_IDS = re.compile(r"^(primitive|ms|clone|group|colocation|order|location)\s+(\S+)", re.M)
+VERIFY_LINE = re.compile(r"^\((\w+)\)\s+(error|warning|notice|info|debug|trace):\s*(.*)$")
+
+# Warnings of crm_verify on a CIB that holds configuration only: no cluster ever ran it, so it has
+# no quorum and its declared nodes were never seen. They say nothing about the configuration.
+OFFLINE_ARTEFACTS = (
+    re.compile(r"Fencing and resource management disabled due to lack of quorum"),
+    re.compile(r"Scheduling node \S+ for fencing"),
+    re.compile(r"Node \S+ is unclean but cannot be fenced"),
+    re.compile(r"Blind faith: not fencing unseen nodes"),
+)
+# With fencing disabled, Pacemaker 2.1 says so on every check; the design chose it (the lint warns).
+NO_FENCING = (re.compile(r"Blind faith: not fencing unseen nodes"),)
+# crmsh's own warnings that hawizard produces on purpose: its timeouts are derived from the
+# switch-over target (hawizard.timing) and may be below the agent's advice; the lint says so.
+CRMSH_ACCEPTED = (re.compile(r"(specified|default) timeout \S+ for \w+ is smaller than the advised"),)
+# Pacemaker 1.0 properties that Pacemaker 2.1 no longer knows (only for centos5-heartbeat).
+PCMK10_ACCEPTED = (
+    re.compile(r"unknown attribute 'default-(action-timeout|resource-stickiness)'"),
+    re.compile(r'"ms" is deprecated'),
+    re.compile(r"moving default-(action-timeout|resource-stickiness) under (op|rsc)_defaults"),
+)
+# pcs's notes about working on a file (there is no cluster to ask about its nodes).
+PCS_ACCEPTED = (
+    re.compile(r"Validation for node existence in the cluster will be skipped"),
+    re.compile(r"Defaults do not apply to resources which override them"),
+)
+
+
+def _matches(line: str, patterns) -> bool:
+    return any(p.search(line) for p in patterns)
+
+
+def parse_verify(text: str) -> tuple[list[str], list[str], list[str]]:
+    """crm_verify output -> (errors, warnings, upgrade notes)."""
+    errors, warnings, notes = [], [], []
+    for raw in plain(text).splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        m = VERIFY_LINE.match(line)
+        if m:
+            (errors if m.group(2) == "error" else warnings if m.group(2) == "warning" else notes).append(line)
+        elif line.startswith("DEBUG:"):
+            notes.append(line)  # schema upgrade of an old CIB (upgrade-2.10.xsl)
+        elif line.startswith("crm_verify: Errors found"):
+            errors.append(line)
+        elif line.startswith("crm_verify: Warnings found"):
+            continue  # summary of the warning lines
+        else:
+            errors.append(line)  # anything unexpected counts against the file
+    return errors, warnings, notes
+
+
+def parse_crmsh(text: str) -> tuple[list[str], list[str]]:
+    """crmsh output -> (errors, warnings). crmsh relays crm_verify's stderr as 'ERROR: ...' whatever
+    its level, so a relayed debug/warning line is a warning, not an error."""
+    errors, warnings = [], []
+    for raw in plain(text).splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("ERROR:"):
+            rest = line[len("ERROR:"):].strip()
+            m = VERIFY_LINE.match(rest)
+            if rest.startswith("DEBUG:") or (m and m.group(2) != "error"):
+                warnings.append(rest)
+            else:
+                errors.append(line)
+        elif line.startswith("WARNING:"):
+            warnings.append(line[len("WARNING:"):].strip())
+        elif line.startswith("INFO:"):
+            continue
+        else:
+            errors.append(line)
+    return errors, warnings
+
+
+@dataclass
+class Loaded:
+    case: Case
+    dir: Path
+    cib: Path
+    script: Path
+    load: object = None
+    skip: str = ""
+
+
+def _empty_cib(c: Case, where: Path) -> Path:
+    cib = where / "cib.xml"
+    schema = ["pacemaker-1.0"] if c.stack.pacemaker == "1.0" else []
+    proc = run(["cibadmin", "--empty", *schema])
+    assert proc.returncode == 0, show(proc)
+    cib.write_text(proc.stdout)
+    # The nodes are declared as membership would. Not in the 1.0 CIB: its schema requires
+    # <node type="normal">, and crmsh 4.4 rewrites node elements without the type on commit, which
+    # the 1.0 schema then refuses; there crm_simulate -u adds the nodes.
+    for i, name in enumerate(c.design.node_names if not schema else (), start=1):
+        proc = run(["cibadmin", "-C", "-o", "nodes", "-X", f'<node id="{i}" uname="{name}"/>'],
+                   env={"CIB_file": str(cib)})
+        assert proc.returncode == 0, show(proc)
+    return cib
+
+
+def _load(c: Case, where: Path) -> Loaded:
+    where.mkdir(parents=True, exist_ok=True)
+    cib = _empty_cib(c, where)
+    f = c.rendering.get("cluster-config")
+    script = write(where / Path(f.path).name, c.text("cluster-config"), f.mode)
+    if c.stack.config_tool == "crm":
+        proc = run(["crm", "configure", "load", "update", str(script)], env={"CIB_file": str(cib)})
+    else:
+        proc = run(["sh", str(script), str(cib)], env={"PCS": "pcs"}, timeout=120)
+    return Loaded(c, where, cib, script, proc)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory) -> dict[str, Loaded]:
+    """Every design's cluster configuration loaded into its own file CIB, concurrently (pcs takes
+    about half a second per command, so the pcs sequences run side by side)."""
+    require("cibadmin", "crm_verify", "crm_simulate", "crm_attribute", "crm_mon")
+    base = tmp_path_factory.mktemp("cib")
+    wanted = []
+    for spec in CASES:
+        tool = "crm" if case(spec.id).stack.config_tool == "crm" else "pcs"
+        wanted.append((spec.id, tool))
+    out: dict[str, Loaded] = {}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = {}
+        for cid, tool in wanted:
+            if not shutil.which(tool):
+                out[cid] = Loaded(case(cid), base, base, base, skip=f"{tool} is not installed")
+                continue
+            futures[cid] = pool.submit(_load, case(cid), base / cid)
+        for cid, fut in futures.items():
+            out[cid] = fut.result()
+    return out
+
+
+def _get(loaded: dict[str, Loaded], cid: str) -> Loaded:
+    got = loaded[cid]
+    if got.skip:
+        pytest.skip(got.skip)
+    return got
+
+
+def _cib_ids(cib: Path) -> set[str]:
+    return {el.get("id") for el in ET.parse(cib).iter() if el.get("id")}
+
+
+def _design_ids(c: Case) -> set[str]:
+    ids = c.design.cluster.ids
+    want = {ids.drbd, ids.drbd_clone, ids.ip, ids.fs, ids.web, ids.group, ids.colocation, ids.order}
+    want |= {ids.fence_prefix + n.name for n in c.design.nodes if c.design.cluster.stonith_enabled and n.fence_agent}
+    return want
+
+
+def _fence_passwords(cib: Path) -> list[str]:
+    return [nv.get("value") for nv in ET.parse(cib).iter("nvpair") if nv.get("name") == "password"]
+
+
+# -- 1. load --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cid", case_ids("centos5-heartbeat", "debian12-crmsh"))
+def test_crm_script_loads_into_empty_cib(loaded, cid, request):
+    """crmsh 4.4 (Debian 12) loads the crm script into an empty file CIB without any error.
+
+    For centos5-heartbeat (Pacemaker 1.0 syntax) the empty CIB is created with
+    validate-with="pacemaker-1.0", the schema a Pacemaker 1.0 cluster writes, so the nvpairs of
+    1.0-only properties (default-action-timeout, default-resource-stickiness) are validated
+    against the 1.0 schema that Pacemaker 2.1 still ships; on a pacemaker-3.x CIB they are a schema
+    violation, not a warning. What the newer tool can prove about the 1.0 script: every line is
+    valid crm syntax for crmsh 4.4 (which still accepts `ms`, Master/Slave roles, score-type `inf:`
+    orders), every resource parameter exists in today's agent metadata (resource-agents 4.12,
+    drbd-utils 9.22), and the resulting XML is valid under the Pacemaker 1.0 RelaxNG schema.
+    What it cannot prove: that the crm shell bundled with Pacemaker 1.0.10 parses the same text
+    identically, that the 2010 agents had the same parameters, or how Pacemaker 1.0's policy
+    engine would place the resources (crm_simulate below is Pacemaker 2.1's scheduler, after
+    upgrading the CIB).
+    """
+    got = _get(loaded, cid)
+    require("crm")
+    c = got.case
+    errors, warnings = parse_crmsh(got.load.stdout + got.load.stderr)
+    assert got.load.returncode == 0 and not errors, show(got.load)
+    accepted = CRMSH_ACCEPTED + OFFLINE_ARTEFACTS + (PCMK10_ACCEPTED if c.stack.pacemaker == "1.0" else ())
+    unexpected = [w for w in warnings if not _matches(w, accepted)]
+    assert not unexpected, "crmsh warned about the rendered script:\n" + "\n".join(unexpected)
+    report(request, "crmsh warnings accepted", warnings)
+
+    defined = {m.group(2) for m in CRM_IDS.finditer(got.script.read_text())}
+    missing = (defined | _design_ids(c)) - _cib_ids(got.cib)
+    assert not missing, f"objects of the script missing from the CIB after the load: {sorted(missing)}"
+    if c.stack.pacemaker == "1.0":
+        root = ET.parse(got.cib).getroot()
+        assert root.get("validate-with") == "pacemaker-1.0"
+        assert root.find(".//master") is not None, "`ms` must become a <master> resource"
+    for value in _fence_passwords(got.cib):
+        assert value == FENCE_PASSWORD
+
+
+@pytest.mark.parametrize("cid", case_ids("el9-pcs"))
+def test_pcs_sequence_builds_file_cib(loaded, cid, request):
+    """pcs 0.11 (Debian 12's 0.11.5; RHEL 9 ships 0.11.x) runs every line of cluster.pcs.sh
+    against a file CIB (`pcs -f`): `resource promotable RES CLONE_ID meta...` with the clone id
+    positional, `resource defaults update`, `constraint colocation add G with Promoted CLONE
+    INFINITY id=...`, `constraint order promote CLONE then start G id=...`, `constraint location
+    X avoids NODE`, and `stonith create` (pcs checks the agent's metadata: fence-agents must be
+    installed)."""
+    got = _get(loaded, cid)
+    c = got.case
+    out = plain(got.load.stdout + got.load.stderr)
+    assert got.load.returncode == 0, show(got.load)
+    assert not re.search(r"^Error:", out, re.M), show(got.load)
+    warnings = [ln for ln in out.splitlines() if ln.startswith("Warning:")]
+    unexpected = [w for w in warnings if not _matches(w, PCS_ACCEPTED)]
+    assert not unexpected, "pcs warned:\n" + "\n".join(unexpected)
+    report(request, "pcs warnings accepted", warnings)
+
+    missing = _design_ids(c) - _cib_ids(got.cib)
+    assert not missing, f"objects missing from the CIB after the pcs sequence: {sorted(missing)}"
+    tree = ET.parse(got.cib)
+    clone = next(el for el in tree.iter("clone") if el.get("id") == c.design.cluster.ids.drbd_clone)
+    meta = {nv.get("name"): nv.get("value") for nv in clone.iter("nvpair")}
+    assert meta.get("promotable") == "true" and meta.get("notify") == "true"
+    for value in _fence_passwords(got.cib):
+        assert value == FENCE_PASSWORD
+
+
+# -- 2. crm_verify ------------------------------------------------------------------------------
+
+def _ensure_loaded(got: Loaded) -> None:
+    if got.load.returncode != 0:
+        pytest.fail("the configuration did not load (see the load test):\n" + show(got.load))
+
+
+@pytest.mark.parametrize("cid", [c.id for c in CASES])
+def test_crm_verify_accepts_cib(loaded, cid, request):
+    """`crm_verify -VV -x cib.xml` finds no error in the loaded configuration; warnings are only
+    those of a CIB no cluster ever ran. Then, with both nodes up and quorum (`crm_simulate -u -u
+    -q 1 -S -O up.xml`), `crm_verify -VV -x up.xml` is silent: no error and no warning, except
+    "Blind faith: not fencing unseen nodes" when the design disables fencing.
+
+    Pacemaker 2.1.5's crm_verify exits 78 for warnings as well as errors, so the output decides.
+    For the Pacemaker 1.0 CIB crm_verify first upgrades it (upgrade-2.10.xsl moves
+    default-action-timeout to op_defaults, default-resource-stickiness to rsc_defaults) and says
+    so in DEBUG lines: reported, accepted."""
+    got = _get(loaded, cid)
+    _ensure_loaded(got)
+    c = got.case
+    proc = run(["crm_verify", "-VV", "-x", str(got.cib)])
+    errors, warnings, notes = parse_verify(proc.stdout + proc.stderr)
+    assert not errors, show(proc)
+    assert proc.returncode in (0, 78), show(proc)
+    unexpected = [w for w in warnings if not _matches(w, OFFLINE_ARTEFACTS)]
+    assert not unexpected, show(proc)
+    if proc.returncode == 78:
+        assert warnings, show(proc)
+    report(request, "crm_verify (configuration only) warnings accepted", warnings + notes)
+
+    up = got.dir / "up.xml"
+    nodes = [a for n in c.design.node_names for a in ("-u", n)]
+    sim = run(["crm_simulate", "-x", str(got.cib), *nodes, "-q", "1", "-S", "-O", str(up)])
+    assert sim.returncode == 0, show(sim)
+    proc = run(["crm_verify", "-VV", "-x", str(up)])
+    errors, warnings, notes = parse_verify(proc.stdout + proc.stderr)
+    allowed = NO_FENCING if not c.design.cluster.stonith_enabled else ()
+    assert not errors and not [w for w in warnings if not _matches(w, allowed)], show(proc)
+    assert proc.returncode == 0, show(proc)
+    if c.stack.pacemaker == "1.0":
+        assert all(_matches(n, PCMK10_ACCEPTED) for n in notes), show(proc)
+    else:
+        assert not notes, show(proc)
+
+
+# -- 3. crm_simulate ----------------------------------------------------------------------------
+
+def _placement(cib: Path, c: Case) -> tuple[set[str], dict[str, set[str]]]:
+    """(nodes where the DRBD clone is promoted, {group member: nodes it runs on}) from crm_mon."""
+    proc = run(["crm_mon", "-1", "--output-as=xml"], env={"CIB_file": str(cib)})
+    assert proc.returncode == 0, show(proc)
+    root = ET.fromstring(proc.stdout)
+    ids = c.design.cluster.ids
+    promoted: set[str] = set()
+    members: dict[str, set[str]] = {}
+    for clone in root.iter("clone"):
+        if clone.get("id") == ids.drbd_clone:
+            for r in clone.iter("resource"):
+                if r.get("role") in ("Promoted", "Master"):
+                    promoted |= {n.get("name") for n in r.iter("node")}
+    for group in root.iter("group"):
+        if group.get("id") == ids.group:
+            for r in group.iter("resource"):
+                members[r.get("id")] = {n.get("name") for n in r.iter("node")} if r.get("active") == "true" else set()
+    return promoted, members
+
+
+@pytest.mark.parametrize("cid", [c.id for c in CASES])
+def test_simulated_cluster_runs_group_on_promoted_node(loaded, cid):
+    """Pacemaker 2.1's scheduler (crm_simulate) places the group with the promoted DRBD instance,
+    and moves both to the peer when the active node fails.
+
+    crm_simulate does not run agents: the DRBD agent's promotion preference is set by hand as
+    the agent would (`crm_attribute -l reboot -n master-<primitive>`), 10000 on the first node
+    and 1000 on the second. Fence devices are simulated, never contacted."""
+    got = _get(loaded, cid)
+    _ensure_loaded(got)
+    c = got.case
+    first, second = c.design.node_names
+    ids = c.design.cluster.ids
+    up = got.dir / "sim-up.xml"
+    sim = run(["crm_simulate", "-x", str(got.cib), "-u", first, "-u", second, "-q", "1", "-S", "-O", str(up)])
+    assert sim.returncode == 0, show(sim)
+    promoted, members = _placement(up, c)
+    assert not promoted and not any(members.values()), "nothing may run before DRBD is promoted:\n" + sim.stdout
+
+    for node, score in ((first, "10000"), (second, "1000")):
+        proc = run(["crm_attribute", "-N", node, "-l", "reboot", "-n", f"master-{ids.drbd}", "-v", score],
+                   env={"CIB_file": str(up)})
+        assert proc.returncode == 0, show(proc)
+    running = got.dir / "sim-running.xml"
+    sim = run(["crm_simulate", "-x", str(up), "-q", "1", "-S", "-O", str(running)])
+    assert sim.returncode == 0, show(sim)
+    promoted, members = _placement(running, c)
+    assert promoted == {first}, sim.stdout
+    assert set(members) == {ids.ip, ids.fs, ids.web}
+    assert all(nodes == {first} for nodes in members.values()), sim.stdout
+    order = [ln for ln in sim.stdout.splitlines() if "Resource action:" in ln]
+    promote_at = next(i for i, ln in enumerate(order) if re.search(rf"\b{re.escape(ids.drbd)}\s+promote on", ln))
+    start_at = min(i for i, ln in enumerate(order) if re.search(r"\bstart on\b", ln))
+    assert promote_at < start_at, "the group must start after the promotion:\n" + sim.stdout
+
+    failed = got.dir / "sim-failed.xml"
+    sim = run(["crm_simulate", "-x", str(running), "-q", "1", "-f", first, "-S", "-O", str(failed)])
+    assert sim.returncode == 0, show(sim)
+    promoted, members = _placement(failed, c)
+    assert promoted == {second}, sim.stdout
+    assert all(nodes == {second} for nodes in members.values()), sim.stdout
+    if c.design.cluster.stonith_enabled:
+        assert re.search(rf"Fenc\w+ {re.escape(first)}\b", sim.stdout), \
+            "with fencing on, the failed node must be fenced before its resources move:\n" + sim.stdout
+
+
+# -- 4. negative controls: the checks above can fail -------------------------------------------------
+
+def test_negative_crmsh_rejects_broken_script(tmp_path):
+    """A typo'd parameter (cidr_netmsk) and an unknown agent are crmsh errors, and nothing is committed."""
+    require("crm", "cibadmin")
+    c = case("debian12")
+    for broken in (c.text("cluster-config").replace("cidr_netmask=", "cidr_netmsk="),
+                   c.text("cluster-config").replace("ocf:heartbeat:IPaddr2", "ocf:heartbeat:IPaddr3")):
+        cib = _empty_cib(c, tmp_path)
+        script = write(tmp_path / "broken.crm", broken)
+        proc = run(["crm", "configure", "load", "update", str(script)], env={"CIB_file": str(cib)})
+        errors, _ = parse_crmsh(proc.stdout + proc.stderr)
+        assert errors, show(proc)
+        assert c.design.cluster.ids.ip not in _cib_ids(cib)
+
+
+def test_negative_crm_verify_rejects_fencing_without_device(tmp_path):
+    """stonith-enabled=true without any fence device loads, but crm_verify reports an error."""
+    require("crm", "cibadmin", "crm_verify")
+    c = case("debian12-nofence-3links")
+    cib = _empty_cib(c, tmp_path)
+    text = c.text("cluster-config").replace("stonith-enabled=false", "stonith-enabled=true")
+    script = write(tmp_path / "nofence.crm", text)
+    proc = run(["crm", "configure", "load", "update", str(script)], env={"CIB_file": str(cib)})
+    proc = run(["crm_verify", "-VV", "-x", str(cib)])
+    errors, _, _ = parse_verify(proc.stdout + proc.stderr)
+    assert proc.returncode != 0 and any("STONITH" in e for e in errors), show(proc)
+
+
+def test_negative_pcs_sequence_stops_at_a_bad_line(tmp_path):
+    """A pcs line with an unknown agent fails, and `set -eu` stops the sequence there."""
+    require("pcs", "cibadmin")
+    c = case("el9-nofence-3links")
+    cib = _empty_cib(c, tmp_path)
+    text = c.text("cluster-config").replace("ocf:linbit:drbd", "ocf:linbit:drdb")
+    script = write(tmp_path / "broken.pcs.sh", text, 0o700)
+    proc = run(["sh", str(script), str(cib)], env={"PCS": "pcs"}, timeout=120)
+    assert proc.returncode != 0 and "Error:" in proc.stderr, show(proc)
+    assert c.design.cluster.ids.colocation not in _cib_ids(cib)
