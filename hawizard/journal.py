@@ -8,6 +8,7 @@ resumed run reaches the same end state even when a node rebooted in between.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +29,16 @@ class Journal:
     status: str = "running"  # running | finished | failed | cancelled
     started: float = field(default_factory=time.time)
     resumed: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def path(self) -> Path:
         return run_dir(self.run_id, create=True) / JOURNAL
 
     def record(self, step_id: str, node: str, status: str) -> None:
-        self.steps.setdefault(step_id, {})[node] = status
-        self.save()
+        with self._lock:  # both-at-once steps finish on two threads
+            self.steps.setdefault(step_id, {})[node] = status
+            self.save()
 
     def finish(self, status: str) -> None:
         self.status = status

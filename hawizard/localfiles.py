@@ -8,6 +8,7 @@ hawizard/sessions/filewrite.py.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, backup: bool = T
         if path.read_bytes() == data and (path.stat().st_mode & 0o777) == mode:
             return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         os.fchmod(fd, mode)  # the umask may have narrowed it; never widened beyond mode

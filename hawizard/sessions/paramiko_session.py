@@ -279,6 +279,12 @@ class ParamikoSession(NodeSession):
                     f"unknown",
                     CommandResult(command, EXIT_UNKNOWN, out.finish(), err.finish(), duration),
                 )
+        except (ConnectionLost, sudo.SudoError):
+            raise
+        except BaseException:
+            # an error of ours (a failing callback, ^C in hawizard): stop the remote command too
+            self._stop_remote(chan, pid_filter.pid)
+            raise
         finally:
             chan.close()
             if writer is not None:

@@ -135,7 +135,8 @@ class PtyShellSession(NodeSession):
             f"PS0=''; PS2=''; PS1='__HWP_''{self._tag}__# '"
         )
         self._send(setup + "\n")
-        self._wait_for_prompt(limit)
+        if not self._wait_for_prompt(limit):
+            raise ConnectFailed(f"the shell on {self.who} did not take our prompt: {self._tail()}")
 
     def _wait_for_ready(self, limit: float, on_text=None) -> None:
         """Read until the ready marker; ``on_text`` may act on (and raise for) login prompts."""
@@ -147,6 +148,8 @@ class PtyShellSession(NodeSession):
             try:
                 self._pending += self._read()
             except _Eof:
+                if on_text is not None:
+                    on_text()  # ssh's last words may explain (a refused host key)
                 self._kill()
                 raise ConnectFailed(f"cannot open a shell on {self.who}: {self._tail()}") from None
             if on_text is not None:
@@ -454,7 +457,6 @@ HOSTKEY_CHANGED = re.compile(r"REMOTE HOST IDENTIFICATION HAS CHANGED|Host key v
 HOSTKEY_NEW_FP = re.compile(r"sent by the remote host is\s*(SHA256:[A-Za-z0-9+/]+)")
 HOSTKEY_OFFENDING = re.compile(r"Offending \S+ key in (\S+?):(\d+)")
 ASKS_PASSPHRASE = re.compile(r"Enter passphrase for key")
-ASKS_PASSWORD = re.compile(r"(?i)password:\s*$")
 
 
 def _ssh_option_path(path: str) -> str:
@@ -469,7 +471,7 @@ class SshShellSession(PtyShellSession):
     key in hawizard's file, the first ``UserKnownHostsFile``); otherwise "no" and a
     HostKeyRefused naming the fingerprint. Asking (rather than ``=yes``) is what lets the
     operator see the fingerprint; a *changed* key is refused by ssh itself in ask mode.
-    Passwords for login are never typed: keys or an agent only.
+    Login is by key or agent only (password and keyboard-interactive auth are off).
     """
 
     kind = "ssh"
@@ -559,6 +561,12 @@ class SshShellSession(PtyShellSession):
                 raise ConnectFailed(f"ssh asked about the host key of {t.host_label} without "
                                     f"showing its fingerprint; refused")
             key_type, fp = offered.group(1), offered.group(2)
+            if "keys of different type are already known" in text:
+                # a new key type where another is on record: as suspicious as a changed key
+                self._send("no\n")
+                raise hostkeys.changed_error(
+                    t.host_label, t.name, hostkeys.entries_for(t.host_label, self._known_files),
+                    fp, t.known_hosts_path)
             if t.pinned_fingerprint:
                 pin = hostkeys.normalise_fingerprint(t.pinned_fingerprint)
                 if pin != fp:
@@ -588,9 +596,6 @@ class SshShellSession(PtyShellSession):
         if ASKS_PASSPHRASE.search(text):
             raise ConnectFailed(f"the SSH key for {self.who} needs a passphrase: load it into "
                                 f"ssh-agent (ssh-add) before running hawizard")
-        if ASKS_PASSWORD.search(text):
-            raise ConnectFailed(f"{self.who} asks for a login password: hawizard logs in with "
-                                f"SSH keys only (install your public key on the node)")
 
     def _drain_until_eof(self, limit: float = 5.0) -> None:
         deadline = time.monotonic() + limit

@@ -165,11 +165,9 @@ def lab_image() -> Path:
         pytest.skip(f"no lab image in {cache} and building one needs root (run: sudo hawizard lab build)")
     env = dict(os.environ, HAWIZARD_LAB_CACHE=str(cache))
     t0 = time.monotonic()
-    result = subprocess.run(
-        [*lab_command(), "build"], capture_output=True, text=True, env=env, timeout=1800, stdin=subprocess.DEVNULL
-    )
-    print(result.stdout, result.stderr)
-    assert result.returncode == 0, f"hawizard lab build failed:\n{result.stdout}\n{result.stderr}"
+    # output not captured here: with -s its progress lines stream; without, pytest keeps them
+    result = subprocess.run([*lab_command(), "build"], env=env, timeout=1800, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, f"hawizard lab build failed (exit {result.returncode}); see its output above"
     TIMINGS["image build"] = f"{time.monotonic() - t0:.1f}s"
     return cache
 

@@ -94,3 +94,18 @@ def _fingerprints(path: Path) -> list[str]:
     from hawizard.sessions.hostkeys import read_known_hosts
 
     return [e.fingerprint for e in read_known_hosts(path)]
+
+
+def test_key_of_another_type_than_on_record_is_refused(sshd, target_for, kind, tmp_path):
+    import subprocess
+
+    other = tmp_path / "other_host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", str(other)], check=True)
+    key_type, blob = other.with_suffix(".pub").read_text().split()[:2]
+    t = target_for(sshd, trusted=False)
+    Path(t.known_hosts).write_text(f"[127.0.0.1]:{sshd.port} {key_type} {blob}\n")
+    recorded = _fingerprints(Path(t.known_hosts))
+    with pytest.raises(HostKeyChanged) as info:
+        open_session(t, kind, confirm_host_key=lambda *a: True)  # even a yes-sayer is not asked
+    assert recorded[0] in str(info.value) and sshd.host_fingerprint in str(info.value)
+    assert _fingerprints(Path(t.known_hosts)) == recorded

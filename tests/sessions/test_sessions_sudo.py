@@ -86,3 +86,36 @@ def test_become_root_session_writes_root_files(sshd, sudo_user, target_for, kind
 
         if os.path.exists(path):
             os.unlink(path)
+
+
+def test_password_is_in_no_process_argv_or_environment(sshd, sudo_user, target_for, kind):
+    import os
+    import threading
+
+    needle = sudo_user.password.encode()
+    hits: list[str] = []
+    halt = threading.Event()
+
+    def scan() -> None:
+        while not halt.is_set():
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                for what in ("cmdline", "environ"):
+                    try:
+                        with open(f"/proc/{pid}/{what}", "rb") as f:
+                            if needle in f.read():
+                                hits.append(f"{pid}/{what}")
+                    except OSError:
+                        pass
+
+    scanner = threading.Thread(target=scan, daemon=True)
+    with open_session(target_for(sshd, user=sudo_user.name), kind,
+                      sudo_password=lambda who: sudo_user.password) as s:
+        scanner.start()
+        try:
+            assert s.run("sleep 0.6; id -u", sudo=True).stdout.strip() == "0"
+        finally:
+            halt.set()
+            scanner.join(5)
+    assert not hits

@@ -1,0 +1,220 @@
+"""CLI commands that act on the nodes: ``apply`` (build the design) and ``status`` (show the cluster).
+
+Exit codes: 0 the run finished; 1 a step failed or was refused; 2 bad input; 3 the machine
+lacks something (a node unreachable, a host key refused); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import sys
+
+from . import audit
+from .cli_design import describe_action, load_valid
+from .console import ConsoleSink
+from .errors import InputError, OperationFailed
+from .events import EventBus, RunStarted
+from .journal import Journal, latest_unfinished
+from .model import Design, Node
+from .plan import build_plan
+from .presets import preset_sha256
+from .progress.crm_mon import parse_crm_mon
+from .redact import Redactor
+from .runner import Runner
+from .secretstore import SecretStore
+from .sessions.base import NodeSession
+from .sessions.factory import open_session
+from .sessions.target import SshTarget
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("apply", help="build the design on its nodes (preflight to verification)")
+    p.add_argument("preset")
+    p.add_argument("--dry-run", action="store_true", help="print every command and file write, touch nothing")
+    p.add_argument("--yes", action="store_true", help="confirm destructive steps (create-md, forced primary, mkfs)")
+    p.add_argument("--resume", nargs="?", const="latest", metavar="RUN",
+                   help="continue a run that died (the newest unfinished one for this preset, or RUN)")
+    p.add_argument("--only", metavar="STEP[,STEP]", help="run only these steps (see hawizard plan)")
+    p.add_argument("--switchover-test", action="store_true", help="also run the switch-over test at the end")
+    p.add_argument("--transport", choices=("ssh", "paramiko"), default="ssh",
+                   help="ssh: the OpenSSH client (uses ~/.ssh/config, agents, jump hosts); paramiko: in-process")
+    p.add_argument("-v", "--verbose", action="store_true", help="show every command and its output")
+    p.set_defaults(func=cmd_apply)
+
+    p = sub.add_parser("status", help="show the cluster's state: nodes, DRBD, where each resource runs")
+    p.add_argument("preset")
+    p.add_argument("--transport", choices=("ssh", "paramiko"), default="ssh")
+    p.set_defaults(func=cmd_status)
+
+
+def target_for(node: Node) -> SshTarget:
+    return SshTarget(name=node.name, host=node.ssh_host, port=node.ssh_port, user=node.ssh_user,
+                     identity_file=node.ssh_identity_file or None, known_hosts=node.ssh_known_hosts or None,
+                     pinned_fingerprint=node.ssh_fingerprint or None, become_root=node.ssh_user != "root")
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def confirm_host_key(label: str, key_type: str, fingerprint: str) -> bool:
+    """First contact with a node: show the fingerprint, ask for yes (terminal only)."""
+    if not _interactive():
+        return False
+    print(f"The host key of {label} is not known yet.\n  {key_type} {fingerprint}\n"
+          "Compare it with the node's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console).")
+    return input("Trust this key? Type yes: ").strip() == "yes"
+
+
+def ask_sudo_password(who: str) -> str:
+    if not _interactive():
+        raise InputError(f"{who} needs a sudo password, and there is no terminal to ask it on")
+    return getpass.getpass(f"sudo password for {who}: ")
+
+
+def make_confirm(yes: bool):
+    def confirm(step, phrase: str) -> bool:
+        if yes:
+            return True
+        if not _interactive():
+            raise OperationFailed(f"step {step.id} destroys data ({step.explain}) and needs confirmation: run "
+                                  "on a terminal, or pass --yes")
+        print(f"\n{step.title}: {step.explain}\nType '{phrase}' to go ahead (anything else stops the run):")
+        return input("> ").strip() == phrase
+    return confirm
+
+
+def open_sessions(design: Design, transport: str) -> dict[str, NodeSession]:
+    sessions: dict[str, NodeSession] = {}
+    try:
+        for node in design.nodes:
+            sessions[node.name] = open_session(target_for(node), transport, confirm_host_key=confirm_host_key,
+                                               sudo_password=ask_sudo_password)
+    except BaseException:
+        for s in sessions.values():
+            s.close()
+        raise
+    return sessions
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    design, _problems = load_valid(args.preset)
+    plan = build_plan(design)
+    only = None
+    if args.only:
+        only = {s.strip() for s in args.only.split(",") if s.strip()}
+        unknown = only - set(plan.step_ids)
+        if unknown:
+            raise InputError(f"--only: unknown step(s) {', '.join(sorted(unknown))}; steps: {', '.join(plan.step_ids)}")
+    redactor = Redactor()
+    bus = EventBus()
+    bus.subscribe(ConsoleSink(verbose=args.verbose or args.dry_run, redactor=redactor))
+
+    if args.dry_run:
+        return _dry_run(design, plan, EventBus(), only, args.switchover_test)
+
+    sha = preset_sha256(design)
+    if args.resume:
+        journal = latest_unfinished(sha) if args.resume == "latest" else Journal.load(args.resume)
+        if journal is None:
+            raise InputError(f"--resume: no unfinished run of {args.preset} in {audit.runs_dir()}")
+        if journal.preset_sha256 != sha:
+            raise InputError(f"--resume: run {journal.run_id} was made from a different version of the preset; "
+                             "start a new run instead")
+        journal.resumed += 1
+        journal.status = "running"
+        sink = audit.AuditSink.resume(audit.run_dir(journal.run_id) / "audit.jsonl", redactor=redactor)
+        print(f"resuming run {journal.run_id} at step {journal.first_unfinished() or '(all recorded done)'}")
+    else:
+        journal = Journal(audit.new_run_id(), os.path.abspath(args.preset) if os.path.exists(args.preset)
+                          else args.preset, sha, plan.step_ids)
+        sink = audit.AuditSink.for_run(journal.run_id, redactor=redactor)
+    bus.subscribe(sink, critical=True)
+    journal.save()
+    bus.emit(RunStarted(run_id=journal.run_id, preset_name=design.name, preset_sha256=sha,
+                        operator=getpass.getuser(), stack=design.stack, plan=tuple(plan.step_ids), dry_run=False))
+    sessions = open_sessions(design, args.transport)
+    secrets = SecretStore(plan.rendering.secrets, redactor)
+    runner = Runner(plan, design, sessions, bus, confirm=make_confirm(args.yes), secrets=secrets, journal=journal,
+                    only=only, include_optional=args.switchover_test)
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda *_: runner.cancel())
+    try:
+        secrets.resolve_all(sessions[plan.primary])
+        result = runner.run()
+    except KeyboardInterrupt:
+        runner.cancel()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for s in sessions.values():
+            s.close()
+        bus.close()
+    print(f"audit log: {sink.path}  (hawizard export {journal.run_id} --format md)")
+    if result.status == "finished":
+        return 0
+    if result.message:
+        print(f"hawizard: {redactor.redact_text(result.message)}", file=sys.stderr)
+    if result.status == "cancelled":
+        return 130 if "not confirmed" not in result.message else 1
+    print(f"continue with: hawizard apply {args.preset} --resume", file=sys.stderr)
+    return 1
+
+
+def _dry_run(design: Design, plan, bus: EventBus, only, switchover: bool) -> int:
+    """Every command and file write per node, in order, as the run would issue them."""
+    from .sessions.dryrun import DryRunSession
+
+    sessions = {n: DryRunSession(n) for n in design.node_names}
+    runner = Runner(plan, design, sessions, bus, confirm=lambda step, phrase: True, secrets=None, only=only,
+                    include_optional=switchover, dry_run=True)
+    print(f"dry run of {design.name} ({design.stack}): nothing is sent to the nodes")
+    for step in runner.selected_steps():
+        print(f"\n== {step.id}: {step.title}" + (f"  [destructive: asks for '{step.confirm}']" if step.destructive
+                                                  else ""))
+        for node in step.nodes:
+            if step.probe.get(node):
+                print(f"  {node}: skipped if already done: {step.probe[node]}")
+            for act in step.actions[node]:
+                print(f"  {node}: {describe_action(act, plan)}")
+    result = runner.run()
+    print(f"\n{len(runner.selected_steps())} step(s); dry run {result.status}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    design, _ = load_valid(args.preset)
+    from .plan import _crm_mon  # the stack's crm_mon command and reader
+    from . import stacks
+
+    stack = stacks.get(design.stack)
+    mon_cmd, _reader = _crm_mon(stack)
+    last_error = ""
+    for node in design.nodes:
+        try:
+            session = open_session(target_for(node), args.transport, confirm_host_key=confirm_host_key,
+                                   sudo_password=ask_sudo_password)
+        except OperationFailed as exc:
+            last_error = str(exc)
+            continue
+        with session:
+            res = session.run(mon_cmd, timeout=30)
+            drbd = session.run(f"drbdadm dstate {design.drbd.resource}; drbdadm role {design.drbd.resource}; "
+                               f"drbdadm cstate {design.drbd.resource}", timeout=30)
+        if res.exit_status != 0:
+            last_error = f"{node.name}: crm_mon failed: {(res.stderr or res.stdout).strip()[:200]}"
+            continue
+        st = parse_crm_mon(res.stdout)
+        print(f"asked {node.name}; online: {' '.join(st.nodes_online) or '-'}"
+              + (f"; offline: {' '.join(st.nodes_offline)}" if st.nodes_offline else ""))
+        for r in st.resources:
+            print(f"  {r.id:24} {r.role or '-':12} {r.node or '-'}" + ("  FAILED" if r.failed else ""))
+        ids = design.cluster.ids
+        print(f"  {ids.drbd_clone} promoted on: {st.promoted_node(ids.drbd_clone) or '-'}; "
+              f"{ids.group} on: {st.all_started_on(ids.group) or '-'}")
+        print(f"  DRBD on {node.name}: {' '.join(drbd.stdout.split())}")
+        return 0
+    raise OperationFailed(f"no node answered: {last_error}")
