@@ -23,6 +23,7 @@ from .render import render
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("presets", help="list the presets that ship with hawizard")
     p.add_argument("--show", metavar="NAME", help="print one shipped preset (to start your own from it)")
+    p.add_argument("--reference", action="store_true", help="print the reference of every preset key (Markdown)")
     p.set_defaults(func=cmd_presets)
 
     p = sub.add_parser("validate", help="check a preset: field errors, cross-field errors, design risks")
@@ -58,6 +59,11 @@ def _print_problems(problems: list[Problem], filename: str, out=sys.stdout) -> N
 
 
 def cmd_presets(args: argparse.Namespace) -> int:
+    if args.reference:
+        from .reference import preset_reference
+
+        sys.stdout.write(preset_reference())
+        return 0
     if args.show:
         if args.show not in shipped_presets():
             raise InputError(f"no shipped preset named '{args.show}' (shipped: {', '.join(shipped_presets())})")

@@ -96,3 +96,13 @@ def test_cli_bad_preset_exit_2_no_traceback(tmp_path):
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
     assert "service.vip" in r.stderr and f"{bad}:3" in r.stderr
+
+
+def test_docs_preset_reference_is_current():
+    """docs/presets.md is generated from the model; regenerate with: hawizard presets --reference."""
+    from hawizard.reference import preset_reference
+
+    with open("docs/presets.md", encoding="utf-8") as fh:
+        assert fh.read() == preset_reference()
+    for key in ("`drbd.resync_rate`", "`nodes[].interconnects[].nic`", "`cluster.ids.group`"):
+        assert key in preset_reference()

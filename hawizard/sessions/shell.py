@@ -112,6 +112,8 @@ class PtyShellSession(NodeSession):
             timeout=READ_SLICE,
             preexec_fn=_default_signals,
         )
+        # pexpect sleeps 50 ms before every send by default: that alone doubled a run of short commands.
+        self._child.delaybeforesend = None
         # Never record what we send (passwords, file contents): no logfile, no logfile_send.
         self._child.logfile = None
         self._child.logfile_send = None

@@ -62,20 +62,11 @@ def _open(kind: str, request, tmp_path_factory, user: str) -> object:
     return open_session(make_target(srv, tmp_path_factory.mktemp("kh"), user=user), kind)
 
 
-@pytest.fixture(scope="module", params=TRANSPORTS)
-def root_session(request, tmp_path_factory):
-    """A root session to the shared sshd, once per transport, shared by a test module."""
-    s = _open(request.param, request, tmp_path_factory, "root")
-    yield s
-    s.close()
-
-
 @pytest.fixture(scope="module", params=[*TRANSPORTS, "local"])
 def any_session(request, tmp_path_factory):
     """A session per transport (and the local shell), shared by a test module.
 
-    Over ssh it logs in as the temporary unprivileged user: a clean login shell (root's
-    rc files on a developer machine can be slow) and the realistic non-root case.
+    Over ssh it logs in as the temporary unprivileged user: the realistic non-root case.
     """
     user = request.getfixturevalue("sudo_user").name if request.param != "local" else ""
     s = _open(request.param, request, tmp_path_factory, user)
