@@ -394,3 +394,17 @@ def test_lab_dir_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert LabPaths.resolve(tmp_path / "cli").cache == tmp_path / "cli" / "cache"
     monkeypatch.setenv("HAWIZARD_LAB_CACHE", str(tmp_path / "shared"))
     assert LabPaths.resolve(tmp_path / "cli").cache == tmp_path / "shared"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs under sudo")
+def test_under_sudo_the_default_lab_dir_is_the_invoking_users(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pwd
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("SUDO_USER", "nobody")
+    home = Path(pwd.getpwnam("nobody").pw_dir)
+    from hawizard.lab.paths import default_lab_dir
+
+    assert default_lab_dir() == home / ".cache" / "hawizard" / "lab"
+    monkeypatch.delenv("SUDO_USER")
+    assert default_lab_dir() == Path.home() / ".cache" / "hawizard" / "lab"

@@ -30,7 +30,7 @@ from ..errors import EnvironmentProblem, OperationFailed
 from . import mirror as mirror_mod
 from . import repo, tools
 from .chroot import Chroot, log_tail, remove_tree
-from .paths import LabPaths
+from .paths import LabPaths, default_lab_dir, invoking_user
 
 SUITE = "bookworm"
 ARCH = "amd64"
@@ -108,8 +108,8 @@ def require_image(paths: LabPaths) -> Image:
     image = find_image(paths)
     if image is None:
         raise EnvironmentProblem(
-            f"no lab image for the current recipe in {paths.images}; build it first with: hawizard lab build"
-            + (f" --dir {paths.root}" if os.environ.get("HAWIZARD_LAB_DIR") is None else "")
+            f"no lab image for the current recipe in {paths.images}; build it first with: sudo hawizard lab build"
+            + ("" if paths.cache == default_lab_dir() / "cache" else " (with the same --dir or $HAWIZARD_LAB_CACHE)")
         )
     return image
 
@@ -177,6 +177,19 @@ def _prune_other_images(paths: LabPaths, keep: str) -> None:
     for other in paths.images.iterdir():
         if other.is_dir() and not other.name.startswith(".") and other.name != keep:
             shutil.rmtree(other, ignore_errors=True)
+
+
+def _hand_back(paths: LabPaths, image_dir: Path) -> None:
+    """Under sudo, give the cache in the invoking user's home back to that user."""
+    user = invoking_user()
+    if user is None:
+        return
+    home, uid, gid = user
+    chain = [p for p in (paths.root, paths.cache, paths.images) if p.is_relative_to(home)]
+    if not image_dir.is_relative_to(home):
+        return
+    for path in chain + [image_dir, *image_dir.iterdir()]:
+        os.chown(path, uid, gid, follow_symlinks=False)
 
 
 def build(paths: LabPaths, force: bool = False, mirror: str | None = None, out: Callable[[str], None] = print) -> Image:
@@ -277,6 +290,7 @@ def _build_locked(paths: LabPaths, hash_: str, mirror_override: str | None, out:
         remove_tree(work)  # unmounts first; nothing half-built stays behind
         raise
     _prune_other_images(paths, keep=hash_)
+    _hand_back(paths, paths.image_dir(hash_))
     image = find_image(paths, hash_)
     assert image is not None
     progress.line(

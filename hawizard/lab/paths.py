@@ -14,6 +14,7 @@ temporary directory while sharing the image cache, so CI builds the image only o
 from __future__ import annotations
 
 import os
+import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +24,30 @@ ENV_DIR = "HAWIZARD_LAB_DIR"
 ENV_CACHE = "HAWIZARD_LAB_CACHE"
 
 
+def invoking_user() -> tuple[Path, int, int] | None:
+    """(home, uid, gid) of the user behind ``sudo``, or None when not run through sudo."""
+    name = os.environ.get("SUDO_USER")
+    if os.geteuid() != 0 or not name or name == "root":
+        return None
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    return Path(entry.pw_dir), entry.pw_uid, entry.pw_gid
+
+
 def default_lab_dir() -> Path:
-    """The lab directory when neither ``--dir`` nor ``$HAWIZARD_LAB_DIR`` is given."""
+    """The lab directory when neither ``--dir`` nor ``$HAWIZARD_LAB_DIR`` is given.
+
+    Under sudo it is the invoking user's, so that ``sudo hawizard lab build`` fills the cache
+    that the same user's ``hawizard lab up`` (no root needed) reads.
+    """
     xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "hawizard" / "lab"
+    if xdg:
+        return Path(xdg) / "hawizard" / "lab"
+    user = invoking_user()
+    home = user[0] if user else Path.home()
+    return home / ".cache" / "hawizard" / "lab"
 
 
 @dataclass(frozen=True)
