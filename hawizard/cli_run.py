@@ -187,8 +187,8 @@ def _dry_run(design: Design, plan, bus: EventBus, only, switchover: bool) -> int
 
 def cmd_status(args: argparse.Namespace) -> int:
     design, _ = load_valid(args.preset)
-    from .plan import _crm_mon  # the stack's crm_mon command and reader
     from . import stacks
+    from .plan import _crm_mon  # the stack's crm_mon command and reader
 
     stack = stacks.get(design.stack)
     mon_cmd, _reader = _crm_mon(stack)

@@ -21,8 +21,8 @@ from .errors import OperationFailed
 from .events import (
     CommandFinished,
     CommandStarted,
-    Confirmed,
     ConfirmationNeeded,
+    Confirmed,
     EventBus,
     FileWritten,
     OutputLine,

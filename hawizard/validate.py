@@ -88,7 +88,7 @@ def _checks(d: Design) -> Iterator[Problem]:
         if d.service.vip_prefix != sa.network.prefixlen:
             yield _err("vip-prefix", "service.vip_prefix", f"/{d.service.vip_prefix} differs from the service "
                        f"subnet's /{sa.network.prefixlen}")
-    for i, n in enumerate(d.nodes):
+    for n in d.nodes:
         if d.service.vip_nic != n.service_nic:
             yield _err("vip-nic", "service.vip_nic", f"'{d.service.vip_nic}' is not {n.name}'s service NIC "
                        f"('{n.service_nic}'); the VIP goes on the service network")

@@ -8,7 +8,14 @@ import sys
 import pytest
 
 from hawizard.errors import InputError
-from hawizard.presets import PresetError, design_to_dict, dump_preset, load_preset, parse_preset_text, shipped_presets
+from hawizard.presets import (
+    PresetError,
+    design_to_dict,
+    dump_preset,
+    load_preset,
+    parse_preset_text,
+    shipped_presets,
+)
 
 
 def test_shipped_presets_are_listed():

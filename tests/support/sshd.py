@@ -18,8 +18,10 @@ requires it (root only), removed on exit.
 from __future__ import annotations
 
 import base64
+import ctypes
 import hashlib
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -64,6 +66,24 @@ def fingerprint_of_pub(pub_path: Path) -> str:
     """'SHA256:...' of an OpenSSH public key file, computed like ssh-keygen -l."""
     blob = base64.b64decode(pub_path.read_text().split()[1])
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the process that started us dies (a killed test run)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def descendants(pid: int) -> list[int]:
@@ -177,6 +197,7 @@ class SshServer:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,  # no listener outlives a killed test run
             )
             log.close()
             if self._wait_ready():
@@ -257,8 +278,23 @@ class SudoUser:
         self.sudoers = Path(f"/etc/sudoers.d/hawizard-test-{self.name}")
         self._created = False
 
+    GECOS = "hawizard-test pid="
+
+    @classmethod
+    def sweep_stale(cls) -> None:
+        """Remove test users left by a run that was killed (their creating process is gone)."""
+        for entry in pwd.getpwall():
+            if entry.pw_gecos.startswith(cls.GECOS) and entry.pw_name.startswith("hwt"):
+                pid = entry.pw_gecos[len(cls.GECOS):]
+                if pid.isdigit() and not _pid_alive(int(pid)):
+                    Path(f"/etc/sudoers.d/hawizard-test-{entry.pw_name}").unlink(missing_ok=True)
+                    subprocess.run(["userdel", "-r", "-f", entry.pw_name], check=False,
+                                   stderr=subprocess.DEVNULL)
+
     def create(self) -> SudoUser:
-        subprocess.run(["useradd", "-m", "-s", "/bin/bash", self.name], check=True)
+        self.sweep_stale()
+        subprocess.run(["useradd", "-m", "-s", "/bin/bash", "-c", f"{self.GECOS}{os.getpid()}",
+                        self.name], check=True)
         self._created = True
         subprocess.run(
             ["chpasswd"], input=f"{self.name}:{self.password}\n".encode(), check=True
