@@ -132,7 +132,9 @@ def _drbd_cmds(design: Design, stack: stacks.Stack) -> dict[str, str]:
         up = "/etc/init.d/drbd start"  # the article's way; blocks until the peer connects
         down = "/etc/init.d/drbd stop"
     else:
-        create_md = f"drbdadm create-md --force {res}"
+        # 8.4 (drbd-utils 9 hands it to drbdadm-84): no prompt on an empty disk, and preflight made sure
+        # it is empty; DRBD 9's drbdadm takes --force to skip its questions.
+        create_md = f"drbdadm create-md --force {res}" if stack.drbd == "9" else f"drbdadm create-md {res}"
         up = f"drbdadm up {res}"
         down = f"drbdadm down {res}"
     progress = (f"drbdsetup events2 --now --statistics {res}" if stack.drbd == "9" else "cat /proc/drbd")
@@ -253,6 +255,14 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
         acts.append(_check(f"(modinfo -F version drbd 2>/dev/null || sed -n '1s/^version: //p' /proc/drbd) | "
                            f"grep -q {q('^' + want)}",
                            f"the DRBD kernel module is not the {stack.drbd} series this stack is rendered for"))
+        if stack.os_family == "debian":
+            # Debian starts corosync and pacemaker on install with a one-node placeholder configuration
+            # (and a CIB that names 'node1'): stop them until hawizard's own files are in place.
+            acts.append(_run("grep -qs 'written by hawizard' /etc/corosync/corosync.conf || { "
+                             "systemctl stop pacemaker corosync; "
+                             "grep -qs '<primitive' /var/lib/pacemaker/cib/cib.xml || "
+                             "rm -f /var/lib/pacemaker/cib/cib*; }",
+                             "stop the placeholder cluster Debian starts on install"))
         cluster_up = (stack.service("status", "pacemaker") if stack.init == "systemd"
                       else "/etc/init.d/heartbeat status") + " >/dev/null 2>&1"
         acts.append(_run(f"{cluster_up} || {{ {stack.service('disable', stack.apache_service)} >/dev/null 2>&1; "
