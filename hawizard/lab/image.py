@@ -204,7 +204,11 @@ def build(paths: LabPaths, force: bool = False, mirror: str | None = None, out: 
     paths.ensure(paths.images)
     lock_path = paths.images / ".lock"
     with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # a second build waits here, then finds the image made
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            out(f"another lab build is running in {paths.images}; waiting for it...")
+            fcntl.flock(lock, fcntl.LOCK_EX)  # then this one finds the image made
         existing = find_image(paths, hash_)
         if existing is not None and not force:
             out(f"lab image {hash_} is up to date: {existing.dir}")

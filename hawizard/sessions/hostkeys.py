@@ -136,20 +136,6 @@ def add_known_host(path: Path, label: str, key_type: str, blob: bytes) -> None:
 # -- decisions and messages --------------------------------------------------------------------
 
 
-def check_known(label: str, node: str, key_type: str, blob: bytes, known: list[KnownHost],
-                own_file: Path) -> bool:
-    """True if the key is on record; raise HostKeyChanged if another key is; False if none."""
-    fp = fingerprint(blob)
-    if any(e.marker == "@revoked" and e.blob == blob for e in known):
-        raise HostKeyRefused(f"host key {fp} of {label} ({node}) is marked @revoked in known_hosts")
-    plain = [e for e in known if not e.marker]
-    if any(e.blob == blob for e in plain):
-        return True
-    if plain:
-        raise changed_error(label, node, plain, fp, own_file)
-    return False
-
-
 def changed_error(label: str, node: str, old: list[KnownHost], new_fp: str,
                   own_file: Path) -> HostKeyChanged:
     on_record = "; ".join(f"{e.key_type} {e.fingerprint} ({e.path} line {e.lineno})" for e in old)
