@@ -192,3 +192,9 @@ def lab_session(lab_image: Path, tmp_path_factory: pytest.TempPathFactory):
 def lab(lab_session: Lab) -> Lab:
     """The session's lab, booted again first if an earlier test stopped it."""
     return lab_session.ensure_up()
+
+
+@pytest.fixture(scope="session")
+def lab_timings() -> dict[str, str]:
+    """The dict printed as 'hawizard lab timings' at the end: add 'phase': 'figure' entries."""
+    return TIMINGS

@@ -22,7 +22,6 @@ import pytest
 from hawizard.presets import load_preset
 from hawizard.progress.crm_mon import parse_crm_mon
 
-from .conftest import TIMINGS
 
 PAGE = "hawizard test page"
 VIP = "192.168.0.200"
@@ -74,6 +73,7 @@ def wait_page(lab, from_node: str, path: str, want: str, timeout: float) -> floa
 def built(lab_session, tmp_path_factory):
     """The lab with the cluster built by one `hawizard apply --yes` (module scope: built once)."""
     lab = lab_session.ensure_up()
+    TIMINGS = lab.timings
     state = tmp_path_factory.mktemp("state")
     env = dict(os.environ, XDG_STATE_HOME=str(state))
     t0 = time.monotonic()
@@ -103,6 +103,7 @@ def test_apply_builds_the_cluster(built):
 
 def test_switchover_and_back(built):
     lab, env, _ = built
+    TIMINGS = lab.timings
     t0 = time.monotonic()
     r = hawizard("apply", str(lab.preset), "--yes", "--only", "switchover", env=env)
     TIMINGS["switch-over (move+back)"] = f"{time.monotonic() - t0:.1f}s"
@@ -138,6 +139,7 @@ def test_export_has_no_secret(built):
 
 def test_power_loss_fails_over_and_node_rejoins(built):
     lab, env, _ = built
+    TIMINGS = lab.timings
     design = load_preset(str(lab.preset))
     active = serving_node(lab, "srv1")
     peer = "srv2" if active == "srv1" else "srv1"
