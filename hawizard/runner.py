@@ -338,6 +338,13 @@ def _cluster_summary(status: ClusterStatus) -> str:
     active = [f"{r.id}={r.role}@{r.node}" for r in status.resources if r.node]
     if active:
         parts.append(" ".join(active))
+    stopped = sorted({r.id for r in status.resources if not r.node})
+    if stopped:
+        parts.append("stopped: " + " ".join(stopped))
+    for f in status.failures[:4]:  # the operator needs the reason, not only the symptom
+        what = " ".join(str(x) for x in (f.operation, "on " + f.node if f.node else None, f.status, f.reason)
+                        if x)
+        parts.append(f"FAILED {f.resource}: {what}")
     return "; ".join(parts)
 
 

@@ -36,7 +36,7 @@ class ConfirmPhraseScreen(ModalScreen[bool]):
             prompt.append(self.phrase, style="bold reverse")
             prompt.append(" and press Enter to go ahead. Anything else, or Escape, stops the run.")
             yield Static(prompt, classes="dialog-body")
-            yield Input(placeholder=self.phrase, id="phrase")
+            yield Input(id="phrase")
 
     def on_mount(self) -> None:
         self.query_one("#phrase", Input).focus()

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, Switch
 
@@ -57,7 +57,7 @@ def problem_text(problems: list[Problem], error: str | None = None) -> Text:
     return out
 
 
-class FieldRow(Vertical):
+class FieldRow(Container):
     """A labelled control for one key path of the design."""
 
     class Edited(Message):
@@ -72,41 +72,53 @@ class FieldRow(Vertical):
         self.path = path
         self.info = field_info(design, path)
         self.initial = get_value(design, path)
+        self._shown: tuple = (None, ())
 
     @property
     def label(self) -> str:
         return label_for(self.info)
 
     def compose(self) -> ComposeResult:
+        # a grid of label | control, and a message line under both once there is something to say:
+        # few widgets per row keeps a section of thirty questions quick to open
         info, value = self.info, self.initial
-        with Horizontal(classes="field-line"):
-            yield Label(self.label, classes="field-label")
-            if info.type == "bool":
-                yield Switch(bool(value), classes="field-control")
-            elif info.choices is not None:
-                options = [(c, c) for c in info.choices]
-                if value not in info.choices:  # only a preset could hold it; keep it visible
-                    options.insert(0, (f"{value} (not valid)", value))
-                yield Select(options, value=value, allow_blank=False, compact=True, classes="field-control")
-            else:
-                lo, hi = info.minimum, info.maximum
-                placeholder = f"{lo:g} to {hi:g}" if info.type == "int" and lo is not None else ""
-                if info.kind and info.kind.endswith("?"):
-                    placeholder = "(empty: not used)"
-                yield Input(display_value(info, value), type="integer" if info.type == "int" else "text",
-                            compact=True, placeholder=placeholder, classes="field-control")
-        yield Static("", classes="field-msg")
+        yield Label(self.label, classes="field-label")
+        if info.type == "bool":
+            yield Switch(bool(value), classes="field-control")
+        elif info.choices is not None:
+            options = [(c, c) for c in info.choices]
+            if value not in info.choices:  # only a preset could hold it; keep it visible
+                options.insert(0, (f"{value} (not valid)", value))
+            yield Select(options, value=value, allow_blank=False, compact=True, classes="field-control")
+        else:
+            lo, hi = info.minimum, info.maximum
+            placeholder = f"{lo:g} to {hi:g}" if info.type == "int" and lo is not None else ""
+            if info.kind and info.kind.endswith("?"):
+                placeholder = "(empty: not used)"
+            yield Input(display_value(info, value), type="integer" if info.type == "int" else "text",
+                        compact=True, placeholder=placeholder, classes="field-control")
 
     def show_problems(self, problems: list[Problem], error: str | None = None) -> None:
-        msg = self.query_one(".field-msg", Static)
+        key = (error, tuple(problems))
+        if key == self._shown:
+            return  # restyling a row costs a layout pass: only when something changed
+        self._shown = key
         text = problem_text(problems, error)
-        msg.update(text)
+        found = self.query(".field-msg")
+        if found:
+            msg = found.first(Static)
+            msg.update(text)
+        elif text:
+            msg = Static(text, classes="field-msg")
+            self.mount(msg)
+        else:
+            return
         msg.display = bool(text)
         self.set_class(bool(error) or any(p.severity == "error" for p in problems), "-error")
         self.set_class(not error and any(p.severity == "warning" for p in problems), "-warning")
 
-    def focus_control(self) -> None:
-        self.query_one(".field-control").focus()
+    def focus_control(self, scroll: bool = True) -> None:
+        self.query_one(".field-control").focus(scroll_visible=scroll)
 
     def current_text(self) -> str:
         control = self.query_one(".field-control")

@@ -29,6 +29,7 @@ Entry = str | Heading
 class Section:
     key: str
     title: str
+    short: str  # in the section list
     question: str
     brief: str
     entries: Callable[[Design], list[Entry]]
@@ -121,14 +122,14 @@ def _stack(d: Design) -> list[Entry]:
 
 SECTIONS: tuple[Section, ...] = (
     Section(
-        "failure", "Failure scope",
+        "failure", "Failure scope", "Failure scope",
         "Which failures must the cluster cover, and what does it do about each?",
         "Failing over on power loss or a kernel panic keeps the service up when a node dies, at the cost "
         "of a short outage and a takeover you must trust. Restarting in place first is quicker and keeps "
         "the service where its data is, but a service that keeps dying on a sick node stays there longer.",
         _failure),
     Section(
-        "monitoring", "Monitoring",
+        "monitoring", "Monitoring", "Monitoring",
         "What does the monitor check, and how often?",
         "A PID check is cheap and rarely wrong; a server-status check also catches a hung Apache but fails "
         "when Apache is merely slow. The article's warning: a design so sensitive that a load spike "
@@ -136,7 +137,7 @@ SECTIONS: tuple[Section, ...] = (
         "the point of failure.",
         _monitoring),
     Section(
-        "data", "Data sharing",
+        "data", "Data sharing", "Data sharing",
         "How is the data shared between the two nodes?",
         "DRBD mirrors one disk over the network. Protocol C waits for the peer's disk on every write: no "
         "confirmed write is lost, at the price of write latency. A resync rate near the link speed ends "
@@ -144,49 +145,49 @@ SECTIONS: tuple[Section, ...] = (
         "side's writes away.",
         _data),
     Section(
-        "target", "Switch-over target",
+        "target", "Switch-over target", "Switch-over",
         "How long may it take from a failure to the service answering on the other node?",
         "A short target needs short timeouts, and short timeouts fail under load: the too-sensitive design "
         "again. A long target tolerates slow starts but leaves the service down longer when a node dies. "
         "The estimate adds up the worst case of every step on the way.",
         _target, shows_estimate=True),
     Section(
-        "when-fails", "When switch-over fails",
+        "when-fails", "When switch-over fails", "When it fails",
         "What happens when an unexpected failure stops the switch-over?",
         "Without fencing, a node that hangs but is not dead still holds the disk and the address: someone "
         "must step in, or both nodes may write (split brain). A fence device powers the failed node off so "
         "the survivor can take over safely; it costs the device (IPMI, PDU) and its credentials.",
         _when_fails),
     Section(
-        "nodes", "Nodes and networks",
+        "nodes", "Nodes and networks", "Nodes, networks",
         "Which machines, addresses and disks make up the cluster?",
         "Two interconnects keep one cable or NIC failure from splitting the cluster; direct cables keep "
         "cluster traffic off the switch. hawizard checks that each address is already on its interface; it "
         "does not configure networks.",
         _nodes),
     Section(
-        "membership", "Membership",
+        "membership", "Membership", "Membership",
         "How do the nodes watch each other?",
         "Short dead times and tokens detect a lost node sooner and raise false alarms under load: a busy node "
         "declared dead is a failover the HA layer caused. Authentication stops anyone on the interconnect "
         "from forging membership messages; it costs one shared key.",
         _membership),
     Section(
-        "service", "Service",
+        "service", "Service", "Service",
         "Which address, filesystem and web server does the cluster move?",
         "The virtual IP follows the service, so clients never need to know which node is active. The DRBD "
         "filesystem is mounted on the active node only; a document root outside it would serve different "
         "files after a takeover.",
         _service),
     Section(
-        "cluster", "Cluster properties",
+        "cluster", "Cluster properties", "Cluster",
         "How does the resource manager weigh where the service runs?",
         "Stickiness keeps the service where it runs when a failed node returns, sparing a second outage for "
         "the move back. migration-threshold is how many failures a node gets before the service leaves it; "
         "failure-timeout lets a node be trusted again.",
         _cluster),
     Section(
-        "stack", "Target stack",
+        "stack", "Target stack", "Target stack",
         "Which operating system and cluster software are the nodes running?",
         "The article's CentOS 5 / Heartbeat / Pacemaker 1.0 stack is long out of support: use it to "
         "reproduce the article. Debian 12 (crmsh) and EL9 (pcs) run corosync and current DRBD. The stack "

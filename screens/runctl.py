@@ -488,11 +488,12 @@ class RunController:
                 self.message = ev.message
         elif isinstance(ev, Progress):
             self.progress = ev
-            if ev.speed_kib_s is not None:
+            if ev.speed_kib_s is not None and ev.state != "synced":  # the last sample measures no transfer
                 self.speeds.append(ev.speed_kib_s)
         elif isinstance(ev, ClusterState):
             self.cluster = ev
         elif isinstance(ev, ConfirmationNeeded):
+            self.current_step = ev.step_id
             if self.state == "running":
                 self.state = "confirming"
         elif isinstance(ev, Confirmed):

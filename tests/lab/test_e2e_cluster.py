@@ -22,7 +22,6 @@ import pytest
 from hawizard.presets import load_preset
 from hawizard.progress.crm_mon import parse_crm_mon
 
-
 PAGE = "hawizard test page"
 VIP = "192.168.0.200"
 

@@ -1,0 +1,247 @@
+"""The wizard's App: holds the design being edited and the live run; moves between the screens.
+
+Screens stack up as the operator goes: start -> design -> review -> run -> finish; Escape goes
+back one. The run belongs to the App (its worker, its controller), not to the run screen, so
+it goes on while the operator looks at the review or the design. Only screens/ imports Textual.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+
+from hawizard.model import Design
+
+from .start import StartScreen
+
+DRAIN_INTERVAL_S = 0.05  # how often run events reach the screen (at most 20 redraws a second)
+
+
+class HawizardApp(App[int]):
+    CSS_PATH = "hawizard.tcss"
+    TITLE = "hawizard"
+    ENABLE_COMMAND_PALETTE = False
+    HORIZONTAL_BREAKPOINTS = [(0, "-normal"), (120, "-very-wide")]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f5", "show_run", "Run screen", show=False),
+    ]
+
+    def __init__(self, *, preset: str | None = None, initial: str | Callable[[HawizardApp], Screen] = "start",
+                 session_factory=None, transport: str = "ssh", poll_scale: float = 1.0,
+                 ansi_color: bool = False) -> None:
+        super().__init__(ansi_color=ansi_color)
+        self.design: Design | None = None
+        self.design_ref = ""  # shipped preset name or the file it came from
+        self.saved_path: Path | None = None
+        self.field_errors: dict[str, str] = {}
+        self.controller = None
+        self.session_factory = session_factory
+        self.transport = transport
+        self.poll_scale = poll_scale
+        self._initial = initial
+        self._drain_timer: Timer | None = None
+        if preset is not None:
+            from hawizard.presets import load_preset
+
+            self._set_design(load_preset(preset), preset)
+
+    def _set_design(self, design: Design, ref: str) -> None:
+        self.design, self.design_ref, self.field_errors = design, ref, {}
+        self.saved_path = Path(ref) if Path(ref).suffix == ".toml" and Path(ref).is_file() else None
+
+    def on_mount(self) -> None:
+        self._drain_timer = self.set_interval(DRAIN_INTERVAL_S, self._drain, pause=True)
+        self.push_screen(StartScreen())
+        if callable(self._initial):
+            self.push_screen(self._initial(self))
+        elif self._initial in ("design", "review") and self.design is not None:
+            from .design import DesignScreen
+
+            self.push_screen(DesignScreen())
+            if self._initial == "review":
+                self.show_review()
+
+    # -- moving between screens -----------------------------------------------------------
+    def open_design(self, design: Design, ref: str) -> None:
+        from .design import DesignScreen
+
+        self._set_design(design, ref)
+        self.push_screen(DesignScreen())
+
+    def show_review(self) -> None:
+        from .review import ReviewScreen
+
+        self.push_screen(ReviewScreen())
+
+    def edit_design(self, path: str | None) -> None:
+        """Back to the questions (from the review), at the question that asks for ``path``."""
+        from .design import DesignScreen
+
+        stack = self.screen_stack
+        if len(stack) >= 2 and isinstance(stack[-2], DesignScreen):
+            self.pop_screen()
+            design_screen = stack[-2]
+        else:
+            design_screen = DesignScreen()
+            self.push_screen(design_screen)
+        if path:
+            self.call_after_refresh(lambda: self.run_worker(design_screen.goto(path), group="goto"))
+
+    def design_changed(self) -> None:
+        """The operator changed a value (a saved preset no longer matches)."""
+
+    def action_show_run(self) -> None:
+        self.show_run()
+
+    def show_run(self) -> None:
+        from .run import RunScreen
+
+        if self.controller is None:
+            return
+        if isinstance(self.screen, RunScreen):
+            return
+        for screen in self.screen_stack:
+            if isinstance(screen, RunScreen):  # already under the current screen: go back to it
+                while not isinstance(self.screen, RunScreen):
+                    self.pop_screen()
+                return
+        self.push_screen(RunScreen(self.controller))
+
+    def show_finish(self) -> None:
+        from .finish import FinishScreen
+
+        if self.controller is not None:
+            self.push_screen(FinishScreen(self.controller.outcome()))
+
+    # -- runs ---------------------------------------------------------------------------------
+    def start_run(self, plan, mode: str, *, resume=None) -> None:
+        from .runctl import RunController
+
+        if self.controller is not None and self.controller.live:
+            self.show_run()
+            return
+        if self.controller is not None:
+            self.controller.close()
+        self.controller = RunController(self, self.design, plan, mode=mode, preset_ref=self._preset_ref(),
+                                        session_factory=self.session_factory, transport=self.transport,
+                                        poll_scale=self.poll_scale, resume=resume)
+        try:
+            self.controller.start()
+        except Exception as exc:  # noqa: BLE001 - e.g. the state directory cannot be written
+            self.controller.state, self.controller.message = "error", f"the run cannot start: {exc}"
+        self.show_run()
+
+    def _preset_ref(self) -> str:
+        if self.saved_path is not None:
+            return str(self.saved_path.resolve())
+        return self.design_ref
+
+    def resume_run(self, journal) -> None:
+        """Continue an unfinished run from the start screen (its preset must not have changed)."""
+        from hawizard.plan import build_plan
+        from hawizard.presets import load_preset, preset_sha256
+
+        start = self.screen
+        try:
+            design = load_preset(journal.preset)
+        except Exception as exc:  # noqa: BLE001
+            getattr(start, "show_message", lambda _t: None)(f"cannot resume: {exc}")
+            return
+        if preset_sha256(design) != journal.preset_sha256:
+            getattr(start, "show_message", lambda _t: None)(
+                f"cannot resume run {journal.run_id}: {journal.preset} changed since; start a new run")
+            return
+        self.open_design(design, journal.preset)
+        self.show_review()
+        self.start_run(build_plan(design), "apply", resume=journal)
+
+    def start_drain(self) -> None:
+        if self._drain_timer is not None:
+            self._drain_timer.resume()
+
+    def _drain(self) -> None:
+        if self.controller is not None:
+            self.controller.drain()
+
+    def on_worker_state_changed(self, event) -> None:
+        from textual.worker import WorkerState
+
+        if event.worker.group != "run" or self.controller is None:
+            return
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            if self._drain_timer is not None:
+                self._drain_timer.pause()
+            self.controller.worker_done(event.worker)
+
+    # -- saving and quitting ----------------------------------------------------------------------
+    def action_save_preset(self) -> None:
+        from hawizard.presets import save_preset
+
+        from .dialogs import PromptScreen
+
+        if self.design is None:
+            return
+        if self.field_errors:
+            self._say(f"{len(self.field_errors)} field(s) hold values that were refused; fix them before "
+                      "saving (the design still has the previous values).", "bold red")
+            return
+        default = self.saved_path or Path.cwd() / f"{self.design.name}.toml"
+
+        def check(path: str) -> str | None:
+            if not path:
+                return "give a file name"
+            target = Path(os.path.expanduser(path))
+            if target.is_dir():
+                return f"{target} is a directory"
+            try:
+                save_preset(self.design, target)
+            except OSError as exc:
+                return f"cannot write {target}: {exc.strerror or exc}"
+            self.saved_path = target
+            return None
+
+        def done(path: str | None) -> None:
+            if path:
+                self._say(f"Preset saved to {self.saved_path} (a replaced file is kept as a backup).", "green")
+
+        self.push_screen(PromptScreen("Save the preset", "The whole design, every default written out; "
+                                      "secrets are references only. File:", str(default), check=check), done)
+
+    def _say(self, text: str, style: str = "") -> None:
+        say = getattr(self.screen, "set_status", None) or getattr(self.screen, "_say", None)
+        if say is not None:
+            say(text, style)
+        else:
+            self.notify(text)
+
+    async def action_quit(self) -> None:
+        if self.controller is not None and self.controller.live:
+            from .dialogs import YesNoScreen
+
+            def answer(yes: bool | None) -> None:
+                if yes:
+                    self.controller.cancel()
+                    self.exit(130)
+            self.push_screen(YesNoScreen("Quit while the run is going?", "The run is cancelled: the running "
+                                         "commands are interrupted and no new step starts. hawizard apply "
+                                         "--resume continues it later.", "Quit", "Stay"), answer)
+            return
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        if self.controller is not None:
+            self.controller.close()
+
+
+def run_app() -> int:
+    """``hawizard`` with no arguments: the wizard, on a terminal."""
+    app = HawizardApp(ansi_color=os.environ.get("TERM") == "linux")
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,72 @@
+"""UI test helpers: an isolated state directory, no cursor blink, and drivers for runs."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run ``async def`` tests in a fresh event loop (no asyncio plugin needed)."""
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+        asyncio.run(pyfuncitem.obj(**args))
+        return True
+    return None
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """Runs, audit logs, the lab and saved presets all live under tmp_path."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("HAWIZARD_LAB_DIR", str(tmp_path / "lab"))
+    monkeypatch.chdir(tmp_path)
+    # a blinking cursor makes screenshots depend on timing
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    return tmp_path
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0, step: float = 0.02) -> None:
+    """Let the app run until ``condition()`` holds (fails the test after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition}")
+        await pilot.pause(step)
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*[c if c != " " else "space" for c in text])
+
+
+async def answer_confirmations(pilot, app, phrase_for=None, timeout: float = 20.0) -> list[str]:
+    """Drive a run to its end, typing each asked phrase (or ``phrase_for(expected)``); returns the asks."""
+    from hawizard.screens.dialogs import ConfirmPhraseScreen
+
+    asked: list[str] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        if isinstance(app.screen, ConfirmPhraseScreen):
+            expected = app.screen.phrase
+            asked.append(expected)
+            await type_text(pilot, phrase_for(expected) if phrase_for else expected)
+            await pilot.press("enter")
+        c = app.controller
+        if c is not None and c.state not in ("idle", "running", "paused", "confirming"):
+            await pilot.pause(0.1)
+            return asked
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run did not end; state {c.state if c else None}")
+        await asyncio.sleep(0.02)
+        await pilot.pause()
