@@ -249,6 +249,8 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
             agents.append("heartbeat/apache")
         acts = [_check(f"test -x {q(ocf + '/resource.d/' + ag)}", f"resource agent {ag} is missing")
                 for ag in agents]
+        for tool in ("fuser", "curl"):  # the Filesystem agent needs fuser; the apache agent curl (or wget)
+            acts.append(_check(f"command -v {tool} >/dev/null", f"{tool} is missing; the resource agents need it"))
         acts.append(Action("fact", command="drbdadm --version 2>/dev/null | sed -n 's/^DRBDADM_VERSION=//p'",
                            fact="drbd_utils", description="drbd-utils version"))
         want = {"8.3": "8.3.", "8.4": "8.4.", "9": "9."}[stack.drbd]
@@ -439,12 +441,13 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
     def moved_to(node: str) -> Action:
         return Action("poll", command=mon_cmd, reader=mon_reader, until=f"group-on:{ids.group}:{node}", interval_s=3,
                       timeout_s=max(300, design.design.switchover_target_s), description=f"{ids.group} runs on {node}")
-    if stack.config_tool == "crm":
-        move = lambda node: f"crm resource {stack.move} {g} {q(node)}"  # noqa: E731
-        clear = f"crm resource {stack.clear} {g}"
-    else:
-        move = lambda node: f"pcs resource move {g} {q(node)}"  # noqa: E731
-        clear = f"pcs resource clear {g}"
+    tool = f"crm resource {stack.move}" if stack.config_tool == "crm" else "pcs resource move"
+    clear = f"crm resource {stack.clear} {g}" if stack.config_tool == "crm" else f"pcs resource clear {g}"
+
+    def move(node: str) -> str:
+        # moving to where it already runs is an error for crm_resource: skip that case
+        return (f"crm_resource --locate --resource {g} 2>/dev/null | grep -q {q('running on: ' + node)} || "
+                f"{tool} {g} {q(node)}")
     steps.append(Step("switchover", f"Switch-over test: {stack.move} to {b.name} and back", "verify", PRIMARY,
                       {a.name: (_run(move(b.name)), moved_to(b.name), _run(clear),
                                 _run(move(a.name)), moved_to(a.name), _run(clear))},

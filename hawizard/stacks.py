@@ -94,7 +94,8 @@ _STACKS = {
         init="systemd",
         install_prepare=("DEBIAN_FRONTEND=noninteractive apt-get update -q",),
         install_command="DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends",
-        packages=("pacemaker", "corosync", "crmsh", "resource-agents", "drbd-utils", "apache2", "curl"),
+        packages=("pacemaker", "corosync", "crmsh", "resource-agents", "drbd-utils", "apache2", "curl",
+                  "psmisc"),  # fuser: the Filesystem agent refuses to run without it (only a Recommends)
         installed_probe="dpkg-query -W -f='${Status}\\n'",
         apache_service="apache2",
         apache_config="/etc/apache2/apache2.conf",
@@ -121,7 +122,7 @@ _STACKS = {
         ),
         install_command="dnf -y -q install",
         packages=("pacemaker", "corosync", "pcs", "resource-agents", "kmod-drbd9x", "drbd9x-utils",
-                  "httpd", "curl"),
+                  "httpd", "curl", "psmisc"),
         installed_probe="rpm -q",
         apache_service="httpd",
         apache_config="/etc/httpd/conf/httpd.conf",

@@ -42,6 +42,37 @@ STATE_STYLE = {"done": "green", "already-done": "green", "failed": "bold red", "
                "cancelled": "yellow", "skipped": "magenta"}
 
 
+class NodeOutput(Log):
+    """A node's live output that follows the end until the operator scrolls back (End follows again)."""
+
+    following = True
+
+    def add_lines(self, lines: list[str]) -> None:
+        self.write_lines(lines, scroll_end=False)
+        if self.following:
+            self.scroll_end(animate=False, x_axis=False)  # after the next layout, when the size is known
+
+    def action_scroll_up(self) -> None:
+        self.following = False
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self.following = False
+        super().action_page_up()
+
+    def action_scroll_home(self) -> None:
+        self.following = False
+        super().action_scroll_home()
+
+    def action_scroll_end(self) -> None:
+        self.following = True
+        super().action_scroll_end()
+
+    def _on_mouse_scroll_up(self, event) -> None:
+        self.following = False
+        super()._on_mouse_scroll_up(event)
+
+
 def cell(state: str) -> Text:
     return Text(ICONS.get(state, "?"), style=STATE_STYLE.get(state, "dim"), justify="center")
 
@@ -61,6 +92,7 @@ class RunScreen(Screen):
         super().__init__()
         self.controller = controller
         self.shown_states: dict[tuple[str, str], str] = {}
+        self.highlighted_step = ""
 
     def compose(self) -> ComposeResult:
         c = self.controller
@@ -71,7 +103,7 @@ class RunScreen(Screen):
                 with TabbedContent(id="outputs"):
                     for i, node in enumerate(c.design.node_names):
                         with TabPane(node, id=f"pane-{i}"):
-                            yield Log(max_lines=LOG_LINES, id=f"out-{i}", classes="node-output")
+                            yield NodeOutput(max_lines=LOG_LINES, id=f"out-{i}", classes="node-output")
         with Horizontal(id="sync-line"):
             yield Label("DRBD sync", id="sync-label")
             yield ProgressBar(total=100, show_eta=False, id="sync-bar")
@@ -92,10 +124,10 @@ class RunScreen(Screen):
             table.add_row(step.id, *[cell(c.states[step.id].get(n, "")) if n in step.nodes else Text("")
                                      for n in c.design.node_names], key=step.id)
         for i, node in enumerate(c.design.node_names):
-            out = self.query_one(f"#out-{i}", Log)
-            if c.hidden_lines.get(node):
-                out.write_line(f"… {c.hidden_lines[node]} earlier line(s) are in the audit log only")
-            out.write_lines(list(c.lines[node]))
+            out = self.query_one(f"#out-{i}", NodeOutput)
+            earlier = [f"… {c.hidden_lines[node]} earlier line(s) are in the audit log only"] \
+                if c.hidden_lines.get(node) else []
+            out.add_lines(earlier + list(c.lines[node]))
         c.view = self
         self.update_from(c, {}, {})
         table.focus()
@@ -106,6 +138,8 @@ class RunScreen(Screen):
 
     # -- drawing -----------------------------------------------------------------------------
     def update_from(self, c: RunController, lines: dict[str, list[str]], dropped: dict[str, int]) -> None:
+        if not self.is_attached or not self.query("#steps"):
+            return  # being taken down; the controller keeps everything for the next time
         table = self.query_one("#steps", DataTable)
         for step in c.selected:
             if step.id not in table.rows:
@@ -117,10 +151,10 @@ class RunScreen(Screen):
         for i, node in enumerate(c.design.node_names):
             new = lines.get(node)
             if new:
-                out = self.query_one(f"#out-{i}", Log)
-                if dropped.get(node):
-                    out.write_line(f"… {dropped[node]} line(s) went by too fast to show; the audit log has them")
-                out.write_lines(new[-LOG_LINES:])
+                out = self.query_one(f"#out-{i}", NodeOutput)
+                skipped = [f"… {dropped[node]} line(s) went by too fast to show; the audit log has them"] \
+                    if dropped.get(node) else []
+                out.add_lines(skipped + new[-LOG_LINES:])
         self._show_progress(c)
         self._show_cluster(c)
         self._show_status(c)
@@ -157,25 +191,26 @@ class RunScreen(Screen):
         self.query_one("#cluster-state", Static).update(out)
 
     def _show_status(self, c: RunController) -> None:
+        """The run's state, why it stopped (if it did), and the step under the cursor."""
         text, style = STATE_TEXT.get(c.state, (c.state, ""))
         out = Text(text, style=style)
         if c.live and c.current_step:
             out.append(f"  · step {c.current_step}")
         if c.message and not c.live:
             out.append(f"\n{c.message}", style="red" if c.state in ("failed", "error") else "")
+        if self.highlighted_step:
+            step = c.plan.step(self.highlighted_step)
+            states = c.states.get(step.id, {})
+            out.append(f"\n{step.id}: {step.title}", style="dim bold")
+            out.append("  " + ", ".join(f"{n} {s}" for n, s in states.items()), style="dim")
         self.query_one("#run-status", Static).update(out)
 
     @on(DataTable.RowHighlighted, "#steps")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value if event.row_key else None
-        if not key:
-            return
-        step = self.controller.plan.step(key)
-        if self.controller.live or not self.controller.message:
-            text = Text(f"{step.title}", style="bold")
-            states = self.controller.states.get(key, {})
-            text.append("  " + ", ".join(f"{n}: {s}" for n, s in states.items()), style="dim")
-            self.query_one("#run-status", Static).update(text)
+        if key:
+            self.highlighted_step = key
+            self._show_status(self.controller)
 
     # -- actions -------------------------------------------------------------------------------
     def action_pause(self) -> None:
@@ -231,6 +266,8 @@ class RunScreen(Screen):
         self.app.show_finish()  # type: ignore[attr-defined]
 
     def action_leave(self) -> None:
+        if self.controller.view is self:
+            self.controller.view = None
         self.app.pop_screen()
 
     def _say(self, text: str, style: str = "yellow") -> None:

@@ -73,8 +73,10 @@ def clean(text: str) -> str:
 class UiSink:
     """Receives events on runner threads; the UI thread takes them with ``drain``."""
 
-    def __init__(self, redactor: Redactor, max_lines: int = LOG_LINES) -> None:
+    def __init__(self, redactor: Redactor, max_lines: int = LOG_LINES,
+                 probes: dict[tuple[str, str], str] | None = None) -> None:
         self.redactor = redactor
+        self.probes = probes or {}  # (step, node) -> the "already done?" command
         self.max_lines = max_lines
         self._lock = threading.Lock()
         self._events: list[Event] = []
@@ -92,7 +94,7 @@ class UiSink:
         self.total_lines += 1
 
     def handle(self, event: Event) -> None:
-        line = _log_line(event)
+        line = _log_line(event, self.probes)
         if line is not None:
             node, text = line
             text = self.redactor.redact_text(clean(text))
@@ -113,13 +115,17 @@ class UiSink:
         return events, lines, dropped
 
 
-def _log_line(event: Event) -> tuple[str, str] | None:
+def _log_line(event: Event, probes: dict[tuple[str, str], str]) -> tuple[str, str] | None:
     """The line an event adds to a node's output pane, if any."""
     if isinstance(event, OutputLine):
         mark = {"stderr": "! ", "status": "» "}.get(event.stream, "")
         return event.node, mark + event.text
+    is_probe = isinstance(event, CommandStarted | CommandFinished) and \
+        probes.get((event.step_id, event.node)) == event.command
     if isinstance(event, CommandStarted):
-        return event.node, f"$ {event.command}"
+        return event.node, f"{'? done already? ' if is_probe else '$ '}{event.command}"
+    if isinstance(event, CommandFinished) and is_probe:
+        return event.node, "  -> yes, nothing to do" if event.exit_status == 0 else "  -> not yet"
     if isinstance(event, CommandFinished) and (event.exit_status or event.timed_out):
         return event.node, f"  (exit status {event.exit_status}{', timed out' if event.timed_out else ''})"
     if isinstance(event, FileWritten):
@@ -223,7 +229,7 @@ class RunController:
         self.preset_ref = preset_ref
         self.session_factory, self.transport, self.poll_scale = session_factory, transport, poll_scale
         self.redactor = Redactor()
-        self.sink = UiSink(self.redactor)
+        self.sink = UiSink(self.redactor, probes={(s.id, n): cmd for s in plan.steps for n, cmd in s.probe.items()})
         self.bus = EventBus()
         self.bus.subscribe(self.sink)
         self.gate = threading.Event()
@@ -257,6 +263,10 @@ class RunController:
         self.view: Any = None  # the run screen while it is mounted
         self._modal: Any = None
         self._worker: Worker | None = None
+        self._closing = False
+        self._in_worker = threading.Event()
+        self._shut = False
+        self._shutdown_lock = threading.Lock()
 
     # -- starting -----------------------------------------------------------------------------
     @property
@@ -298,12 +308,22 @@ class RunController:
         self.stop.clear()
         self.gate.set()
         only = set(step_ids)
+        self._in_worker.set()  # from now until the thread has returned
         self._worker = self.app.run_worker(lambda: self._work(only), thread=True, group="run", name="run",
                                            exit_on_error=False)
         self.app.start_drain()
 
     def _work(self, only: set[str]):
-        """In the worker thread: connect (once), resolve secrets (once), run the steps."""
+        """The worker thread's body; closes up behind itself if the app went away meanwhile."""
+        try:
+            return self._run_steps(only)
+        finally:
+            self._in_worker.clear()
+            if self._closing:  # the app went away while this ran: finish the records, then close
+                self._shutdown()
+
+    def _run_steps(self, only: set[str]):
+        """Connect (once), resolve the secrets (once), run the steps."""
         from hawizard.runner import Runner
 
         if not self.sessions:
@@ -359,7 +379,9 @@ class RunController:
             self.app.call_from_thread(show)
         except RuntimeError:  # the app is closing
             return None
-        answered.wait()
+        while not answered.wait(0.1):
+            if self.stop.is_set():  # cancelled, or the app is closing: nobody will answer
+                return None
         return box[0] if box else None
 
     def _confirm(self, step: Step, phrase: str) -> bool:
@@ -523,8 +545,24 @@ class RunController:
             self.view.update_from(self, {}, {})
 
     def close(self) -> None:
-        """End of the run's life: close the sessions and the audit log."""
-        self.cancel()
+        """End of the run's life: stop whatever still runs, close the sessions and the audit log.
+
+        A runner still under way closes them itself once it has recorded how it ended."""
+        self._closing = True
+        self.stop.set()
+        if self.runner is not None:
+            self.runner.cancel()
+        self.gate.set()
+        if self._modal is not None:
+            self._modal = None
+        if not self._in_worker.is_set():  # (a thread worker outlives its Worker's cancelled state)
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        with self._shutdown_lock:
+            if self._shut:
+                return
+            self._shut = True
         for s in self.sessions.values():
             try:
                 s.close()

@@ -68,22 +68,58 @@ def wait_page(lab, from_node: str, path: str, want: str, timeout: float) -> floa
     raise AssertionError(f"http://{VIP}/{path} did not answer from {from_node} within {timeout} s")
 
 
+def apply_killed_at(preset: str, marker: str, env: dict, timeout: float = 3600) -> str:
+    """Start `hawizard apply --yes` (or --resume), SIGKILL it when ``marker`` appears in its output."""
+    proc = subprocess.Popen([sys.executable, "-m", "hawizard", "apply", preset, "--yes",
+                             *(["--resume"] if "resume" in env.get("_HW_MODE", "") else [])],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            stdin=subprocess.DEVNULL)
+    seen = []
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        seen.append(line)
+        if marker in line:
+            proc.kill()
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"{marker!r} not reached in {timeout} s")
+    proc.wait()
+    out = "".join(seen)
+    print(out[-8000:])
+    assert proc.returncode == -9, f"apply ended before {marker!r} (exit {proc.returncode})"
+    return out
+
+
 @pytest.fixture(scope="module")
 def built(lab_session, tmp_path_factory):
-    """The lab with the cluster built by one `hawizard apply --yes` (module scope: built once)."""
+    """The cluster built on the lab by `hawizard apply --yes`, killed twice and resumed (module scope).
+
+    The run is SIGKILLed while the initial sync runs and again while the cluster configuration is
+    loaded; `hawizard apply --resume` continues it each time. The tests below then check that the
+    end state is the one an uninterrupted run reaches: the service up and served, and a further
+    apply finding every step already done.
+    """
     lab = lab_session.ensure_up()
     TIMINGS = lab.timings
     state = tmp_path_factory.mktemp("state")
     env = dict(os.environ, XDG_STATE_HOME=str(state))
+    preset = str(lab.preset)
     t0 = time.monotonic()
-    r = hawizard("apply", str(lab.preset), "--yes", env=env)
-    TIMINGS["apply (whole build)"] = f"{time.monotonic() - t0:.1f}s"
-    times = step_times(r.stdout)
+    first = apply_killed_at(preset, "initial-sync: Force the first primary", env)
+    second = apply_killed_at(preset, "cluster-config: Cluster properties", dict(env, _HW_MODE="resume"))
+    assert "resuming run" in second
+    r = hawizard("apply", preset, "--yes", "--resume", env=env)
+    TIMINGS["apply (whole build)"] = f"{time.monotonic() - t0:.1f}s (killed twice, resumed)"
+    times = step_times(first + second + r.stdout)
     for label, steps in (("install", ["install"]), ("DRBD sync", ["initial-sync"]),
                          ("cluster up", ["cluster-start", "cluster-config", "verify"])):
         TIMINGS[label] = f"{sum(times.get(s, 0.0) for s in steps):.1f}s"
-    assert r.returncode == 0, "apply failed"
-    return lab, env, r
+    assert r.returncode == 0, "apply --resume failed"
+    runs = list((state / "hawizard" / "runs").iterdir())
+    assert len(runs) == 1, "the resumed run continues the same run and audit log"
+    return lab, env, first + second + r.stdout
 
 
 def test_apply_builds_the_cluster(built):

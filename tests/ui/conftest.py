@@ -50,8 +50,12 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*[c if c != " " else "space" for c in text])
 
 
-async def answer_confirmations(pilot, app, phrase_for=None, timeout: float = 20.0) -> list[str]:
-    """Drive a run to its end, typing each asked phrase (or ``phrase_for(expected)``); returns the asks."""
+async def answer_confirmations(pilot, app, phrase_for=None, timeout: float = 20.0, typed: bool = False) -> list[str]:
+    """Drive a run to its end, answering each asked phrase with itself (or ``phrase_for(expected)``).
+
+    ``typed``: key by key, as an operator would (slower); otherwise the answer is put in the field
+    and Enter is pressed. Returns the phrases asked, in order.
+    """
     from hawizard.screens.dialogs import ConfirmPhraseScreen
 
     asked: list[str] = []
@@ -60,7 +64,11 @@ async def answer_confirmations(pilot, app, phrase_for=None, timeout: float = 20.
         if isinstance(app.screen, ConfirmPhraseScreen):
             expected = app.screen.phrase
             asked.append(expected)
-            await type_text(pilot, phrase_for(expected) if phrase_for else expected)
+            answer = phrase_for(expected) if phrase_for else expected
+            if typed:
+                await type_text(pilot, answer)
+            else:
+                app.screen.query_one("#phrase").value = answer
             await pilot.press("enter")
         c = app.controller
         if c is not None and c.state not in ("idle", "running", "paused", "confirming"):

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 from conftest import wait_for
-from textual.widgets import Input, OptionList, Select, Static
-
-from hawizard.journal import Journal
-from hawizard.presets import load_preset, save_preset
 from hawizard.screens.app import HawizardApp
 from hawizard.screens.design import DesignScreen, SectionPane
 from hawizard.screens.fieldpaths import leaf_paths
 from hawizard.screens.forms import FieldRow, field_id
 from hawizard.screens.questions import SECTIONS
 from hawizard.screens.start import StartScreen
+from textual.widgets import Input, OptionList, Select, Static
+
+from hawizard.journal import Journal
+from hawizard.presets import load_preset, save_preset
 
 
 def row_text(screen, path: str) -> str:

@@ -5,6 +5,12 @@ from __future__ import annotations
 import json
 
 from conftest import answer_confirmations, type_text, wait_for
+from hawizard.screens.app import HawizardApp
+from hawizard.screens.dialogs import ConfirmPhraseScreen
+from hawizard.screens.finish import FinishScreen
+from hawizard.screens.review import ReviewScreen
+from hawizard.screens.run import RunScreen
+from hawizard.screens.runctl import LOG_LINES, UiSink
 from textual.widgets import Log, ProgressBar, Sparkline, Static
 from ui_fakes import fake_factory
 
@@ -13,12 +19,6 @@ from hawizard.events import OutputLine
 from hawizard.plan import build_plan
 from hawizard.presets import load_preset
 from hawizard.redact import Redactor
-from hawizard.screens.app import HawizardApp
-from hawizard.screens.dialogs import ConfirmPhraseScreen
-from hawizard.screens.finish import FinishScreen
-from hawizard.screens.review import ReviewScreen
-from hawizard.screens.run import RunScreen
-from hawizard.screens.runctl import LOG_LINES, UiSink
 
 
 def records(run_id: str) -> list[dict]:
@@ -50,7 +50,7 @@ async def test_scripted_run_shows_sync_progress_cluster_state_and_asks_for_each_
         modal = app.screen
         assert modal.phrase == "create-md r0"
         assert not any("create-md" in c for c in made["srv1"].commands)  # asked before anything is done
-        asked = await answer_confirmations(pilot, app)
+        asked = await answer_confirmations(pilot, app, typed=True)
         c = app.controller
         assert asked == ["create-md r0", "overwrite srv2", "mkfs /dev/drbd0"]
         assert c.state == "finished", c.message
@@ -109,21 +109,22 @@ async def test_a_failed_step_can_be_skipped_with_a_recorded_reason():
 
 
 async def test_pause_holds_the_next_command_and_the_run_goes_on_behind_other_screens():
-    app, made = scripted_app()
+    app, made = scripted_app(delay=0.02)
     async with app.run_test(size=(80, 24)) as pilot:
         await start(pilot, app)
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmPhraseScreen))
-        await type_text(pilot, "create-md r0")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and made.get("srv1") is not None)
         await pilot.press("p")
-        assert app.controller.state in ("paused", "confirming")
+        assert app.controller.state == "paused"
+        await pilot.pause(0.1)
         paused_at = len(made["srv1"].commands)
-        await pilot.pause(0.3)
-        if app.controller.state == "paused":
-            assert len(made["srv1"].commands) <= paused_at + 1  # at most the command already under way
-            await pilot.press("p")
-        await pilot.press("escape")  # back to the review: the run continues
+        await pilot.pause(0.4)
+        assert len(made["srv1"].commands) <= paused_at + 1  # at most the command already under way
+        assert "paused" in str(app.screen.query_one("#run-status", Static).render())
+        await pilot.press("p")
+        assert app.controller.state == "running"
+        await pilot.press("escape")  # back to the review: the run goes on
+        for fake in made.values():
+            fake.delay = 0.0
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen | ConfirmPhraseScreen))
         await answer_confirmations(pilot, app)
         assert app.controller.state == "finished"
@@ -148,6 +149,40 @@ async def test_dry_run_finishes_and_exports_its_report():
         report = audit.run_dir(c.run_id) / "report.md"
         await wait_for(pilot, lambda: report.exists())
         assert "create-md" in report.read_text()
+
+
+async def test_an_unfinished_run_is_resumed_from_the_start_screen():
+    """Same run id and audit log; the probes find the built steps done, so nothing is asked again."""
+    from textual.widgets import OptionList
+
+    from hawizard.events import RunStarted
+    from hawizard.journal import Journal, latest_unfinished
+    from hawizard.presets import preset_sha256
+
+    design = load_preset("article")
+    plan = build_plan(design)
+    run_id = "20260101T000000Z-abcdef"
+    journal = Journal(run_id, "article", preset_sha256(design), plan.step_ids,
+                      {"preflight": {"srv1": "done", "srv2": "done"}, "install": {"srv1": "failed"}}, status="failed")
+    journal.save()
+    with audit.AuditSink.for_run(run_id) as sink:
+        sink.handle(RunStarted(run_id=run_id, preset_name="article", preset_sha256=journal.preset_sha256,
+                               operator="op", stack=design.stack, plan=tuple(plan.step_ids)))
+    _made, factory = fake_factory(plan, done_already=True)
+    app = HawizardApp(session_factory=factory, poll_scale=0.01)
+    async with app.run_test(size=(80, 24)) as pilot:
+        options = app.screen.query_one("#start-options", OptionList)
+        await wait_for(pilot, lambda: options.option_count == 5)
+        options.highlighted = 4
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.controller is not None and not app.controller.live)
+        c = app.controller
+        assert c.run_id == run_id and c.state == "finished"
+        assert isinstance(app.screen, RunScreen)
+        assert set(c.states["create-md"].values()) == {"already-done"}
+    kinds = [r["kind"] for r in records(run_id)]
+    assert kinds[0] == "run-started" and "audit-resumed" in kinds and kinds[-1] == "run-finished"
+    assert latest_unfinished() is None
 
 
 def test_ui_sink_bounds_a_flood_and_redacts():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 
 from hawizard.plan import Plan
 from hawizard.sessions.base import CommandResult, NodeSession, WriteResult
@@ -64,8 +65,10 @@ class FakeScriptedSession(NodeSession):
     kind = "fake-scripted"
 
     def __init__(self, name: str, *, probes: set[str], fail: dict[str, str] | None = None,
-                 flood: list[str] | None = None, flood_on: str = "", print_on: dict[str, str] | None = None) -> None:
+                 flood: list[str] | None = None, flood_on: str = "", print_on: dict[str, str] | None = None,
+                 delay: float = 0.0) -> None:
         self.name = name
+        self.delay = delay
         self.probes = probes
         self.fail = dict(fail or {})
         self.flood, self.flood_on = flood or [], flood_on
@@ -102,6 +105,8 @@ class FakeScriptedSession(NodeSession):
 
     def run(self, command: str, *, timeout: float | None = None, on_output=None, stdin: bytes | None = None,
             sudo: bool = False) -> CommandResult:
+        if self.delay:
+            time.sleep(self.delay)
         with self._lock:
             self.commands.append(command)
             status, out, err = self._answer(command)
@@ -127,12 +132,16 @@ class FakeScriptedSession(NodeSession):
         pass
 
 
-def fake_factory(plan: Plan, **kwargs) -> tuple[dict[str, FakeScriptedSession], callable]:
-    """A session factory for the app, and the sessions it made (by node name)."""
+def fake_factory(plan: Plan, *, done_already: bool = False, **kwargs) -> tuple[dict[str, FakeScriptedSession],
+                                                                               callable]:
+    """A session factory for the app, and the sessions it made (by node name).
+
+    ``done_already``: every probe answers "done", as on nodes an earlier run built.
+    """
     made: dict[str, FakeScriptedSession] = {}
 
     def factory(node: str) -> FakeScriptedSession:
-        probes = {s.probe[node] for s in plan.steps if node in s.probe}
+        probes = set() if done_already else {s.probe[node] for s in plan.steps if node in s.probe}
         made[node] = FakeScriptedSession(node, probes=probes, **kwargs)
         return made[node]
     return made, factory
