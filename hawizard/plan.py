@@ -317,10 +317,18 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
                                      "drbdadm does not accept the DRBD configuration")]),
                       timeout_s=60))
 
+    # Once DRBD has been handed to the cluster (the drbd-down marker), the manual DRBD steps are done for
+    # good: DRBD may be down, or Secondary on this node, and must not be set up again behind the
+    # cluster's back (a resumed run found exactly that).
+    handed = _marker_probe("drbd-down")
+
+    def after_handover(probe: str) -> str:
+        return f"{handed} || {{ {probe}; }}"
+
     # 6. create-md -------------------------------------------------------------------
     steps.append(Step("create-md", "Create DRBD metadata", "drbd", BOTH,
                       each(lambda n: [_run(dc["create_md"], f"metadata on {n.backing_disk}")]),
-                      probe={n: dc["has_md"] for n in names}, destructive=True,
+                      probe={n: after_handover(dc["has_md"]) for n in names}, destructive=True,
                       confirm=f"create-md {design.drbd.resource}", timeout_s=120,
                       explain="Writes DRBD metadata at the end of each backing disk; whatever was there is lost."))
 
@@ -329,7 +337,7 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
                       each(lambda n: [_run(dc["up"]),
                                       Action("poll", command=dc["cstate"], reader="drbd-cstate", until="connected",
                                              interval_s=2, timeout_s=120, description="the peers connect")]),
-                      probe={n: dc["is_up"] for n in names}, timeout_s=180,
+                      probe={n: after_handover(dc["is_up"]) for n in names}, timeout_s=180,
                       explain="Both nodes at once: each waits for its peer."))
 
     # 8. initial sync ----------------------------------------------------------------
@@ -343,7 +351,7 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
                       {a.name: (_run(dc["force_primary"], f"{a.name} becomes the sync source"),
                                 Action("poll", command=dc["progress"], reader=dc["progress_reader"], until="synced",
                                        interval_s=2, timeout_s=0, description="initial sync" + disk_hint))},
-                      probe={a.name: dc["synced"]}, destructive=True,
+                      probe={a.name: after_handover(dc["synced"])}, destructive=True,
                       confirm=f"overwrite {b.name}", timeout_s=7 * 24 * 3600, progress="drbd-sync",
                       explain=f"{a.name}'s disk becomes the good copy and overwrites {b.name}'s. The sync runs "
                               "until both disks are UpToDate."))
@@ -351,9 +359,12 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
     # 9. mkfs ------------------------------------------------------------------------
     mkfs = {"ext3": "mkfs.ext3 -q", "ext4": "mkfs.ext4 -q", "xfs": "mkfs.xfs -q"}[svc.fstype]
     steps.append(Step("mkfs", f"Make the {svc.fstype} filesystem on {design.drbd.device}", "drbd", PRIMARY,
-                      {a.name: (_run(f"{mkfs} {q(design.drbd.device)}"),)},
-                      probe={a.name: f"blkid -p -o value -s TYPE {q(design.drbd.device)} 2>/dev/null | "
-                                     f"grep -qx {q(svc.fstype)}"},
+                      {a.name: (_check(f"drbdadm role {q(design.drbd.resource)} | grep -q '^Primary'",
+                                       f"{design.drbd.device} is not Primary here; mkfs only runs on the sync "
+                                       "source"),
+                                _run(f"{mkfs} {q(design.drbd.device)}"))},
+                      probe={a.name: after_handover(f"blkid -p -o value -s TYPE {q(design.drbd.device)} 2>/dev/null | "
+                                                    f"grep -qx {q(svc.fstype)}")},
                       destructive=True, confirm=f"mkfs {design.drbd.device}", timeout_s=600,
                       explain="On the primary only; DRBD replicates it."))
 

@@ -20,7 +20,7 @@ from hawizard.model import Design
 
 from .start import StartScreen
 
-DRAIN_INTERVAL_S = 0.05  # how often run events reach the screen (at most 20 redraws a second)
+DRAIN_INTERVAL_S = 0.1  # how often run events reach the screen (ten redraws a second at most)
 
 
 class HawizardApp(App[int]):

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
-from textual.widgets import Input, Label, Select, Static, Switch
+from textual.widgets import Checkbox, Input, Label, Select, Static
 
 from hawizard.model import Design
 from hawizard.problems import Problem
@@ -42,6 +42,10 @@ def label_for(info: FieldInfo) -> str:
         j = int(info.path.split(".interconnects[")[1].split("]")[0])
         text = f"link {j + 1} {text}"
     return text[:1].upper() + text[1:] + suffix
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
 
 
 def problem_text(problems: list[Problem], error: str | None = None) -> Text:
@@ -84,7 +88,7 @@ class FieldRow(Container):
         info, value = self.info, self.initial
         yield Label(self.label, classes="field-label")
         if info.type == "bool":
-            yield Switch(bool(value), classes="field-control")
+            yield Checkbox(yes_no(bool(value)), bool(value), compact=True, classes="field-control")
         elif info.choices is not None:
             options = [(c, c) for c in info.choices]
             if value not in info.choices:  # only a preset could hold it; keep it visible
@@ -139,6 +143,7 @@ class FieldRow(Container):
         value, error = parse_input(self.info, str(event.value))
         self.post_message(self.Edited(self, value, error))
 
-    def on_switch_changed(self, event: Switch.Changed) -> None:
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
+        event.checkbox.label = yes_no(event.value)
         self.post_message(self.Edited(self, bool(event.value), None))

@@ -93,6 +93,7 @@ class RunScreen(Screen):
         self.controller = controller
         self.shown_states: dict[tuple[str, str], str] = {}
         self.highlighted_step = ""
+        self._shown: dict[str, object] = {}  # what each status widget shows: redraw only on change
 
     def compose(self) -> ComposeResult:
         c = self.controller
@@ -159,11 +160,20 @@ class RunScreen(Screen):
         self._show_cluster(c)
         self._show_status(c)
 
+    def _put(self, selector: str, content: Text) -> None:
+        """Update a line of the screen only when its text changed (an update costs a layout pass)."""
+        if self._shown.get(selector) != content:
+            self._shown[selector] = content
+            self.query_one(selector, Static).update(content)
+
     def _show_progress(self, c: RunController) -> None:
         p = c.progress
         if p is None:
-            self.query_one("#sync-stats", Label).update(Text("not started", style="dim"))
+            self._put("#sync-stats", Text("not started", style="dim"))
             return
+        if self._shown.get("progress") is p:
+            return
+        self._shown["progress"] = p
         if p.percent is not None:
             self.query_one("#sync-bar", ProgressBar).update(progress=p.percent)
         if p.state == "synced":
@@ -173,7 +183,7 @@ class RunScreen(Screen):
             stats = Text(f"{speed}  ETA {fmt_eta(p.eta_s)}")
             if p.state and p.state not in ("SyncSource", "SyncTarget"):
                 stats.append(f"  {p.state}", style="yellow")
-        self.query_one("#sync-stats", Label).update(stats)
+        self._put("#sync-stats", stats)
         self.query_one("#sync-spark", Sparkline).data = list(c.speeds)
 
     def _show_cluster(self, c: RunController) -> None:
@@ -188,7 +198,7 @@ class RunScreen(Screen):
             running = [f"{r.get('id')} {r.get('role') or ''}@{r.get('node')}" for r in st.resources if r.get("node")]
             if running:
                 out.append("\n  " + ", ".join(running))
-        self.query_one("#cluster-state", Static).update(out)
+        self._put("#cluster-state", out)
 
     def _show_status(self, c: RunController) -> None:
         """The run's state, why it stopped (if it did), and the step under the cursor."""
@@ -203,7 +213,7 @@ class RunScreen(Screen):
             states = c.states.get(step.id, {})
             out.append(f"\n{step.id}: {step.title}", style="dim bold")
             out.append("  " + ", ".join(f"{n} {s}" for n, s in states.items()), style="dim")
-        self.query_one("#run-status", Static).update(out)
+        self._put("#run-status", out)
 
     @on(DataTable.RowHighlighted, "#steps")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -271,4 +281,4 @@ class RunScreen(Screen):
         self.app.pop_screen()
 
     def _say(self, text: str, style: str = "yellow") -> None:
-        self.query_one("#run-status", Static).update(Text(text, style=style))
+        self._put("#run-status", Text(text, style=style))

@@ -15,6 +15,7 @@ Event for the answer. Pause holds every node session before its next command.
 
 from __future__ import annotations
 
+import gc
 import getpass
 import os
 import re
@@ -279,6 +280,9 @@ class RunController:
 
     def start(self) -> None:
         """Open the audit log (and the journal of a real run), then start the runner in a worker."""
+        # What exists now (the app, its screens, the design) lives as long as the app: keep it out of
+        # the collector's full passes, which otherwise stall the screen while a run streams output.
+        gc.freeze()
         sha = preset_sha256(self.design)
         if self.journal is not None:  # resuming a real run: same run id, same audit log
             self.run_id = self.journal.run_id
