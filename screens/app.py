@@ -13,7 +13,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
 from hawizard.model import Design
@@ -84,18 +84,15 @@ class HawizardApp(App[int]):
         """Back to the questions (from the review), at the question that asks for ``path``."""
         from .design import DesignScreen
 
-        stack = self.screen_stack
+        stack = list(self.screen_stack)
         if len(stack) >= 2 and isinstance(stack[-2], DesignScreen):
-            self.pop_screen()
             design_screen = stack[-2]
+            self.pop_screen()
         else:
             design_screen = DesignScreen()
             self.push_screen(design_screen)
         if path:
             self.call_after_refresh(lambda: self.run_worker(design_screen.goto(path), group="goto"))
-
-    def design_changed(self) -> None:
-        """The operator changed a value (a saved preset no longer matches)."""
 
     def action_show_run(self) -> None:
         self.show_run()
@@ -103,10 +100,8 @@ class HawizardApp(App[int]):
     def show_run(self) -> None:
         from .run import RunScreen
 
-        if self.controller is None:
-            return
-        if isinstance(self.screen, RunScreen):
-            return
+        if self.controller is None or isinstance(self.screen, RunScreen | ModalScreen):
+            return  # (a question on screen must be answered, not stepped over)
         for screen in self.screen_stack:
             if isinstance(screen, RunScreen):  # already under the current screen: go back to it
                 while not isinstance(self.screen, RunScreen):

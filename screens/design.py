@@ -262,7 +262,6 @@ class DesignScreen(Screen):
             if get_value(self.design, path) != event.value:
                 set_value(self.design, path, event.value)
                 self.design.__dict__.pop("_source_lines", None)  # line numbers no longer match a file
-                self.app.design_changed()  # type: ignore[attr-defined]
                 if path in _STRUCTURAL or path.endswith(".name"):
                     self._refresh_headings()
                     if path == "name":
@@ -297,7 +296,6 @@ class DesignScreen(Screen):
 
     async def _links_changed(self) -> None:
         self.design.__dict__.pop("_source_lines", None)
-        self.app.design_changed()  # type: ignore[attr-defined]
         await self.show_section("nodes")
 
     # -- findings ---------------------------------------------------------------------------

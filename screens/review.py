@@ -68,6 +68,7 @@ class ReviewScreen(Screen):
         self.problems: list[Problem] = []
         self.prepared: Prepared | None = None
         self.shown_file = ""  # the preview on screen (placeholders in place of secrets)
+        self._reviewed: tuple[str, str] = ("", "")
 
     @property
     def design(self):
@@ -95,10 +96,16 @@ class ReviewScreen(Screen):
         self.refresh_review()
 
     def on_screen_resume(self) -> None:
-        self.refresh_review()
+        if self._reviewed != self._fingerprint():  # back from the questions with changes
+            self.refresh_review()
+
+    def _fingerprint(self) -> tuple[str, str]:
+        return repr(self.design), repr(sorted(self.app.field_errors.items()))  # type: ignore[attr-defined]
 
     def refresh_review(self) -> None:
         """Check the design again and render and plan it (in a worker)."""
+        self._reviewed = self._fingerprint()
+        self.prepared = None
         self.problems = problems_of(self.design, self.app.field_errors)  # type: ignore[attr-defined]
         self._show_problems()
         self._prepare()

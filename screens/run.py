@@ -45,6 +45,14 @@ STATE_STYLE = {"done": "green", "already-done": "green", "failed": "bold red", "
 class NodeOutput(Log):
     """A node's live output that follows the end until the operator scrolls back (End follows again)."""
 
+    BINDINGS = [
+        Binding("up", "scroll_up", "Scroll up", show=False),
+        Binding("down", "scroll_down", "Scroll down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "scroll_home", "Top", show=False),
+        Binding("end", "scroll_end", "End: follow", show=False),
+    ]
     following = True
 
     def add_lines(self, lines: list[str]) -> None:

@@ -48,7 +48,7 @@ from hawizard.model import Design
 from hawizard.plan import Plan, Step
 from hawizard.presets import preset_sha256
 from hawizard.redact import Redactor
-from hawizard.sessions.base import CommandResult, NodeSession, WriteResult
+from hawizard.sessions.base import EXIT_CANCELLED, CommandResult, NodeSession, WriteResult
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -83,7 +83,6 @@ class UiSink:
         self._events: list[Event] = []
         self._lines: dict[str, deque[str]] = {}
         self._dropped: dict[str, int] = {}
-        self.total_lines = 0
 
     def _add_line(self, node: str, text: str) -> None:
         buf = self._lines.get(node)
@@ -92,7 +91,6 @@ class UiSink:
         if len(buf) == self.max_lines:
             self._dropped[node] = self._dropped.get(node, 0) + 1
         buf.append(text)
-        self.total_lines += 1
 
     def handle(self, event: Event) -> None:
         line = _log_line(event, self.probes)
@@ -139,8 +137,6 @@ def _log_line(event: Event, probes: dict[tuple[str, str], str]) -> tuple[str, st
         return event.node, f"── {event.step_id} {event.status}{note}"
     if isinstance(event, ConfirmationNeeded):
         return event.node, f"?? {event.step_id} waits for the operator to type '{event.expected_phrase}'"
-    if isinstance(event, Confirmed):
-        return "", ""
     return None
 
 
@@ -153,21 +149,28 @@ class GatedSession(NodeSession):
         self.inner, self.gate, self.stop = inner, gate, stop
         self.name = inner.name
 
-    def _wait(self) -> None:
+    def _go_on(self) -> bool:
+        """Wait while paused; False when the run was cancelled meanwhile (then nothing more is sent)."""
         while not self.gate.wait(0.1):
             if self.stop.is_set():
-                return
+                break
+        return not self.stop.is_set()
 
     def run(self, command: str, **kwargs: Any) -> CommandResult:
-        self._wait()
+        if not self._go_on():
+            return CommandResult(command, EXIT_CANCELLED, "", "", 0.0)
         return self.inner.run(command, **kwargs)
 
     def write_file(self, path: str, data: bytes, **kwargs: Any) -> WriteResult:
-        self._wait()
+        if not self._go_on():
+            from hawizard.runner import RunCancelled
+
+            raise RunCancelled("cancelled by the operator")
         return self.inner.write_file(path, data, **kwargs)
 
     def read_file(self, path: str) -> bytes | None:
-        self._wait()
+        if not self._go_on():
+            return None
         return self.inner.read_file(path)
 
     def close(self) -> None:

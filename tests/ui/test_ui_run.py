@@ -133,6 +133,24 @@ async def test_pause_holds_the_next_command_and_the_run_goes_on_behind_other_scr
         assert app.screen.query_one("#out-0", Log).line_count > 20  # replayed from the controller
 
 
+async def test_cancel_asks_first_then_stops_before_the_next_command():
+    app, made = scripted_app(delay=0.02)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(pilot, app)
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and made.get("srv1") is not None)
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.controller.live  # nothing happens before the answer
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not app.controller.live)
+        c = app.controller
+        assert c.state == "cancelled"
+        sent = len(made["srv1"].commands)
+        await pilot.pause(0.3)
+        assert len(made["srv1"].commands) == sent
+        assert "cancelled" in set(s for states in c.states.values() for s in states.values())
+
+
 async def test_dry_run_finishes_and_exports_its_report():
     app = HawizardApp(preset="article", initial="review")
     async with app.run_test(size=(80, 24)) as pilot:

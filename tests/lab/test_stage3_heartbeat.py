@@ -4,7 +4,7 @@ Debian 12 ships heartbeat 3.0.6. Pacemaker 2 no longer runs on Heartbeat, so thi
 membership only: the files hawizard renders for the article's design (with the lab's NIC names,
 and sha1 authentication so that the secret path is exercised) are written to both VMs through
 hawizard's own sessions, Heartbeat starts, and each node sees the other as active.
-Runs after the Corosync cluster tests of this directory; it stops that cluster first.
+Runs after the Corosync cluster tests (the files of this directory run in stage order); it stops that cluster first.
 """
 
 from __future__ import annotations
