@@ -437,13 +437,13 @@ class RunController:
             self._modal.dismiss(False)
 
     def resumable_step(self) -> str | None:
-        """The step a retry or a skip starts from: the one that failed or was cancelled."""
-        if self.live:
+        """The step a retry or a skip starts from: the one that failed, else the first not finished."""
+        if self.live or self.state in ("idle", "finished"):
             return None
         if self.failed_step:
             return self.failed_step
         for s in self.selected:
-            if any(st in ("failed", "cancelled", "running") for st in self.states[s.id].values()):
+            if any(st not in ("done", "already-done", "skipped") for st in self.states[s.id].values()):
                 return s.id
         return None
 
