@@ -60,6 +60,8 @@ def _run_wizard() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if not (sys.argv[1:] if argv is None else argv):
+        return _run_wizard()  # no need to build the whole parser (and import the engine) first
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

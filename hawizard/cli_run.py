@@ -16,7 +16,7 @@ from . import audit
 from .cli_design import describe_action, load_valid
 from .console import ConsoleSink
 from .errors import InputError, OperationFailed
-from .events import EventBus, RunStarted
+from .events import EventBus
 from .journal import Journal, latest_unfinished
 from .model import Design, Node
 from .plan import build_plan
@@ -24,6 +24,7 @@ from .presets import preset_sha256
 from .progress.crm_mon import parse_crm_mon
 from .redact import Redactor
 from .runner import Runner
+from .runrecord import open_run_record
 from .secretstore import SecretStore
 from .sessions.base import NodeSession
 from .sessions.factory import open_session
@@ -117,25 +118,18 @@ def cmd_apply(args: argparse.Namespace) -> int:
         return _dry_run(design, plan, EventBus(), only, args.switchover_test)
 
     sha = preset_sha256(design)
+    resume = None
     if args.resume:
-        journal = latest_unfinished(sha) if args.resume == "latest" else Journal.load(args.resume)
-        if journal is None:
+        resume = latest_unfinished(sha) if args.resume == "latest" else _load_journal(args.resume)
+        if resume is None:
             raise InputError(f"--resume: no unfinished run of {args.preset} in {audit.runs_dir()}")
-        if journal.preset_sha256 != sha:
-            raise InputError(f"--resume: run {journal.run_id} was made from a different version of the preset; "
+        if resume.preset_sha256 != sha:
+            raise InputError(f"--resume: run {resume.run_id} was made from a different version of the preset; "
                              "start a new run instead")
-        journal.resumed += 1
-        journal.status = "running"
-        sink = audit.AuditSink.resume(audit.run_dir(journal.run_id) / "audit.jsonl", redactor=redactor)
-        print(f"resuming run {journal.run_id} at step {journal.first_unfinished() or '(all recorded done)'}")
-    else:
-        journal = Journal(audit.new_run_id(), os.path.abspath(args.preset) if os.path.exists(args.preset)
-                          else args.preset, sha, plan.step_ids)
-        sink = audit.AuditSink.for_run(journal.run_id, redactor=redactor)
-    bus.subscribe(sink, critical=True)
-    journal.save()
-    bus.emit(RunStarted(run_id=journal.run_id, preset_name=design.name, preset_sha256=sha,
-                        operator=getpass.getuser(), stack=design.stack, plan=tuple(plan.step_ids), dry_run=False))
+        print(f"resuming run {resume.run_id} at step {resume.first_unfinished() or '(all recorded done)'}")
+    ref = os.path.abspath(args.preset) if os.path.exists(args.preset) else args.preset
+    record = open_run_record(design, plan, ref, bus, redactor, resume=resume)
+    journal, sink = record.journal, record.sink
     sessions = open_sessions(design, args.transport)
     secrets = SecretStore(plan.rendering.secrets, redactor)
     runner = Runner(plan, design, sessions, bus, confirm=make_confirm(args.yes), secrets=secrets, journal=journal,
@@ -162,6 +156,13 @@ def cmd_apply(args: argparse.Namespace) -> int:
         return 130 if "not confirmed" not in result.message else 1
     print(f"continue with: hawizard apply {args.preset} --resume", file=sys.stderr)
     return 1
+
+
+def _load_journal(run_id: str) -> Journal:
+    try:
+        return Journal.load(run_id)
+    except (OSError, ValueError, KeyError):
+        raise InputError(f"--resume: no run {run_id} in {audit.runs_dir()}") from None
 
 
 def _dry_run(design: Design, plan, bus: EventBus, only, switchover: bool) -> int:

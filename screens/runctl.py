@@ -38,7 +38,6 @@ from hawizard.events import (
     FileWritten,
     OutputLine,
     Progress,
-    RunStarted,
     StepFinished,
     StepStarted,
     parse_time,
@@ -46,8 +45,8 @@ from hawizard.events import (
 from hawizard.journal import Journal
 from hawizard.model import Design
 from hawizard.plan import Plan, Step
-from hawizard.presets import preset_sha256
 from hawizard.redact import Redactor
+from hawizard.runrecord import open_run_record
 from hawizard.sessions.base import EXIT_CANCELLED, CommandResult, NodeSession, WriteResult
 
 if TYPE_CHECKING:
@@ -286,24 +285,9 @@ class RunController:
         # What exists now (the app, its screens, the design) lives as long as the app: keep it out of
         # the collector's full passes, which otherwise stall the screen while a run streams output.
         gc.freeze()
-        sha = preset_sha256(self.design)
-        if self.journal is not None:  # resuming a real run: same run id, same audit log
-            self.run_id = self.journal.run_id
-            self.journal.resumed += 1
-            self.journal.status = "running"
-            self.audit_sink = audit.AuditSink.resume(audit.run_dir(self.run_id) / audit.AUDIT_FILE,
-                                                     redactor=self.redactor)
-        else:
-            self.run_id = audit.new_run_id()
-            if not self.dry_run:
-                self.journal = Journal(self.run_id, self.preset_ref, sha, self.plan.step_ids)
-            self.audit_sink = audit.AuditSink.for_run(self.run_id, redactor=self.redactor)
-        self.bus.subscribe(self.audit_sink, critical=True)
-        if self.journal is not None:
-            self.journal.save()
-        self.bus.emit(RunStarted(run_id=self.run_id, preset_name=self.design.name, preset_sha256=sha,
-                                 operator=_operator(), stack=self.design.stack,
-                                 plan=tuple(s.id for s in self.selected), dry_run=self.dry_run))
+        record = open_run_record(self.design, self.plan, self.preset_ref, self.bus, self.redactor,
+                                 resume=self.journal, dry_run=self.dry_run)
+        self.run_id, self.journal, self.audit_sink = record.run_id, record.journal, record.sink
         self._launch([s.id for s in self.selected])
 
     @property

@@ -504,7 +504,7 @@ class SyncProgress:
             key = st.label
             prev = self._last.get(key)
             speed = st.speed_kib_s
-            if speed is None and prev is not None and st.out_of_sync_kib is not None:
+            if speed is None and prev is not None and st.out_of_sync_kib is not None and not st.synced:
                 t0, p = prev
                 if p.out_of_sync_kib is not None and now > t0 and p.out_of_sync_kib >= st.out_of_sync_kib:
                     speed = (p.out_of_sync_kib - st.out_of_sync_kib) / (now - t0)
