@@ -16,8 +16,6 @@ Event for the answer. Pause holds every node session before its next command.
 from __future__ import annotations
 
 import gc
-import getpass
-import os
 import re
 import threading
 from collections import deque
@@ -596,11 +594,3 @@ class RunController:
             self.audit_sink.flush()
         text = export_run(self.run_id, "md")
         return atomic_write(audit.run_dir(self.run_id) / "report.md", text.encode(), mode=0o600, backup=True)
-
-
-def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER", "unknown")
-
