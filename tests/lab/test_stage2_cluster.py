@@ -134,6 +134,10 @@ def test_apply_builds_the_cluster(built):
     assert promoted and st.all_started_on(design.cluster.ids.group) == promoted
     other = "srv2" if promoted == "srv1" else "srv1"
     wait_page(lab, other, "", PAGE, 60)  # served through the VIP, checked from the peer
+    s = hawizard("status", str(lab.preset), env=env, timeout=120)
+    assert s.returncode == 0
+    assert f"{design.cluster.ids.drbd_clone} promoted on: {promoted}" in s.stdout
+    assert f"{design.cluster.ids.group} on: {promoted}" in s.stdout
 
 
 def test_switchover_and_back(built):
