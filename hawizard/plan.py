@@ -24,6 +24,9 @@ from .render import STATE_DIR, Rendering, render
 from .shellquote import q
 
 EACH, BOTH, PRIMARY = "each", "both", "primary"
+# Clock skew between the nodes: above WARN it is reported, above FATAL the build stops. Emulated
+# lab VMs drift by seconds; a minute apart means a broken or absent time service.
+CLOCK_SKEW_WARN_S, CLOCK_SKEW_FATAL_S = 5, 60
 DONE_DIR = f"{STATE_DIR}/done"
 # sed expression deleting a 127.0.1.1 line that names the node (Debian's installer writes one)
 LOOPBACK_LINE = r"/^127\.0\.1\.1[[:space:]].*[[:space:]]{name}\([[:space:]]\|$\)/d"
@@ -494,11 +497,24 @@ def cross_node_problems(design: Design, facts: dict[str, dict[str, str]]) -> lis
         pass
     try:
         ca, cb = int(fa.get("clock", "")), int(fb.get("clock", ""))
-        if abs(ca - cb) > 5:
+        if abs(ca - cb) > CLOCK_SKEW_FATAL_S:
             out.append(f"the clocks of {a} and {b} differ by {abs(ca - cb)} s; synchronise them (NTP) first")
     except ValueError:
         pass
     return out
+
+
+def cross_node_warnings(design: Design, facts: dict[str, dict[str, str]]) -> list[str]:
+    """What the operator should hear about but that does not stop the build."""
+    a, b = design.node_names
+    try:
+        skew = abs(int(facts.get(a, {}).get("clock", "")) - int(facts.get(b, {}).get("clock", "")))
+    except ValueError:
+        return []
+    if CLOCK_SKEW_WARN_S < skew <= CLOCK_SKEW_FATAL_S:
+        return [f"the clocks of {a} and {b} differ by {skew} s: logs of the two nodes will not line up; "
+                "synchronise them (NTP)"]
+    return []
 
 
 def estimate_note(design: Design) -> str:

@@ -111,6 +111,9 @@ class Runner:
                     problems = planmod.cross_node_problems(self.design, self.facts)
                     if problems:
                         raise StepFailed(step, "both", "; ".join(problems))
+                    for warning in planmod.cross_node_warnings(self.design, self.facts):
+                        self.bus.emit(OutputLine(step_id=step.id, node="both", stream="status",
+                                                 text=f"warning: {warning}"))
         except RunCancelled as exc:
             status, message = "cancelled", str(exc)
         except (StepFailed, OperationFailed) as exc:
