@@ -44,11 +44,16 @@ def main() -> None:
     with SshServer(tmp) as srv:
         session = open_session(make_target(srv, tmp), "ssh")
         script = "\n".join([COMMAND] * N)
-        plain, runner_t = [], []
+        plain, runner_t, direct = [], [], []
         for _ in range(R):
             t = time.perf_counter()
             session.run(script, timeout=600)
             plain.append(time.perf_counter() - t)
+
+            t = time.perf_counter()
+            for _ in range(N):
+                session.run(COMMAND, timeout=60)
+            direct.append(time.perf_counter() - t)
 
             steps = (Step("bench", "bench", "bench", "primary",
                           {"srv1": tuple(Action("run", command=COMMAND) for _ in range(N))}),)
@@ -68,7 +73,10 @@ def main() -> None:
     print(f"{N} commands ({COMMAND!r}) over one SSH session, {R} repeats")
     print(f"plain shell script: median {mp:.3f} s  (min {min(plain):.3f})")
     print(f"runner + events + audit log: median {mr:.3f} s  (min {min(runner_t):.3f})")
-    print(f"overhead: {100 * (mr / mp - 1):+.1f} %  (goal: within 5 %)")
+    md = statistics.median(direct)
+    print(f"same commands one by one through the session, no runner: median {md:.3f} s")
+    print(f"overhead: {100 * (mr / mp - 1):+.1f} %  (goal: within 5 %); of which the runner itself "
+          f"{100 * (mr / md - 1):+.1f} % and one round trip per command {100 * (md / mp - 1):+.1f} %")
 
 
 if __name__ == "__main__":
