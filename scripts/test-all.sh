@@ -34,7 +34,7 @@ phase "python packages" python3 -m pip install -q -e '.[test]' || exit 1
 phase "unit+validators+ui" pytest_run -q -p no:cacheprovider -m "not lab" -rs
 rc=$?
 if command -v qemu-system-x86_64 >/dev/null; then
-  phase "lab (qemu VMs)" pytest_run -q -p no:cacheprovider -m lab -rs -s
+  phase "lab (qemu VMs)" pytest_run -q -p no:cacheprovider -m lab -rs
   lab=$?
   [ $rc = 0 ] && rc=$lab
 fi
