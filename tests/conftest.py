@@ -16,3 +16,10 @@ SHIPPED = ("article", "debian12", "el9")
 @pytest.fixture(params=SHIPPED)
 def shipped_name(request) -> str:
     return request.param
+
+
+@pytest.fixture
+def state_home(tmp_path, monkeypatch):
+    """A private $XDG_STATE_HOME: runs, journals and audit logs go to a temporary directory."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path / "state"

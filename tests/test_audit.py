@@ -29,11 +29,7 @@ from hawizard.events import (
 )
 from hawizard.redact import Redactor
 
-
-@pytest.fixture(autouse=True)
-def state_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    return tmp_path / "state"
+pytestmark = pytest.mark.usefixtures("state_home")  # tests/conftest.py
 
 
 def make_run(n_cmds: int = 3, redactor: Redactor | None = None) -> AuditSink:

@@ -30,10 +30,7 @@ from hawizard.events import (
 )
 from hawizard.export import export_run, load_run, progress_summary, resolve_run
 
-
-@pytest.fixture(autouse=True)
-def state_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+pytestmark = pytest.mark.usefixtures("state_home")  # tests/conftest.py
 
 
 T0 = datetime(2026, 11, 24, 20, 0, 0, tzinfo=UTC)
