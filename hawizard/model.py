@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 SCHEMA_VERSION = 1
-STACKS = ("centos5-heartbeat", "debian12-crmsh", "el9-pcs")
+STACKS = ("centos5-heartbeat", "debian12-crmsh", "debian12-pcs", "el9-pcs")
 
 
 def f(default: Any, doc: str, *, kind: str | None = None, choices: tuple[str, ...] | None = None,
@@ -267,7 +267,7 @@ class Design:
     nodes: list[Node] = f(None, "The two nodes.", factory=lambda: [Node(), Node(name="srv2")])
     network: Network = f(None, "Link facts.", factory=Network)
     heartbeat: Heartbeat = f(None, "Heartbeat membership (centos5-heartbeat).", factory=Heartbeat)
-    corosync: Corosync = f(None, "Corosync membership (debian12-crmsh, el9-pcs).", factory=Corosync)
+    corosync: Corosync = f(None, "Corosync membership (debian12-crmsh, debian12-pcs, el9-pcs).", factory=Corosync)
     drbd: Drbd = f(None, "DRBD.", factory=Drbd)
     service: Service = f(None, "Service.", factory=Service)
     cluster: Cluster = f(None, "Cluster properties.", factory=Cluster)

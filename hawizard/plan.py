@@ -254,6 +254,10 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
                 for ag in agents]
         for tool in ("fuser", "curl"):  # the Filesystem agent needs fuser; the apache agent curl (or wget)
             acts.append(_check(f"command -v {tool} >/dev/null", f"{tool} is missing; the resource agents need it"))
+        # the tools the later steps run: better said now than as a cluster that never answers
+        for tool in ("crm_mon", "cibadmin", "crm_resource", "crm_verify", stack.config_tool):
+            acts.append(_check(f"command -v {tool} >/dev/null",
+                               f"{tool} is missing; hawizard needs it to configure and watch the cluster"))
         acts.append(Action("fact", command="drbdadm --version 2>/dev/null | sed -n 's/^DRBDADM_VERSION=//p'",
                            fact="drbd_utils", description="drbd-utils version"))
         want = {"8.3": "8.3.", "8.4": "8.4.", "9": "9."}[stack.drbd]

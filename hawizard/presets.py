@@ -110,8 +110,10 @@ class _Builder:
             return default
         meta = fld.metadata
         if meta.get("choices") and value not in meta["choices"]:
-            close = difflib.get_close_matches(str(value), meta["choices"], n=1, cutoff=0.5)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            # every choice that starts with what was typed ('debian12' -> both Debian stacks), else the closest
+            close = [c for c in meta["choices"] if str(value) and c.startswith(str(value))] or \
+                difflib.get_close_matches(str(value), meta["choices"], n=1, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
             self.problem(path, f"'{value}' is not one of: {', '.join(meta['choices'])}{hint}", "choice")
             return value
         if isinstance(value, int) and not isinstance(value, bool):

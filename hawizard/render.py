@@ -195,35 +195,35 @@ def render(design: Design) -> Rendering:
 
     def add(file_id: str, template: str, path: str, mode: int, nodes: tuple[str, ...], description: str,
             owner: str = "root", group: str = "root") -> None:
-        content = env.get_template(template).render(**ctx)
+        # a bare name is looked up in the stack's template directories; "dir/name" is taken as it is
+        content = env.select_template([template] if "/" in template else stack.template(template)).render(**ctx)
         files.append(RenderedFile(file_id, path, content, mode, owner, group, nodes, description,
                                   tuple(sorted({m.group(1) for m in SECRET_RE.finditer(content)}))))
 
-    s = stack.name
     if stack.membership == "heartbeat":
-        add("ha-cf", f"{s}/ha.cf.j2", "/etc/ha.d/ha.cf", 0o644, both, "Heartbeat: nodes, links, timing")
-        add("authkeys", f"{s}/authkeys.j2", "/etc/ha.d/authkeys", 0o600, both,
+        add("ha-cf", "ha.cf.j2", "/etc/ha.d/ha.cf", 0o644, both, "Heartbeat: nodes, links, timing")
+        add("authkeys", "authkeys.j2", "/etc/ha.d/authkeys", 0o600, both,
             "Heartbeat: authentication of cluster messages (mode 0600 or Heartbeat refuses it)")
     else:
-        add("corosync-conf", f"{s}/corosync.conf.j2", "/etc/corosync/corosync.conf", 0o644, both,
+        add("corosync-conf", "corosync.conf.j2", "/etc/corosync/corosync.conf", 0o644, both,
             "Corosync: nodes, knet links, crypto, two-node quorum")
         files.append(RenderedFile("corosync-authkey", "/etc/corosync/authkey", "@@SECRET:corosync-authkey@@", 0o400,
                                   "root", "root", both, "Corosync: the key that encrypts cluster traffic",
                                   ("corosync-authkey",)))
     if stack.drbd_main_conf:
-        add("drbd-conf", f"{s}/drbd.conf.j2", "/etc/drbd.conf", 0o644, both,
+        add("drbd-conf", "drbd.conf.j2", "/etc/drbd.conf", 0o644, both,
             "DRBD: the main file, which includes /etc/drbd.d/")
-    add("drbd-global", f"{s}/global_common.conf.j2", "/etc/drbd.d/global_common.conf",
+    add("drbd-global", "global_common.conf.j2", "/etc/drbd.d/global_common.conf",
         0o600 if ctx["drbd_secret"] else 0o644, both, "DRBD: policies common to all resources")
-    add("drbd-resource", f"{s}/resource.res.j2", f"/etc/drbd.d/{design.drbd.resource}.res",
+    add("drbd-resource", "resource.res.j2", f"/etc/drbd.d/{design.drbd.resource}.res",
         0o600 if ctx["drbd_secret"] else 0o644, both, f"DRBD: resource {design.drbd.resource}")
-    add("apache-status", f"{s}/status.conf.j2", stack.apache_status_snippet, 0o644, both,
+    add("apache-status", "status.conf.j2", stack.apache_status_snippet, 0o644, both,
         "Apache: server-status for the cluster's monitor")
     if stack.config_tool == "crm":
-        add("cluster-config", f"{s}/cluster.crm.j2", f"{STATE_DIR}/cluster.crm", 0o600, both,
+        add("cluster-config", "cluster.crm.j2", f"{STATE_DIR}/cluster.crm", 0o600, both,
             "Cluster configuration, loaded with crm configure load update")
     else:
-        add("cluster-config", f"{s}/cluster.pcs.sh.j2", f"{STATE_DIR}/cluster.pcs.sh", 0o700, both,
+        add("cluster-config", "cluster.pcs.sh.j2", f"{STATE_DIR}/cluster.pcs.sh", 0o700, both,
             "Cluster configuration as pcs commands against a file CIB, then pushed")
     doc = design.service.document_root.rstrip("/")
     add("index-html", "common/index.html.j2", f"{doc}/index.html", 0o644, (design.primary.name,),

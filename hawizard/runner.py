@@ -283,6 +283,9 @@ class Runner:
             if self.cancelled:
                 raise RunCancelled("cancelled by the operator")
             res = self._exec(step, node, action.command, timeout=60, quiet=True)
+            if res.exit_status in (126, 127):  # the shell cannot run it: waiting will not help
+                raise StepFailed(step, node, f"{action.description or action.until}: the command cannot run "
+                                             f"on {node} ({_last_line(res) or f'exit {res.exit_status}'})")
             ok, state = self._condition(step, node, action, res, tracker)
             if state and state != last_state:
                 self.bus.emit(OutputLine(step_id=step.id, node=node, stream="status", text=state))

@@ -7,7 +7,7 @@ say" instead of testing stack names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import InputError
 from .shellquote import q
@@ -45,6 +45,12 @@ class Stack:
     membership_services: tuple[str, ...]  # started in this order
     drbd_main_conf: bool  # render /etc/drbd.conf (the article copies the packaged one)
     ocf_root: str = "/usr/lib/ocf"
+    # where the templates are looked up, first match wins; empty = the stack's own directory only
+    template_dirs: tuple[str, ...] = ()
+
+    def template(self, name: str) -> list[str]:
+        """Candidate template paths for ``name``: this stack's directory, then the ones it borrows from."""
+        return [f"{d}/{name}" for d in (self.template_dirs or (self.name,))]
 
     def service(self, action: str, name: str) -> str:
         """Command that starts/stops/enables/disables a service, in this stack's init system."""
@@ -94,8 +100,10 @@ _STACKS = {
         init="systemd",
         install_prepare=("DEBIAN_FRONTEND=noninteractive apt-get update -q",),
         install_command="DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends",
-        packages=("pacemaker", "corosync", "crmsh", "resource-agents", "drbd-utils", "apache2", "curl",
-                  "psmisc"),  # fuser: the Filesystem agent refuses to run without it (only a Recommends)
+        # pacemaker-cli-utils (crm_mon, cibadmin, crm_resource, crm_verify) is only a Recommends of
+        # pacemaker, and psmisc (fuser, which the Filesystem agent needs) only a Recommends too
+        packages=("pacemaker", "pacemaker-cli-utils", "corosync", "crmsh", "resource-agents", "drbd-utils",
+                  "apache2", "curl", "psmisc"),
         installed_probe="dpkg-query -W -f='${Status}\\n'",
         apache_service="apache2",
         apache_config="/etc/apache2/apache2.conf",
@@ -138,6 +146,17 @@ _STACKS = {
         drbd_main_conf=False,
     ),
 }
+
+
+# Debian 12 with pcs instead of crmsh: everything else (packages, DRBD 8.4 dialect, paths) is the crmsh stack's.
+_STACKS["debian12-pcs"] = replace(
+    _STACKS["debian12-crmsh"],
+    name="debian12-pcs",
+    title="Debian 12 / Ubuntu LTS + Corosync 3 + Pacemaker 2.1 (pcs) + DRBD 8.4 module, drbd-utils 9",
+    config_tool="pcs",
+    packages=tuple("pcs" if p == "crmsh" else p for p in _STACKS["debian12-crmsh"].packages),
+    template_dirs=("debian12-pcs", "debian12-crmsh"),
+)
 
 
 def get(name: str) -> Stack:

@@ -21,6 +21,7 @@ SYSTEM_DIRS = {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", 
 AGENTS_BY_STACK = {
     "centos5-heartbeat": ("ocf:heartbeat:apache", "lsb:httpd"),
     "debian12-crmsh": ("ocf:heartbeat:apache", "systemd:apache2"),
+    "debian12-pcs": ("ocf:heartbeat:apache", "systemd:apache2"),
     "el9-pcs": ("ocf:heartbeat:apache", "systemd:httpd"),
 }
 

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-SHIPPED = ("article", "debian12", "el9")
+SHIPPED = ("article", "debian12", "debian12-pcs", "el9")
 
 
 @pytest.fixture(params=SHIPPED)

@@ -369,6 +369,27 @@ def test_lab_preset_has_the_node_facts(tmp_path: Path) -> None:
     assert data["cluster"]["stonith_enabled"] is False
 
 
+def test_lab_preset_for_each_lab_stack_validates(tmp_path: Path) -> None:
+    """lab.toml can be written for each stack the image carries, and each is a clean design."""
+    from hawizard.presets import load_preset
+    from hawizard.validate import check
+
+    for stack in layout.STACKS:
+        out = preset.make_lab_preset(layout.plan_nodes(2, 2220), tmp_path / f"{stack}.toml", stack=stack)
+        design = load_preset(str(out))
+        assert design.stack == stack
+        assert not [p for p in check(design) if p.severity == "error"], stack
+
+
+def test_lab_up_refuses_a_stack_the_image_does_not_carry(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "hawizard", "lab", "--dir", str(tmp_path), "up", "--stack", "el9-pcs"],
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2 and "--stack" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_lab_preset_loads_with_the_preset_reader_if_present(tmp_path: Path) -> None:
     presets = pytest.importorskip("hawizard.presets", reason="hawizard.presets is not there yet")
     out = preset.make_lab_preset(layout.plan_nodes(2, 2220), tmp_path / "lab.toml")

@@ -96,7 +96,7 @@ def test_crc_off_a_direct_cable_is_a_warning(article):
 
 
 def test_modern_presets_are_clean():
-    for name in ("debian12", "el9"):
+    for name in ("debian12", "debian12-pcs", "el9"):
         assert not codes(load_preset(name), "warning"), name
         assert not codes(load_preset(name), "error"), name
 

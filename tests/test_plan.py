@@ -17,7 +17,7 @@ ORDER = ["preflight", "install", "post-install", "hosts", "membership-files", "d
          "switchover"]
 
 
-@pytest.mark.parametrize("name", ["article", "debian12", "el9"])
+@pytest.mark.parametrize("name", ["article", "debian12", "debian12-pcs", "el9"])
 def test_plan_golden(name):
     """The whole plan, byte for byte. Regenerate deliberately with HAWIZARD_UPDATE_GOLDEN=1."""
     got = json.dumps(build_plan(load_preset(name)).to_dict(), indent=1, sort_keys=True) + "\n"

@@ -19,7 +19,7 @@ from hawizard.presets import (
 
 
 def test_shipped_presets_are_listed():
-    assert shipped_presets() == ["article", "debian12", "el9"]
+    assert shipped_presets() == ["article", "debian12", "debian12-pcs", "el9"]
 
 
 def test_shipped_preset_round_trips(shipped_name):
@@ -67,7 +67,7 @@ def test_errors_are_all_collected_with_lines():
     assert ("nodes[1].name", 7) in found
     assert ("nodes[1].service_address", 8) in found
     msg = str(exc.value)
-    assert "x.toml:5: nodes[0].ssh_port" in msg and "did you mean 'debian12-crmsh'" in msg
+    assert "x.toml:5: nodes[0].ssh_port" in msg and "did you mean 'debian12-crmsh' or 'debian12-pcs'" in msg
 
 
 def test_syntax_error_has_line_and_column():

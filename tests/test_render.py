@@ -50,8 +50,22 @@ def test_modern_stacks_use_their_dialects():
     assert "resource promotable p_drbd_r0 p_drbd_r0-clone" in pcs.content
 
 
+def test_debian_pcs_is_the_debian_stack_with_pcs():
+    """debian12-pcs borrows every file from debian12-crmsh except the cluster configuration."""
+    crm, pcs = render(load_preset("debian12")), render(load_preset("debian12-pcs"))
+    for f in crm.files:
+        if f.id != "cluster-config":
+            other = pcs.get(f.id)
+            assert other.path == f.path and other.mode == f.mode
+            assert other.content.replace("debian12-pcs", "debian12") == f.content, f.id
+    cfg = pcs.get("cluster-config")
+    assert cfg.path.endswith("cluster.pcs.sh") and "pcs -f" not in cfg.content  # $PCS -f, set by the plan
+    assert "resource promotable p_drbd_r0 ms_drbd_r0" in cfg.content
+    assert "drbd_resource=r0" in cfg.content
+
+
 def test_secrets_are_placeholders_and_previews_hide_them():
-    for name in ("debian12", "el9"):
+    for name in ("debian12", "debian12-pcs", "el9"):
         r = render(load_preset(name))
         key = r.get("corosync-authkey")
         assert key.mode == 0o400 and SECRET_RE.fullmatch(key.content)

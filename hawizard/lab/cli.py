@@ -12,7 +12,7 @@ import argparse
 from ..errors import InputError
 from . import control
 from . import image as image_mod
-from .layout import DEFAULT_DISK_MIB, NODE_NAMES
+from .layout import DEFAULT_DISK_MIB, NODE_NAMES, STACK, STACKS
 from .paths import LabPaths
 
 
@@ -54,6 +54,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         disk_mib_by_node=overrides,
         timeout=args.timeout,
         memory_mib=args.memory_mib,
+        stack=args.stack,
     )
     return 0
 
@@ -124,6 +125,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="first of the loopback ports the lab uses (default $HAWIZARD_LAB_PORT_BASE or 2220: "
                         "SSH on base+1, base+2)")
     p.add_argument("--memory-mib", type=_positive, default=768, help="memory of each VM (default 768)")
+    p.add_argument("--stack", choices=STACKS, default=STACK,
+                   help=f"the stack lab.toml is written for (default {STACK}; the image carries both)")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_BOOT_TIMEOUT,
                    help="seconds to wait for SSH (default %(default).0f)")
     p.set_defaults(func=cmd_up)

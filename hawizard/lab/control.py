@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import EnvironmentProblem, InputError, OperationFailed
 from . import image as image_mod
 from . import network, ssh, tools, vm
-from .layout import DEFAULT_DISK_MIB, DEFAULT_PORT_BASE, LabNode, check_node_name, plan_nodes
+from .layout import DEFAULT_DISK_MIB, DEFAULT_PORT_BASE, STACK, LabNode, check_node_name, plan_nodes
 from .paths import LabPaths
 from .preset import make_lab_preset
 from .seed import write_seed
@@ -162,8 +162,10 @@ def up(
     timeout: float = DEFAULT_BOOT_TIMEOUT,
     memory_mib: int = vm.MEMORY_MIB,
     out: Out = _print,
+    stack: str = STACK,
 ) -> dict:
-    """Fresh disks for every node, boot them all, wait for SSH, write known_hosts and lab.toml."""
+    """Fresh disks for every node, boot them all, wait for SSH, write known_hosts and lab.toml
+    (for ``stack``: the lab image carries the packages of each of layout.STACKS)."""
     tools.require(*tools.RUN_TOOLS)
     t0 = time.monotonic()
     base_port = default_port_base() if port_base is None else port_base
@@ -209,7 +211,8 @@ def up(
             for node in nodes:  # leave nothing running from a failed start
                 vm.kill(files_of(paths, node))
             raise
-        make_lab_preset(nodes, paths.preset, identity_file=paths.operator_key, known_hosts=paths.known_hosts)
+        make_lab_preset(nodes, paths.preset, identity_file=paths.operator_key, known_hosts=paths.known_hosts,
+                        stack=stack)
     boot_s = round(time.monotonic() - t_boot, 1)
     rss = {n.name: vm.rss_mib(vm.running_pid(files_of(paths, n)) or 0) for n in nodes}
     out(f"lab is up: {len(nodes)} node(s), SSH on all after {boot_s:.1f}s "

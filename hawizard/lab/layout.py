@@ -29,6 +29,8 @@ VIP_INTERFACE = "eth1"
 DRBD_PORT = 7789
 BACKING_DISK = "/dev/vdb"
 STACK = "debian12-crmsh"
+# the stacks the lab image carries everything for (its local repository has both crmsh and pcs)
+STACKS = ("debian12-crmsh", "debian12-pcs")
 
 # the UDP ports of the VM-to-VM links sit above the SSH ports: base + 100 + 10*link + node
 _LINK_PORT_OFFSET = 100

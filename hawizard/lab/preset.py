@@ -38,7 +38,8 @@ def _node_entry(node: LabNode, identity_file: Path, known_hosts: Path) -> dict[s
     }
 
 
-def lab_preset_dict(nodes: Sequence[LabNode], identity_file: Path, known_hosts: Path) -> dict[str, Any]:
+def lab_preset_dict(nodes: Sequence[LabNode], identity_file: Path, known_hosts: Path,
+                    stack: str = STACK) -> dict[str, Any]:
     """The preset as a nested dict (what is written to lab.toml)."""
     vip, prefix = VIP.split("/")
     sizes = ", ".join(f"{n.name} {n.disk_mib} MiB" for n in nodes)
@@ -49,7 +50,7 @@ def lab_preset_dict(nodes: Sequence[LabNode], identity_file: Path, known_hosts: 
             f"The hawizard lab: {len(nodes)} qemu VM(s) on this machine, SSH on {LOOPBACK}; "
             f"DRBD backing disks {sizes}. Made by 'hawizard lab up'."
         ),
-        "stack": STACK,
+        "stack": stack,
         "nodes": [_node_entry(n, identity_file, known_hosts) for n in nodes],
         "drbd": {"port": DRBD_PORT},
         "service": {"vip": vip, "vip_prefix": int(prefix), "vip_nic": VIP_INTERFACE},
@@ -63,12 +64,13 @@ def make_lab_preset(
     *,
     identity_file: str | os.PathLike[str] | None = None,
     known_hosts: str | os.PathLike[str] | None = None,
+    stack: str = STACK,
 ) -> Path:
     """Write lab.toml for ``nodes``; by default the key and known_hosts sit beside it (state dir)."""
     out = Path(out_path)
     identity = Path(identity_file) if identity_file else out.parent / "keys" / "id_ed25519"
     hosts = Path(known_hosts) if known_hosts else out.parent / "known_hosts"
-    data = lab_preset_dict(nodes, identity, hosts)
+    data = lab_preset_dict(nodes, identity, hosts, stack)
     header = "# Written by 'hawizard lab up': the preset of the running lab. Rewritten at every 'up'.\n"
     tmp = out.with_suffix(".tmp")
     tmp.write_text(header + tomli_w.dumps(data))

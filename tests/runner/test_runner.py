@@ -163,6 +163,19 @@ def test_cancel_interrupts_a_running_command(env):
     assert not (root / "srv1/prepared").exists()
 
 
+def test_poll_of_a_missing_command_fails_at_once(env):
+    """A poll whose tool is not installed (exit 127) fails with the shell's words, not after its timeout."""
+    wait = Step("wait", "wait", "t", "primary",
+                {"srv1": (Action("poll", command="crm_mon_not_installed -1", reader="crm-mon-xml",
+                                 until="nodes-online", interval_s=1, timeout_s=120, description="both nodes online"),)})
+    plan = dataclasses.replace(synthetic_plan(env / "nodes"), steps=(wait,))
+    runner, _, _ = make_runner(plan, local_sessions())
+    t0 = time.monotonic()
+    result = runner.run()
+    assert result.status == "failed" and time.monotonic() - t0 < 30
+    assert "cannot run" in result.message and "not found" in result.message
+
+
 class Die(BaseException):
     """Stands for the process dying: raised by a critical sink, caught by nobody in the runner."""
 

@@ -138,6 +138,7 @@ CASES: tuple[CaseSpec, ...] = (
              "no fencing, 3 knet links, DRBD shared secret, different disks, /srv/web/htdocs, op_defaults"),
     CaseSpec("debian12-udpu", "debian12", "debian12-crmsh", _debian_udpu,
              "corosync udpu with one link, server-status allowed from another address, a quoted io-error handler"),
+    CaseSpec("debian12-pcs", "debian12-pcs", "debian12-pcs"),
     CaseSpec("el9", "el9", "el9-pcs"),
     CaseSpec("el9-nofence-3links", "el9", "el9-pcs", _el9_wide,
              "no fencing, 3 knet links, DRBD shared secret, different disks, clone id ms_drbd_r0"),

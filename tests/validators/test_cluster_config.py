@@ -235,7 +235,7 @@ def test_crm_script_loads_into_empty_cib(loaded, cid, request):
         assert value == FENCE_PASSWORD
 
 
-@pytest.mark.parametrize("cid", case_ids("el9-pcs"))
+@pytest.mark.parametrize("cid", case_ids("el9-pcs", "debian12-pcs"))
 def test_pcs_sequence_builds_file_cib(loaded, cid, request):
     """pcs 0.11 (Debian 12's 0.11.5; RHEL 9 ships 0.11.x) runs every line of cluster.pcs.sh
     against a file CIB (`pcs -f`): `resource promotable RES CLONE_ID meta...` with the clone id
@@ -416,3 +416,42 @@ def test_negative_pcs_sequence_stops_at_a_bad_line(tmp_path):
     proc = run(["sh", str(script), str(cib)], env={"PCS": "pcs"}, timeout=120)
     assert proc.returncode != 0 and "Error:" in proc.stderr, show(proc)
     assert c.design.cluster.ids.colocation not in _cib_ids(cib)
+
+
+def test_pcs_sequence_applied_again_replaces_only_its_own_objects(tmp_path):
+    """Applying the pcs sequence to a CIB that already holds it (hawizard apply after a design
+    change) works: the same design gives the same configuration, a changed design replaces the
+    changed values, and an object hawizard did not create stays."""
+    require("pcs", "cibadmin")
+    c = case("debian12-pcs")
+    cib = _empty_cib(c, tmp_path)
+    script = write(tmp_path / "cluster.pcs.sh", c.text("cluster-config"), 0o700)
+    first = run(["sh", str(script), str(cib)], env={"PCS": "pcs"}, timeout=120)
+    assert first.returncode == 0, show(first)
+    proc = run(["cibadmin", "-C", "-o", "resources", "-X",
+                '<primitive id="operator_own" class="ocf" provider="heartbeat" type="Dummy"/>'],
+               env={"CIB_file": str(cib)})
+    assert proc.returncode == 0, show(proc)
+
+    def configuration() -> dict[str, list[str]]:
+        """Each section's objects; their order within a section may change (the re-created ones
+        come after the operator's), which Pacemaker treats as a move, not a change."""
+        conf = ET.parse(cib).getroot().find("configuration")
+        for el in conf.iter():
+            el.tail = None
+        return {sec.tag: sorted(ET.tostring(obj, encoding="unicode") for obj in sec) for sec in conf}
+
+    before = configuration()
+    again = run(["sh", str(script), str(cib)], env={"PCS": "pcs"}, timeout=120)
+    assert again.returncode == 0, show(again)
+    assert configuration() == before
+
+    changed = c.text("cluster-config").replace("ip=192.168.0.200", "ip=192.168.0.201")
+    assert changed != c.text("cluster-config")
+    write(script, changed, 0o700)
+    third = run(["sh", str(script), str(cib)], env={"PCS": "pcs"}, timeout=120)
+    assert third.returncode == 0, show(third)
+    vip = next(el for el in ET.parse(cib).iter("primitive") if el.get("id") == c.design.cluster.ids.ip)
+    ips = [nv.get("value") for nv in vip.iter("nvpair") if nv.get("name") == "ip"]
+    assert ips == ["192.168.0.201"]
+    assert "operator_own" in _cib_ids(cib) and _design_ids(c) <= _cib_ids(cib)

@@ -26,7 +26,7 @@ import pytest
 
 from .harness import Case, case, case_ids, in_namespace, node_env_script, require, show, write
 
-COROSYNC_CASES = case_ids("debian12-crmsh", "el9-pcs")
+COROSYNC_CASES = case_ids("debian12-crmsh", "debian12-pcs", "el9-pcs")
 MAN = Path("/usr/share/man")
 
 
