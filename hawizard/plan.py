@@ -445,12 +445,14 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
                               "one by one in crm configure)."))
 
     # 14. verify ---------------------------------------------------------------------
-    steps.append(Step("verify", "Verify: cluster state, and the page through the VIP from the peer", "verify", EACH,
+    # the page is fetched on both nodes: whichever one the cluster chose, the other one is its peer
+    fetch = _check(f"curl -fsS --max-time 10 http://{q(svc.vip)}:{svc.port}/ | grep -qF {q(page)}",
+                   "the page is not served through the VIP", "the page through the VIP, from this node")
+    steps.append(Step("verify", "Verify: cluster state, and the page through the VIP from both nodes", "verify", EACH,
                       {a.name: (Action("poll", command=mon_cmd, reader=mon_reader, until=f"service-up:{ids.group}",
                                        interval_s=3, timeout_s=max(300, design.design.switchover_target_s),
-                                       description=f"{ids.drbd_clone} promoted and {ids.group} started"),),
-                       b.name: (_check(f"curl -fsS --max-time 10 http://{q(svc.vip)}:{svc.port}/ | grep -qF {q(page)}",
-                                       "the page is not served through the VIP"),)},
+                                       description=f"{ids.drbd_clone} promoted and {ids.group} started"), fetch),
+                       b.name: (fetch,)},
                       timeout_s=600, progress="cluster"))
 
     # 15. switch-over test -----------------------------------------------------------

@@ -53,7 +53,8 @@ def test_pcs_apply_builds_the_cluster(pcs_built):
     for step in ("preflight", "install", "create-md", "initial-sync", "mkfs", "rehearsal", "cluster-config", "verify"):
         assert re.search(rf"^\[srv1\] {step}: ok", output, re.M), step
     assert lab.ssh("srv1", "dpkg-query -W -f='${Status}' pcs").stdout.endswith("ok installed")
-    assert lab.ssh("srv1", "dpkg-query -W crmsh", check=False).returncode != 0  # pcs only, no crmsh
+    crmsh = lab.ssh("srv1", "dpkg-query -W -f='${Status}' crmsh", check=False).stdout
+    assert not crmsh.endswith("ok installed"), "crmsh is installed: the pcs stack must not need it"
     design = load_preset(str(lab.preset))
     st = cluster(lab, "srv2")
     assert st is not None and {"srv1", "srv2"} <= set(st.nodes_online)

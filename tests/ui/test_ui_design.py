@@ -13,7 +13,7 @@ from hawizard.screens.start import StartScreen
 from textual.widgets import Input, OptionList, Select, Static
 
 from hawizard.journal import Journal
-from hawizard.presets import load_preset, save_preset
+from hawizard.presets import load_preset, save_preset, shipped_presets
 
 
 def row_text(screen, path: str) -> str:
@@ -59,7 +59,8 @@ async def test_start_lists_the_shipped_presets_and_opens_one():
         assert isinstance(app.screen, StartScreen)
         options = app.screen.query_one("#start-options", OptionList)
         ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
-        assert ids[:3] == ["preset:article", "preset:debian12", "preset:el9"]
+        assert ids[:4] == ["preset:article", "preset:debian12", "preset:debian12-pcs", "preset:el9"]
+        assert ids[:len(shipped_presets())] == [f"preset:{n}" for n in shipped_presets()]
         screen = await open_article(pilot, app)
         assert app.design == load_preset("article")
         assert screen.current == "failure"
@@ -98,8 +99,9 @@ async def test_start_offers_to_resume_an_unfinished_run():
     app = HawizardApp()
     async with app.run_test(size=(80, 24)) as pilot:
         options = app.screen.query_one("#start-options", OptionList)
-        await wait_for(pilot, lambda: options.option_count == 5)
-        last = options.get_option_at_index(4)
+        count = len(shipped_presets()) + 2  # the presets, "open a file", "resume"
+        await wait_for(pilot, lambda: options.option_count == count)
+        last = options.get_option_at_index(count - 1)
         assert last.id == "resume"
         assert "stopped at install" in str(last.prompt)
 

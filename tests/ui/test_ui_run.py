@@ -17,7 +17,7 @@ from ui_fakes import fake_factory
 from hawizard import audit
 from hawizard.events import OutputLine
 from hawizard.plan import build_plan
-from hawizard.presets import load_preset
+from hawizard.presets import load_preset, shipped_presets
 from hawizard.redact import Redactor
 
 
@@ -194,8 +194,9 @@ async def test_an_unfinished_run_is_resumed_from_the_start_screen():
     app = HawizardApp(session_factory=factory, poll_scale=0.01)
     async with app.run_test(size=(80, 24)) as pilot:
         options = app.screen.query_one("#start-options", OptionList)
-        await wait_for(pilot, lambda: options.option_count == 5)
-        options.highlighted = 4
+        count = len(shipped_presets()) + 2  # the presets, "open a file", "resume"
+        await wait_for(pilot, lambda: options.option_count == count)
+        options.highlighted = count - 1
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.controller is not None and not app.controller.live)
         c = app.controller
