@@ -110,3 +110,20 @@ def test_files_carry_nodes_path_mode():
         assert f.path.startswith("/") and f.owner == "root" and f.nodes
     assert r.get("index-html").nodes == ("srv1",)
     assert r.get("corosync-conf").nodes == ("srv1", "srv2")
+
+
+def test_every_stack_is_known_everywhere_and_renders():
+    """A stack added in stacks.py is a choice of the model, has its agents in validate, and
+    finds a template for every file (through its own directory or the ones it borrows)."""
+    import dataclasses
+
+    from hawizard import model, stacks, validate
+
+    names = [s.name for s in stacks.all_stacks()]
+    assert sorted(model.STACKS) == sorted(names)
+    assert sorted(validate.AGENTS_BY_STACK) == sorted(names)
+    base = {"centos5-heartbeat": "article", "el9-pcs": "el9"}
+    for name in names:
+        design = dataclasses.replace(load_preset(base.get(name, "debian12")), stack=name)
+        r = render(design)
+        assert r.get("cluster-config").content and r.get("drbd-resource").content, name
