@@ -148,18 +148,23 @@ def changed_error(label: str, node: str, old: list[KnownHost], new_fp: str,
     )
 
 
+# The preset key that pins a node's host key (hawizard/model.py Node.ssh_fingerprint): every message
+# that tells the operator what to write names this key, so the advice can be pasted as it is.
+PIN_KEY = "ssh_fingerprint"
+
+
 def unknown_error(label: str, node: str, key_type: str, fp: str) -> HostKeyRefused:
     return HostKeyRefused(
         f"REFUSED: the host key of {label} ({node}) is unknown: {key_type} {fp}. Check it on the "
         f"node's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and confirm it when "
-        f'asked, or pin it in the preset (pinned_fingerprint = "{fp}").'
+        f'asked, or pin it in the preset: {PIN_KEY} = "{fp}" in the [[nodes]] table of {node}.'
     )
 
 
 def pin_mismatch_error(label: str, node: str, pinned: str, got: str) -> HostKeyChanged:
     return HostKeyChanged(
-        f"REFUSED: the host key of {label} ({node}) is {got}, but the preset pins {pinned}. "
-        f"This can be a man-in-the-middle attack, or the pin is outdated."
+        f"REFUSED: the host key of {label} ({node}) is {got}, but the preset pins {pinned} "
+        f"({PIN_KEY} of {node}). This can be a man-in-the-middle attack, or the pin is outdated."
     )
 
 

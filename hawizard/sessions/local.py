@@ -21,11 +21,15 @@ class LocalSession(PtyShellSession):
         user = getpass.getuser()
         super().__init__(name, who=f"{name} (local, {user})", user=user,
                          become_root=become_root, sudo_password=sudo_password)
+        self._start_timeout = start_timeout
+        self._start()
+
+    def _start(self) -> None:
         self._spawn(["bash", "--noprofile", "--norc", "-c", self._ready_command()],
                     self._spawn_env())
         try:
-            self._wait_for_ready(start_timeout)
-            self._setup_shell(start_timeout)
+            self._wait_for_ready(self._start_timeout)
+            self._setup_shell(self._start_timeout)
         except _Eof:
             self._kill()
             raise ConnectFailed(f"cannot start a local shell: {self._tail()}") from None

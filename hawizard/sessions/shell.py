@@ -19,9 +19,18 @@ A pty has one output stream: stderr arrives merged into ``stdout`` and
 ``CommandResult.stderr`` is ``''``. Use the paramiko transport where the streams must be
 apart. ANSI escape sequences are removed from output lines.
 
-Timeouts and ``cancel()`` send Ctrl-C and wait for the prompt; if the shell does not come
-back, the session is closed and later calls raise. End of file from the pty while a
-command runs means the connection died: ``ConnectionLost`` with exit status -1.
+Timeouts and ``cancel()`` send Ctrl-C and wait for the prompt. A slow node (emulated CPUs,
+a loaded server) may take many seconds to answer, so the wait is long (``recover_limit``),
+Ctrl-C is repeated now and then, and the operator is told on the command's output callback
+(stream ``status``) what the session is waiting for. Only when the shell stays silent for the
+whole limit is it replaced by a new login (the interrupted command may still run on the
+node; the message says so); if that fails too, later calls raise. End of file from the pty
+while a command runs means the connection died: ``ConnectionLost`` with exit status -1.
+
+The child starts with default signal dispositions and an empty signal mask: a process that
+inherits SIGINT ignored (any program started in the background by a shell without job
+control, as CI does) would pass that on to every command of the session, and Ctrl-C would
+then never stop anything.
 """
 
 from __future__ import annotations
@@ -58,7 +67,15 @@ log = logging.getLogger("hawizard.sessions")
 ANSI = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|\x1b\][^\x07]*\x07")
 CRLF = re.compile(r"\r+\n")
 READ_SLICE = 0.2  # seconds per read: how quickly cancel() and timeouts are noticed
-RECOVER_LIMIT = 5.0  # seconds to get the prompt back after Ctrl-C
+RECOVER_LIMIT = 60.0  # seconds to get the prompt back after Ctrl-C before the shell is replaced
+RECOVER_TELL_AFTER = 3.0  # seconds of silence after Ctrl-C before the operator is told about the wait
+INTERRUPT_EVERY = (2.0, 5.0, 10.0, 20.0, 40.0)  # Ctrl-C again at these seconds of silence
+# What the shell's child gets from hawizard's environment: what logging in and the operator's
+# ssh set-up need, nothing else. A secret given by env:NAME lives in hawizard's environment and
+# must not travel on to ssh (SendEnv), a ProxyCommand or the commands of a local session.
+ENV_KEEP = ("HOME", "USER", "LOGNAME", "PATH", "SHELL", "SSH_AUTH_SOCK", "SSH_AGENT_PID", "DISPLAY",
+            "XAUTHORITY", "SSH_ASKPASS", "SSH_ASKPASS_REQUIRE", "KRB5CCNAME", "KRB5_CONFIG",
+            "XDG_RUNTIME_DIR", "TMPDIR", "TZ")
 
 
 class _Eof(Exception):
@@ -66,10 +83,17 @@ class _Eof(Exception):
 
 
 def _default_signals() -> None:
-    """Python ignores SIGPIPE and pexpect passes that on: give the child the defaults back
-    (else ``yes | head`` in a local shell prints 'Broken pipe' instead of just stopping)."""
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    """The child's signals as a login gives them: default dispositions, nothing blocked.
+
+    Python ignores SIGPIPE and pexpect passes that on (``yes | head`` would print 'Broken pipe'
+    instead of stopping); a parent started in the background by a shell without job control
+    ignores SIGINT and SIGQUIT (POSIX, Shell Command Language 2.11), which every command of a
+    local session would inherit, so that Ctrl-C never stops a timed-out command.
+    """
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM,
+                signal.SIGHUP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
 class PtyShellSession(NodeSession):
@@ -98,6 +122,7 @@ class PtyShellSession(NodeSession):
         self._lock = threading.Lock()
         self._cancel = CancelFlag()
         self._dead_reason: str | None = None
+        self.recover_limit = RECOVER_LIMIT
 
     # -- start-up -------------------------------------------------------------------------------
     def _spawn(self, argv: list[str], env: dict[str, str]) -> None:
@@ -120,9 +145,29 @@ class PtyShellSession(NodeSession):
 
     @staticmethod
     def _spawn_env() -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+        """The child's environment: ENV_KEEP from ours (never a secret's variable), C locale, dumb tty."""
+        env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
+        env.setdefault("PATH", os.defpath)
         env.update(TERM="dumb", LC_ALL="C")
         return env
+
+    def _start(self) -> None:
+        """Spawn the child and bring it to our prompt (login included); subclasses define it."""
+        raise NotImplementedError
+
+    def _restart(self) -> bool:
+        """Replace a shell that does not answer by a new one; False when that fails too."""
+        self._kill()
+        self._pending = ""
+        self._tag = secrets.token_hex(6)
+        self._ps1 = f"__HWP_{self._tag}__# "
+        try:
+            self._start()
+        except Exception as exc:  # noqa: BLE001 - the reason goes into the session's dead reason
+            log.warning("%s: a new shell could not be opened: %s", self.name, exc)
+            self._kill()
+            return False
+        return True
 
     def _ready_command(self) -> str:
         """What the login shell runs: print a ready marker, then become a clean bash."""
@@ -198,16 +243,51 @@ class PtyShellSession(NodeSession):
                 return False
             self._pending = self._pending[-4096:] + self._read()
 
-    def _recover(self) -> bool:
-        """After Ctrl-C: get the prompt back (twice Ctrl-C at most) or give the session up."""
-        for _ in range(3):
-            try:
-                if self._wait_for_prompt(RECOVER_LIMIT / 3):
+    def _recover(self, tell: OutputCallback | None = None) -> bool:
+        """After Ctrl-C: wait for the prompt, patiently; else replace the shell; else give it up.
+
+        ``tell(stream, line)`` hears, on the ``status`` stream, what the session waits for.
+        """
+        started = time.monotonic()
+        resend = list(INTERRUPT_EVERY)
+        told = False
+
+        def say(text: str) -> None:
+            if tell is not None:
+                try:
+                    tell("status", text)
+                except Exception:  # noqa: BLE001 - a failing listener must not end the recovery
+                    log.debug("status callback failed", exc_info=True)
+        try:
+            while True:
+                waited = time.monotonic() - started
+                if waited >= self.recover_limit:
+                    break
+                step = min(1.0, self.recover_limit - waited)
+                if resend:
+                    step = min(step, max(0.05, resend[0] - waited))
+                if self._wait_for_prompt(step):
+                    if told:
+                        say(f"the shell on {self.who} is back after {time.monotonic() - started:.0f} s")
                     return True
-            except _Eof:
-                break
-            self._interrupt()
-        self._mark_dead("the shell did not come back after Ctrl-C")
+                waited = time.monotonic() - started
+                if not told and waited >= RECOVER_TELL_AFTER:
+                    say(f"waiting for the shell on {self.who} to come back after Ctrl-C "
+                        f"(up to {self.recover_limit:.0f} s; a slow or loaded node takes a while)")
+                    told = True
+                if resend and waited >= resend[0]:
+                    resend.pop(0)
+                    self._interrupt()
+        except _Eof:
+            self._mark_dead("the connection was lost after Ctrl-C")
+            return False
+        say(f"the shell on {self.who} did not come back within {self.recover_limit:.0f} s of Ctrl-C; "
+            "opening a new one (the interrupted command may still be running on the node)")
+        if self._restart():
+            say(f"a new shell on {self.who} is ready")
+            return False
+        self._mark_dead(f"the shell did not come back after Ctrl-C within {self.recover_limit:.0f} s, "
+                        "and a new one could not be opened")
         return False
 
     def _mark_dead(self, reason: str) -> None:
@@ -271,12 +351,12 @@ class PtyShellSession(NodeSession):
                 raise
             if run.done:
                 # the prompt follows the end marker; a missing one means the shell is in trouble
-                if not self._wait_for_prompt(RECOVER_LIMIT):
+                if not self._wait_for_prompt(self.recover_limit):
                     self._interrupt()
-                    self._recover()
+                    self._recover(on_output)
             else:
                 self._interrupt()
-                self._recover()
+                self._recover(on_output)
         except _Eof:
             self._mark_dead("connection lost")
             result = run.result(command, EXIT_UNKNOWN, time.monotonic() - started)
@@ -501,10 +581,14 @@ class SshShellSession(PtyShellSession):
             target.host_label, target.name, target.pinned_fingerprint,
             hostkeys.entries_for(target.host_label, [own, *self._known_files[1:]]),
         )
+        self._start()
+
+    def _start(self) -> None:
+        t = self.target
         self._spawn(self.ssh_argv(), self._spawn_env())
         try:
-            self._wait_for_ready(target.connect_timeout + 15, on_text=self._login_prompts)
-            self._setup_shell(target.connect_timeout + 5)
+            self._wait_for_ready(t.connect_timeout + 15, on_text=self._login_prompts)
+            self._setup_shell(t.connect_timeout + 5)
         except _Eof:
             self._kill()
             raise ConnectFailed(f"cannot open a shell on {self.who}: {self._tail()}") from None

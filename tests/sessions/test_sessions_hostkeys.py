@@ -41,6 +41,20 @@ def test_unknown_key_without_confirmation_is_refused(sshd, target_for, kind):
     assert not isinstance(info.value, HostKeyChanged)
     assert sshd.host_fingerprint in str(info.value) and "unknown" in str(info.value)
     assert not _fingerprints(Path(t.known_hosts))
+    # the advice names the preset key as it is spelt, with a value that loads
+    assert f'ssh_fingerprint = "{sshd.host_fingerprint}"' in str(info.value)
+    _loads_as_a_pin(sshd.host_fingerprint)
+
+
+def _loads_as_a_pin(fp: str) -> None:
+    from hawizard.model import Design, Node
+    from hawizard.presets import dump_preset, parse_preset_text
+
+    design = Design()
+    design.nodes[0].ssh_host, design.nodes[1].ssh_host = "127.0.0.1", "127.0.0.2"
+    text = dump_preset(design).replace('ssh_fingerprint = ""', f'ssh_fingerprint = "{fp}"', 1)
+    assert parse_preset_text(text).nodes[0].ssh_fingerprint == fp
+    assert "ssh_fingerprint" in Node.__dataclass_fields__
 
 
 def test_operator_refusing_the_key_is_refused(sshd, target_for, kind):
@@ -85,6 +99,7 @@ def test_pinned_fingerprint_accepts_the_right_key_only(sshd, target_for, kind, t
     with pytest.raises(HostKeyChanged) as info:
         open_session(t2, kind)
     assert wrong in str(info.value) and sshd.host_fingerprint in str(info.value)
+    assert "ssh_fingerprint of srv1" in str(info.value)
     # a pin that contradicts the recorded key is refused before connecting
     with pytest.raises(HostKeyChanged):
         open_session(replace(t, pinned_fingerprint=wrong), kind)

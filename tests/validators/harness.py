@@ -189,11 +189,29 @@ def require(*tools: str) -> None:
 
 def run(cmd: list[str] | str, *, env: dict[str, str] | None = None, cwd: str | Path | None = None,
         timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a tool with its own, new home directory (HOME and the XDG directories under it).
+
+    Why a home per call: crmsh creates ~/.cache/crm and ~/.config/crm with a check-then-create
+    (crmsh/userdir.py mv_user_files), so several crm processes started at once on a machine
+    where crm never ran crash with FileExistsError; and a tool must not read the operator's
+    own ~/.config/crm/crm.conf or ~/.pcs either. ``env`` may still set HOME explicitly.
+    """
     full_env = dict(os.environ)
-    full_env.update(env or {})
-    full_env.setdefault("LC_ALL", "C.UTF-8")
-    return subprocess.run(cmd, env=full_env, cwd=cwd, input=input, capture_output=True, text=True,
-                          timeout=timeout, shell=isinstance(cmd, str), check=False)
+    with tempfile.TemporaryDirectory(prefix="hawizard-tool-home-") as home:
+        full_env.update(tool_home_env(Path(home)))
+        full_env.update(env or {})
+        full_env.setdefault("LC_ALL", "C.UTF-8")
+        return subprocess.run(cmd, env=full_env, cwd=cwd, input=input, capture_output=True, text=True,
+                              timeout=timeout, shell=isinstance(cmd, str), check=False)
+
+
+def tool_home_env(home: Path) -> dict[str, str]:
+    """HOME and XDG directories inside ``home``, created now (a fresh machine has none of them)."""
+    dirs = {"XDG_CACHE_HOME": home / ".cache", "XDG_CONFIG_HOME": home / ".config",
+            "XDG_DATA_HOME": home / ".local" / "share", "XDG_STATE_HOME": home / ".local" / "state"}
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    return {"HOME": str(home), **{k: str(v) for k, v in dirs.items()}}
 
 
 def plain(text: str) -> str:
