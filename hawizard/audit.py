@@ -14,7 +14,11 @@ edited it afterwards. So:
   or reordering lines breaks the chain at a known ``seq`` (``verify_chain``);
 * a small ``audit.head`` beside the log holds the last seq and hash (one fixed-size line,
   rewritten in place), so that records cut from the *end* of the file show too (a chain alone
-  cannot tell a truncated log from a short one).
+  cannot tell a truncated log from a short one). The head is required: a log of more than one
+  record without it does not verify;
+* ``verify_run`` adds what a run's log must look like: it starts with ``run-started`` and, unless
+  the run is still going, ends with ``run-finished`` - so cutting records from the end *and*
+  deleting the head still shows. ``hawizard audit verify RUN`` runs it (hawizard/cli_audit.py).
 
 What the chain does not do: it is not a signature. Someone who can write the file can rewrite
 the whole chain; it detects careless or partial tampering and storage corruption. For more,
@@ -53,6 +57,7 @@ from .events import (
     utc_now,
 )
 from .redact import Redactor
+from .statedir import make_private_dir, state_dir
 
 AUDIT_FILE = "audit.jsonl"
 HEAD_FILE = "audit.head"
@@ -61,14 +66,7 @@ RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 RECORD_KEYS = ("seq", "time", "kind", "data", "prev", "hash")
 
 
-# --- where runs live ----------------------------------------------------------------------------
-
-
-def state_dir() -> Path:
-    """``$XDG_STATE_HOME/hawizard`` (default ``~/.local/state/hawizard``), per the XDG spec."""
-    base = os.environ.get("XDG_STATE_HOME", "").strip()
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".local" / "state"
-    return root / "hawizard"
+# --- where runs live (the state directory itself: hawizard/statedir.py) -----------------------
 
 
 def runs_dir() -> Path:
@@ -87,29 +85,11 @@ def _check_run_id(run_id: str) -> str:
     return run_id
 
 
-def _mkdir_private(path: Path) -> None:
-    """Create ``path`` and the hawizard parents below the XDG base with mode 0700."""
-    missing = []
-    p = path
-    while not p.exists():
-        missing.append(p)
-        if p.parent == p:
-            break
-        p = p.parent
-    for d in reversed(missing):
-        try:
-            d.mkdir(mode=0o700)
-        except FileExistsError:
-            pass
-        os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask; be exact
-    os.chmod(path, 0o700)
-
-
 def run_dir(run_id: str, *, create: bool = False) -> Path:
     d = runs_dir() / _check_run_id(run_id)
     if create:
         try:
-            _mkdir_private(d)
+            make_private_dir(d)
         except OSError as exc:
             raise EnvironmentProblem(f"cannot create the run directory {d}: {exc.strerror or exc}") from None
     return d
@@ -262,13 +242,14 @@ class AuditSink:
         across a page). A rename per record would cost more than the record itself."""
         try:
             if self._head_fd is None:
-                flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
                 self._head_fd = os.open(self.head_path, flags, 0o600)
                 os.fchmod(self._head_fd, 0o600)
             os.pwrite(self._head_fd, _head_line(self.seq, self.last_hash), 0)
-        except OSError:
-            # the head only strengthens the truncation check; a failure must not stop the run
-            pass
+        except OSError as exc:
+            # verification needs the head (records cut from the end show only through it): a run
+            # that cannot keep it cannot be recorded, like one that cannot append to its log
+            raise EnvironmentProblem(f"cannot write {self.head_path}: {exc.strerror or exc}") from None
 
     def handle(self, event: Event) -> None:
         with self._lock:
@@ -437,6 +418,12 @@ def verify_chain(path: str | os.PathLike[str], *, use_head: bool = True) -> tupl
     ``first_bad_seq`` is the sequence number at which the log stops being trustworthy: the
     edited record, the position of a removed or moved record, or, when records were cut from
     the end (seen through ``audit.head``), the first missing one.
+
+    An empty log does not verify (every log the sink writes starts with a record), and neither
+    does a log of two or more records without its ``audit.head``: the sink writes the head with
+    every record, so a missing head means records may have been cut from the end unseen. (A
+    head may lag its log by one record - the process died between the two writes - so a log of
+    one record without a head is a run that died at once, not a damaged log.)
     """
     p = Path(path)
     try:
@@ -446,14 +433,13 @@ def verify_chain(path: str | os.PathLike[str], *, use_head: bool = True) -> tupl
     except OSError as exc:
         return False, None, f"cannot read {p}: {exc.strerror or exc}"
     if not data:
-        lines: list[bytes] = []
+        return False, 1, "the log is empty: a run's log starts with its run-started record"
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
     else:
-        lines = data.split(b"\n")
-        if lines[-1] == b"":
-            lines.pop()
-        elif lines:
-            n = len(lines)
-            return False, n, f"record {n} is incomplete (no end of line): the file was truncated or is being written"
+        n = len(lines)
+        return False, n, f"record {n} is incomplete (no end of line): the file was truncated or is being written"
     prev = GENESIS
     for n, raw in enumerate(lines, 1):
         try:
@@ -487,7 +473,12 @@ def verify_chain(path: str | os.PathLike[str], *, use_head: bool = True) -> tupl
         if head is None:
             if p.with_name(HEAD_FILE).exists():
                 return False, None, f"{count} records chain correctly, but {HEAD_FILE} is unreadable"
-            return True, None, f"chain intact: {count} records (no {HEAD_FILE} beside it: records cut from the end would not show)"
+            if count > 1:
+                return False, None, (
+                    f"{count} records chain correctly, but {HEAD_FILE} is missing: the log cannot show "
+                    "whether records were cut from its end (the head is written with every record)"
+                )
+            head = {"seq": 0, "hash": GENESIS}
         hseq = head["seq"]
         if hseq > count:
             return False, count + 1, (
@@ -500,6 +491,58 @@ def verify_chain(path: str | os.PathLike[str], *, use_head: bool = True) -> tupl
         if hseq < count - 1:
             return False, hseq + 1, f"{HEAD_FILE} says {hseq} records, the log has {count}: records were appended by something else"
     return True, None, f"chain intact: {count} records"
+
+
+JOURNAL_FILE = "journal.json"  # hawizard/journal.py JOURNAL (read here as plain JSON: no import cycle)
+
+
+def _journal_status(run_directory: Path) -> str | None:
+    try:
+        data = json.loads((run_directory / JOURNAL_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    status = data.get("status") if isinstance(data, dict) else None
+    return status if isinstance(status, str) else None
+
+
+def verify_run(path: str | os.PathLike[str]) -> tuple[bool, int | None, str]:
+    """``verify_chain`` and what a run's log must be: it starts with run-started and, unless the
+    run is still going, ends with run-finished. Returns ``(ok, first_bad_seq, message)``.
+
+    "Still going" is what the run's journal says ("running": a live run, or one whose process
+    died and can be resumed); a run without a journal (a dry run) is still going while a live
+    process holds its lock (hawizard/runlock.py). A log that ends early and whose run says it
+    ended was cut short - even when its head was cut with it.
+    """
+    p = Path(path)
+    ok, bad, message = verify_chain(p)
+    if not ok:
+        return ok, bad, message
+    try:
+        lines = p.read_bytes().rstrip(b"\n").split(b"\n")
+        first_rec, last_rec = json.loads(lines[0]), json.loads(lines[-1])
+    except (OSError, ValueError):  # verify_chain read them; only a concurrent change gets here
+        return False, None, "the log changed while it was being verified"
+    if first_rec.get("kind") != "run-started":
+        return False, 1, (f"record 1 is {first_rec.get('kind')!r}, not 'run-started': the start of the log is "
+                          "missing, or this is not the log of a run")
+    count = last_rec.get("seq")
+    if last_rec.get("kind") != "run-finished":
+        status = _journal_status(p.parent)
+        if status == "running":
+            return True, None, f"{message}; the run has not finished (its journal says running)"
+        if status is None:
+            from . import runlock  # runlock imports nothing of the audit log; imported late all the same
+
+            holder = runlock.holder_of_run(p.parent.name)
+            if holder is not None:
+                return True, None, f"{message}; the run is still going ({runlock.describe_holder(holder)})"
+        said = f"its journal says {status}" if status else "it has no journal and no live process"
+        return False, (count + 1) if isinstance(count, int) else None, (
+            f"the log ends with record {count} ({last_rec.get('kind')!r}), not with 'run-finished', although "
+            f"the run is not running ({said}): records were cut from the end"
+        )
+    return True, None, message
 
 
 # --- listing runs -------------------------------------------------------------------------------

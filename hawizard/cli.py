@@ -2,6 +2,9 @@
 
 Each sub-command lives in the module that owns its job; this file only wires them and
 turns ``HawizardError`` into a message and an exit code (see hawizard/errors.py).
+
+The wizard needs a terminal on both stdin and stdout: without one (a pipe, /dev/null, cron)
+``hawizard`` with no arguments would wait for keys that never come, so it says so and exits 2.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sys
 
 from . import __version__
 from .errors import HawizardError
+from .terminal_text import clean
 
 
 def _register_commands(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +25,9 @@ def _register_commands(sub: argparse._SubParsersAction) -> None:
     from . import cli_export
 
     cli_export.add_parsers(sub)
+    from . import cli_audit
+
+    cli_audit.add_parsers(sub)
     try:
         from . import cli_run
     except ImportError:  # pragma: no cover - during bring-up only
@@ -39,10 +46,20 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage already; keep its message but name the program."""
 
 
+HEADLESS = ("presets", "validate", "render", "plan", "apply", "status", "export", "audit", "lab")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="hawizard",
-        description="Design, render, plan and build a two-node Pacemaker + DRBD cluster.",
+        description="Design, render, plan and build a two-node Pacemaker + DRBD cluster.\n\n"
+                    "Without a COMMAND, hawizard opens the wizard (it needs a terminal).\n"
+                    "The commands below work without one.",
+        epilog="Exit codes: 0 ok; 1 the operation ran and failed; 2 bad input;\n"
+               "3 something missing on this machine (a tool, a reachable node, the nodes\n"
+               "held by another run); 130 interrupted. Details: hawizard COMMAND --help,\n"
+               "and docs/cli.md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hawizard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -50,7 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_terminal() -> str | None:
+    """Why the wizard cannot run here, or None."""
+    for name, stream in (("standard input", sys.stdin), ("standard output", sys.stdout)):
+        try:
+            tty = stream is not None and stream.isatty()
+        except (AttributeError, ValueError):
+            tty = False
+        if not tty:
+            return f"{name} is not a terminal"
+    return None
+
+
 def _run_wizard() -> int:
+    why = _no_terminal()
+    if why:
+        print(f"hawizard: the wizard needs a terminal, and {why}.\n"
+              f"Without one, use a command: {', '.join(HEADLESS)}.\n"
+              "hawizard --help lists them; for example: hawizard apply PRESET --yes", file=sys.stderr)
+        return 2
     try:
         from .screens.app import run_app
     except ImportError as exc:
@@ -69,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except HawizardError as err:
-        print(f"hawizard: {err}", file=sys.stderr)
+        # a message may quote a node's words: never let them drive the terminal
+        print(f"hawizard: {clean(str(err), keep_newlines=True)}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("hawizard: interrupted", file=sys.stderr)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 from . import lint
@@ -19,6 +21,13 @@ from .presets import PresetError, dump_preset, load_preset, shipped_presets
 from .problems import ERROR, WARNING, Problem
 from .render import render
 
+PRESET_HELP = "a preset file, or the name of a shipped preset (see hawizard presets)"
+
+
+def add_preset_argument(p: argparse.ArgumentParser) -> None:
+    """The PRESET argument, the same in every sub-command."""
+    p.add_argument("preset", metavar="PRESET", help=PRESET_HELP)
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("presets", help="list the presets that ship with hawizard")
@@ -27,18 +36,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_presets)
 
     p = sub.add_parser("validate", help="check a preset: field errors, cross-field errors, design risks")
-    p.add_argument("preset", help="preset file, or the name of a shipped preset")
+    add_preset_argument(p)
     p.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("render", help="write every file the design produces into a directory, per node")
-    p.add_argument("preset")
+    add_preset_argument(p)
     p.add_argument("-o", "--output", required=True, help="directory to write into (created if needed)")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("plan", help="print the ordered steps that build the design")
-    p.add_argument("preset")
+    add_preset_argument(p)
     p.add_argument("--json", action="store_true", help="the plan as JSON")
     p.set_defaults(func=cmd_plan)
 
@@ -69,10 +78,23 @@ def cmd_presets(args: argparse.Namespace) -> int:
             raise InputError(f"no shipped preset named '{args.show}' (shipped: {', '.join(shipped_presets())})")
         sys.stdout.write(dump_preset(load_preset(args.show)))
         return 0
-    for name in shipped_presets():
-        d = load_preset(name)
-        print(f"{name:10} {d.stack:18} {d.description}")
+    print_preset_list([(name, load_preset(name)) for name in shipped_presets()])
     return 0
+
+
+def print_preset_list(designs: list[tuple[str, Design]], out=None) -> None:
+    """Name and stack on one line, the whole description wrapped and indented below it.
+
+    Fits the terminal (80 columns when output is not a terminal); nothing is cut.
+    """
+    out = out or sys.stdout
+    width = min(max(shutil.get_terminal_size((80, 24)).columns, 40), 100)
+    name_w = max((len(n) for n, _ in designs), default=0) + 2
+    for name, d in designs:
+        print(f"{name:<{name_w}}{d.stack}", file=out)
+        for line in textwrap.wrap(d.description, width=width - 4, break_long_words=True, break_on_hyphens=False):
+            print("    " + line, file=out)
+    print("\nhawizard presets --show NAME prints one in full, to start your own from it.", file=out)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -110,7 +132,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     for f in rendering.files:
         for node in f.nodes:
             target = out / node / f.path.lstrip("/")
-            atomic_write(target, f.preview(rendering.secrets).encode(), mode=f.mode, backup=True)
+            # root=out: no symbolic link below DIR is followed (a link must not carry files out of it)
+            atomic_write(target, f.preview(rendering.secrets).encode(), mode=f.mode, backup=True, root=out)
             count += 1
             print(f"{node}: {f.path} ({f.mode_str} {f.owner}:{f.group}) -> {target}")
     print(f"{count} file(s) written under {out}; secrets appear as placeholders and are generated "

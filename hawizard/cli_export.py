@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
-from .errors import InputError
 from .export import FORMATS, load_run, render
+from .localfiles import atomic_write
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
@@ -32,13 +33,10 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _write_private(path: str, text: str) -> None:
-    """Reports name hosts, commands and file hashes: create them readable by the owner only."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    """Reports name hosts, commands and file hashes: readable by the owner only (0600), written
+    atomically, a replaced report kept as a backup, never through a symbolic link
+    (hawizard/localfiles.py; it raises an InputError naming the path: exit 2)."""
+    atomic_write(Path(path), text.encode("utf-8"), mode=0o600, backup=True)
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -1,7 +1,12 @@
 """CLI commands that act on the nodes: ``apply`` (build the design) and ``status`` (show the cluster).
 
-Exit codes: 0 the run finished; 1 a step failed or was refused; 2 bad input; 3 the machine
-lacks something (a node unreachable, a host key refused); 130 interrupted.
+Exit codes: 0 the run finished; 1 a step failed or was refused, or (status) the nodes answered but
+the cluster did not; 2 bad input; 3 the machine lacks something (no node reachable, a host key
+refused, the nodes held by another run - hawizard/runlock.py); 130 interrupted.
+
+A run holds its lock from before its first record until its end (hawizard/runrecord.py); a run
+that ends before the runner does (the nodes cannot be reached) is recorded as failed in its
+journal and audit log, so it is neither shown as still running nor lost for ``--resume``.
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ import signal
 import sys
 
 from . import audit
-from .cli_design import describe_action, load_valid
+from .cli_design import add_preset_argument, describe_action, load_valid
 from .console import ConsoleSink
-from .errors import InputError, OperationFailed
+from .errors import EnvironmentProblem, HawizardError, InputError, OperationFailed
 from .events import EventBus
 from .journal import Journal, latest_unfinished
 from .model import Design, Node
@@ -29,16 +34,18 @@ from .secretstore import SecretStore
 from .sessions.base import NodeSession
 from .sessions.factory import open_session
 from .sessions.target import SshTarget
+from .terminal_text import clean
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("apply", help="build the design on its nodes (preflight to verification)")
-    p.add_argument("preset")
+    add_preset_argument(p)
     p.add_argument("--dry-run", action="store_true", help="print every command and file write, touch nothing")
     p.add_argument("--yes", action="store_true", help="confirm destructive steps (create-md, forced primary, mkfs)")
     p.add_argument("--resume", nargs="?", const="latest", metavar="RUN",
                    help="continue a run that died (the newest unfinished one for this preset, or RUN)")
-    p.add_argument("--only", metavar="STEP[,STEP]", help="run only these steps (see hawizard plan)")
+    p.add_argument("--only", metavar="STEP[,STEP]",
+                   help="run only these steps (see hawizard plan); an empty or unknown step is an error")
     p.add_argument("--switchover-test", action="store_true", help="also run the switch-over test at the end")
     p.add_argument("--transport", choices=("ssh", "paramiko"), default="ssh",
                    help="ssh: the OpenSSH client (uses ~/.ssh/config, agents, jump hosts); paramiko: in-process")
@@ -46,7 +53,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_apply)
 
     p = sub.add_parser("status", help="show the cluster's state: nodes, DRBD, where each resource runs")
-    p.add_argument("preset")
+    add_preset_argument(p)
     p.add_argument("--transport", choices=("ssh", "paramiko"), default="ssh")
     p.set_defaults(func=cmd_status)
 
@@ -101,15 +108,26 @@ def open_sessions(design: Design, transport: str) -> dict[str, NodeSession]:
     return sessions
 
 
+def parse_only(value: str | None, step_ids: list[str]) -> set[str] | None:
+    """``--only a,b``: the steps to run; None without the option. Empty or unknown names: InputError."""
+    if value is None:
+        return None
+    names = [s.strip() for s in value.split(",")]
+    if not any(names):
+        raise InputError(f"--only {value!r} names no step: give one or more of {', '.join(step_ids)} "
+                         "(comma-separated), or leave --only out to run them all")
+    if "" in names:
+        raise InputError(f"--only {value!r} has an empty step name (two commas, or one at an end)")
+    unknown = sorted(set(names) - set(step_ids))
+    if unknown:
+        raise InputError(f"--only: unknown step(s) {', '.join(unknown)}; steps: {', '.join(step_ids)}")
+    return set(names)
+
+
 def cmd_apply(args: argparse.Namespace) -> int:
     design, _problems = load_valid(args.preset)
     plan = build_plan(design)
-    only = None
-    if args.only:
-        only = {s.strip() for s in args.only.split(",") if s.strip()}
-        unknown = only - set(plan.step_ids)
-        if unknown:
-            raise InputError(f"--only: unknown step(s) {', '.join(sorted(unknown))}; steps: {', '.join(plan.step_ids)}")
+    only = parse_only(args.only, list(plan.step_ids))
     redactor = Redactor()
     bus = EventBus()
     bus.subscribe(ConsoleSink(verbose=args.verbose or args.dry_run, redactor=redactor))
@@ -126,32 +144,43 @@ def cmd_apply(args: argparse.Namespace) -> int:
         if resume.preset_sha256 != sha:
             raise InputError(f"--resume: run {resume.run_id} was made from a different version of the preset; "
                              "start a new run instead")
-        print(f"resuming run {resume.run_id} at step {resume.first_unfinished() or '(all recorded done)'}")
     ref = os.path.abspath(args.preset) if os.path.exists(args.preset) else args.preset
+    # the run's lock first (RunLocked, exit 3, names who holds the run or its nodes), then its records
     record = open_run_record(design, plan, ref, bus, redactor, resume=resume)
     journal, sink = record.journal, record.sink
-    sessions = open_sessions(design, args.transport)
-    secrets = SecretStore(plan.rendering.secrets, redactor)
-    runner = Runner(plan, design, sessions, bus, confirm=make_confirm(args.yes), secrets=secrets, journal=journal,
-                    only=only, include_optional=args.switchover_test)
+    if resume is not None:
+        print(f"resuming run {journal.run_id} at step {journal.first_unfinished() or '(all recorded done)'}")
+    sessions: dict[str, NodeSession] = {}
     previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, lambda *_: runner.cancel())
     try:
-        secrets.resolve_all(sessions[plan.primary])
-        result = runner.run()
-    except KeyboardInterrupt:
-        runner.cancel()
-        raise
+        try:
+            sessions = open_sessions(design, args.transport)
+            secrets = SecretStore(plan.rendering.secrets, redactor)
+            secrets.resolve_all(sessions[plan.primary])
+        except HawizardError as exc:
+            # the run ends here: its journal and audit log must say so (not "running")
+            record.finish("failed", redactor.redact_text(clean(str(exc))))
+            print(f"audit log: {sink.path}; continue with: hawizard apply {args.preset} --resume "
+                  f"{journal.run_id}", file=sys.stderr)
+            raise
+        runner = Runner(plan, design, sessions, bus, confirm=make_confirm(args.yes), secrets=secrets,
+                        journal=journal, only=only, include_optional=args.switchover_test)
+        signal.signal(signal.SIGTERM, lambda *_: runner.cancel())
+        try:
+            result = runner.run()
+        except KeyboardInterrupt:
+            runner.cancel()
+            raise
     finally:
         signal.signal(signal.SIGTERM, previous)
         for s in sessions.values():
             s.close()
-        bus.close()
+        bus.close()  # closes the audit log, then releases the run's lock
     print(f"audit log: {sink.path}  (hawizard export {journal.run_id} --format md)")
     if result.status == "finished":
         return 0
     if result.message:
-        print(f"hawizard: {redactor.redact_text(result.message)}", file=sys.stderr)
+        print(f"hawizard: {redactor.redact_text(clean(result.message))}", file=sys.stderr)
     if result.status == "cancelled":
         return 130 if "not confirmed" not in result.message else 1
     print(f"continue with: hawizard apply {args.preset} --resume", file=sys.stderr)
@@ -159,10 +188,11 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def _load_journal(run_id: str) -> Journal:
+    """The journal of ``--resume RUN``; a missing or malformed one is an InputError naming the file."""
     try:
         return Journal.load(run_id)
-    except (OSError, ValueError, KeyError):
-        raise InputError(f"--resume: no run {run_id} in {audit.runs_dir()}") from None
+    except InputError as exc:
+        raise InputError(f"--resume: {exc}") from None
 
 
 def _dry_run(design: Design, plan, bus: EventBus, only, switchover: bool) -> int:
@@ -187,35 +217,52 @@ def _dry_run(design: Design, plan, bus: EventBus, only, switchover: bool) -> int
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """Ask each node in turn until one answers with the cluster's state.
+
+    Exit 0 a node answered; 1 nodes were reached but none could show the cluster (crm_mon
+    failed: the cluster is not running there); 3 no node could be reached (each one's reason is
+    named, a refused host key included). A node that could not be asked is named on stderr
+    even when another one answered.
+    """
     design, _ = load_valid(args.preset)
     from . import stacks
     from .plan import _crm_mon  # the stack's crm_mon command and reader
 
     stack = stacks.get(design.stack)
     mon_cmd, _reader = _crm_mon(stack)
-    last_error = ""
+    unreachable: list[str] = []
+    failed: list[str] = []
     for node in design.nodes:
         try:
             session = open_session(target_for(node), args.transport, confirm_host_key=confirm_host_key,
                                    sudo_password=ask_sudo_password)
-        except OperationFailed as exc:
-            last_error = str(exc)
+        except (OperationFailed, EnvironmentProblem) as exc:
+            unreachable.append(f"{node.name}: {clean(str(exc))}")
             continue
-        with session:
-            res = session.run(mon_cmd, timeout=30)
-            drbd = session.run(f"drbdadm dstate {design.drbd.resource}; drbdadm role {design.drbd.resource}; "
-                               f"drbdadm cstate {design.drbd.resource}", timeout=30)
+        try:
+            with session:
+                res = session.run(mon_cmd, timeout=30)
+                drbd = session.run(f"drbdadm dstate {design.drbd.resource}; drbdadm role {design.drbd.resource}; "
+                                   f"drbdadm cstate {design.drbd.resource}", timeout=30)
+        except (OperationFailed, EnvironmentProblem) as exc:
+            unreachable.append(f"{node.name}: lost the connection: {clean(str(exc))}")
+            continue
         if res.exit_status != 0:
-            last_error = f"{node.name}: crm_mon failed: {(res.stderr or res.stdout).strip()[:200]}"
+            failed.append(f"{node.name}: crm_mon failed: {clean((res.stderr or res.stdout).strip())[:200]}")
             continue
         st = parse_crm_mon(res.stdout)
-        print(f"asked {node.name}; online: {' '.join(st.nodes_online) or '-'}"
-              + (f"; offline: {' '.join(st.nodes_offline)}" if st.nodes_offline else ""))
+        for problem in unreachable + failed:
+            print(f"hawizard: could not ask {problem}", file=sys.stderr)
+        print(clean(f"asked {node.name}; online: {' '.join(st.nodes_online) or '-'}"
+                    + (f"; offline: {' '.join(st.nodes_offline)}" if st.nodes_offline else "")))
         for r in st.resources:
-            print(f"  {r.id:24} {r.role or '-':12} {r.node or '-'}" + ("  FAILED" if r.failed else ""))
+            print(clean(f"  {r.id:24} {r.role or '-':12} {r.node or '-'}" + ("  FAILED" if r.failed else "")))
         ids = design.cluster.ids
-        print(f"  {ids.drbd_clone} promoted on: {st.promoted_node(ids.drbd_clone) or '-'}; "
-              f"{ids.group} on: {st.all_started_on(ids.group) or '-'}")
-        print(f"  DRBD on {node.name}: {' '.join(drbd.stdout.split())}")
+        print(clean(f"  {ids.drbd_clone} promoted on: {st.promoted_node(ids.drbd_clone) or '-'}; "
+                    f"{ids.group} on: {st.all_started_on(ids.group) or '-'}"))
+        print(clean(f"  DRBD on {node.name}: {' '.join(drbd.stdout.split())}"))
         return 0
-    raise OperationFailed(f"no node answered: {last_error}")
+    if failed:
+        raise OperationFailed("the cluster did not answer on the nodes that were reached: "
+                              + "; ".join(failed + unreachable))
+    raise EnvironmentProblem("no node answered: " + "; ".join(unreachable))

@@ -3,6 +3,10 @@
 On a terminal: one line per step and node, command output indented under it, and the DRBD
 sync as a redrawn progress bar with speed and ETA. Piped: plain lines only, a progress line
 at most every 10 % or 15 s, so a log file stays readable.
+
+Every line is cleaned of terminal controls before it is redacted and shown
+(hawizard/terminal_text.py): a node's output must not retitle, clear or beep the operator's
+terminal, and a secret split by an escape sequence is caught once the sequence is gone.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from .events import (
     StepStarted,
 )
 from .redact import Redactor
+from .terminal_text import clean
 
 SYMBOL = {"done": "ok", "already-done": "already done", "failed": "FAILED", "cancelled": "cancelled",
           "skipped": "skipped"}
@@ -56,7 +61,7 @@ class ConsoleSink:
         if self._bar_open:
             self.out.write("\n")
             self._bar_open = False
-        self.out.write(self.redactor.redact_text(text) + "\n")
+        self.out.write(self.redactor.redact_text(clean(text)) + "\n")
         self.out.flush()
 
     def handle(self, event: Event) -> None:
@@ -83,12 +88,14 @@ class ConsoleSink:
         elif isinstance(event, ClusterState) and self.verbose:
             self._line(f"[{event.node}]   cluster: online {' '.join(event.nodes_online)}")
         elif isinstance(event, RunFinished):
-            self._line(f"run {event.run_id}: {event.status} in {event.duration:.0f} s")
+            why = f" ({event.message})" if event.message else ""
+            self._line(f"run {event.run_id}: {event.status} in {event.duration:.0f} s{why}")
 
     def _progress(self, ev: Progress) -> None:
         speed = f"{ev.speed_kib_s / 1024:.1f} MiB/s" if ev.speed_kib_s else "-- MiB/s"
         pct = f"{ev.percent:5.1f}%" if ev.percent is not None else "  ?  %"
         text = f"[{ev.node}] {ev.step_id} {progress_bar(ev.percent)} {pct} {speed} ETA {format_eta(ev.eta_s)} {ev.state}"
+        text = self.redactor.redact_text(clean(text))
         if self.tty:
             self.out.write("\r" + text.ljust(100)[:110])
             self.out.flush()

@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 
 #: Statuses a step may finish with (StepFinished.status).
 STEP_STATUSES = ("done", "already-done", "skipped", "failed", "cancelled")
-#: Statuses a run may finish with (RunFinished.status).
-RUN_STATUSES = ("done", "failed", "cancelled", "interrupted")
+#: Statuses a run may finish with (RunFinished.status): the runner's own words ("finished",
+#: "failed", "cancelled", as in hawizard/runner.py RunResult.status), and "interrupted" for a run
+#: whose record was closed before the runner said how it ended (hawizard/runrecord.py).
+RUN_STATUSES = ("finished", "failed", "cancelled", "interrupted")
 
 
 def utc_now() -> str:
@@ -245,10 +247,20 @@ class ClusterState(Event):
 
 @dataclass(frozen=True)
 class RunFinished(Event):
+    """The run ended; ``duration`` is the runner's own time (from its first step to this event).
+
+    ``message`` says why a run that did not finish stopped, when the writer knows it.
+    """
+
     kind: ClassVar[str] = "run-finished"
     run_id: str
     status: str
     duration: float
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in RUN_STATUSES:
+            raise ValueError(f"run status must be one of {RUN_STATUSES}, not {self.status!r}")
 
 
 # --- sinks and the bus -------------------------------------------------------------------------

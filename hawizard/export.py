@@ -9,6 +9,17 @@ as a second line of defence, in case a secret slipped past the run's redactor.
 Long outputs are trimmed (first and last lines kept, with a note saying how many were left
 out); the full output stays in the audit log and in the ``jsonl`` export.
 
+Node text is shown cleaned (hawizard/terminal_text.py): the Markdown and HTML reports carry no
+escape sequence, control character or bidi override from a node, so that a report cannot
+retitle or clear the terminal it is read on, or say something other than what ran. The
+``jsonl`` export is the log itself and keeps the raw text as evidence, JSON-escaped: JSON
+already escapes C0 controls (ESC is ``\\u001b``), and the characters it would leave raw (DEL,
+C1 controls, bidi controls) are written as ``\\uXXXX`` escapes too - the same JSON value.
+
+The figures say what they measure: the run's duration is the time from its Started to its
+Finished record (wall clock, across resumes); a step's and a command's duration are the
+runner's own measurement of that step or command.
+
 Engine core: standard library only.
 """
 
@@ -21,10 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .audit import AUDIT_FILE, RUN_ID_RE, canonical_json, list_runs, read_records, runs_dir, verify_chain
+from .audit import AUDIT_FILE, RUN_ID_RE, canonical_json, list_runs, read_records, runs_dir, verify_run
 from .errors import InputError
 from .events import parse_time
 from .redact import Redactor, redact_patterns
+from .terminal_text import clean
 
 FORMATS = ("md", "html", "jsonl")
 HEAD_LINES = 40
@@ -33,9 +45,10 @@ TAIL_LINES = 40
 _pattern_redactor = Redactor(patterns=True)
 
 
-def _r(text: Any) -> str:
-    """Second-line redaction of anything shown."""
-    return redact_patterns("" if text is None else str(text))
+def _r(text: Any, *, keep_newlines: bool = True) -> str:
+    """Anything shown: cleaned of terminal controls first (a secret split by one is whole again),
+    then the second-line redaction."""
+    return redact_patterns(clean("" if text is None else str(text), keep_newlines=keep_newlines))
 
 
 # --- the report model ---------------------------------------------------------------------------
@@ -68,12 +81,38 @@ class NodeReport:
     commands: list[CommandReport] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     progress: list[dict[str, Any]] = field(default_factory=list)
-    confirmations: list[dict[str, Any]] = field(default_factory=list)
     cluster: dict[str, Any] | None = None
 
     @property
+    def succeeded(self) -> bool:
+        """The step ended well here (its last record says so), whatever its probes answered on the way."""
+        return self.status in ("done", "already-done", "skipped")
+
+    @property
     def failed(self) -> bool:
-        return self.status in ("failed", "cancelled") or any(c.failed for c in self.commands)
+        """The step's last word decides; a probe's "not yet" (exit 1) is not a failure of a step that
+        then ran, and an earlier attempt's failure is not one of a step a resumed run then did."""
+        if self.status in ("failed", "cancelled"):
+            return True
+        return not self.succeeded and any(c.failed for c in self.commands)
+
+
+@dataclass
+class Confirmation:
+    """One question of a destructive step (a ConfirmationNeeded record) and its answer, if any.
+
+    ``answer``: ``confirmed`` (a Confirmed record followed), ``refused`` (the step was recorded
+    as cancelled: not confirmed), ``unanswered`` (the attempt ended, or asked again, with no
+    answer) or None (the log ends while asking).
+    """
+
+    asked: str | None
+    nodes: str
+    prompt: str
+    phrase: str
+    answer: str | None = None
+    by: str | None = None
+    answered: str | None = None
 
 
 @dataclass
@@ -81,7 +120,12 @@ class StepReport:
     step_id: str
     title: str = ""
     nodes: dict[str, NodeReport] = field(default_factory=dict)
-    confirmed_by: list[dict[str, Any]] = field(default_factory=list)
+    confirmations: list[Confirmation] = field(default_factory=list)
+
+    @property
+    def open_confirmation(self) -> Confirmation | None:
+        c = self.confirmations[-1] if self.confirmations else None
+        return c if c is not None and c.answer is None else None
 
     def node(self, name: str | None) -> NodeReport:
         key = name or "-"
@@ -104,10 +148,11 @@ class RunReport:
     stack: str | None = None
     dry_run: bool | None = None
     plan: list[str] = field(default_factory=list)
-    started: str | None = None
-    finished: str | None = None
+    started: str | None = None  # the first run-started record: the run's start, across resumes
+    finished: str | None = None  # the last run-finished record, if the last attempt has one
     status: str | None = None
-    duration: float | None = None
+    message: str = ""
+    runner_time: float | None = None  # the sum of the runner's own durations of each attempt
     chain_ok: bool = False
     chain_bad_seq: int | None = None
     chain_message: str = ""
@@ -121,6 +166,12 @@ class RunReport:
         if key not in self.steps:
             self.steps[key] = StepReport(key)
         return self.steps[key]
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from Started to Finished (wall clock, across resumes); None while unfinished."""
+        start, end = parse_time(self.started), parse_time(self.finished)
+        return (end - start).total_seconds() if start and end else None
 
     @property
     def failures(self) -> list[tuple[StepReport, NodeReport]]:
@@ -144,6 +195,8 @@ def resolve_run(ref: str | Path) -> Path:
         runs = list_runs()
         if runs:
             return runs[-1].path
+        raise InputError(f"no runs yet: {root} holds none, so there is no latest run "
+                         "(hawizard apply records each run there)")
     elif RUN_ID_RE.match(text) and ".." not in text:
         exact = root / text / AUDIT_FILE
         if exact.is_file():
@@ -170,7 +223,7 @@ def resolve_run(ref: str | Path) -> Path:
 
 def load_run(ref: str | Path) -> RunReport:
     path = resolve_run(ref)
-    ok, bad, message = verify_chain(path)
+    ok, bad, message = verify_run(path)
     records, problems = read_records(path)
     report = RunReport(path=path, run_id=path.parent.name, chain_ok=ok, chain_bad_seq=bad, chain_message=message)
     report.problems.extend(problems)
@@ -189,6 +242,10 @@ def _apply(report: RunReport, rec: dict[str, Any], open_cmds: dict[tuple[str, st
     data = rec.get("data") if isinstance(rec.get("data"), dict) else {}
     t = rec.get("time")
     step_id, node = data.get("step_id"), data.get("node")
+    if kind in ("run-started", "audit-resumed", "run-finished"):
+        for step in report.steps.values():  # a question still open when the attempt ended was not answered
+            if step.open_confirmation is not None:
+                step.open_confirmation.answer = "unanswered"
     if kind == "run-started":
         report.run_id = str(data.get("run_id") or report.run_id)
         report.operator = data.get("operator")
@@ -197,22 +254,30 @@ def _apply(report: RunReport, rec: dict[str, Any], open_cmds: dict[tuple[str, st
         report.stack = data.get("stack")
         report.dry_run = data.get("dry_run")
         report.plan = [str(s) for s in data.get("plan") or []]
-        report.started = t
+        report.started = report.started or t
+        report.finished, report.status, report.message = None, None, ""  # a new attempt: not finished yet
         for sid in report.plan:
             report.step(sid)
     elif kind == "run-finished":
         report.finished = t
         report.status = data.get("status")
-        report.duration = data.get("duration")
+        report.message = str(data.get("message") or "")
+        if isinstance(data.get("duration"), int | float):
+            report.runner_time = (report.runner_time or 0.0) + data["duration"]
     elif kind == "audit-resumed":
         report.resumed.append(t or "?")
+        report.finished, report.status, report.message = None, None, ""
     elif kind == "step-started":
         step = report.step(step_id)
         step.title = data.get("title") or step.title
         step.node(node).started = t
     elif kind == "step-finished":
-        n = report.step(step_id).node(node)
+        step = report.step(step_id)
+        n = step.node(node)
         n.status, n.duration, n.message = data.get("status"), data.get("duration"), data.get("message") or ""
+        c = step.open_confirmation
+        if n.status == "cancelled" and c is not None:
+            c.answer, c.answered = "refused", t  # the runner records a "no" as the step cancelled
     elif kind == "command-started":
         cmd = CommandReport(command=str(data.get("command", "")), started=t)
         report.step(step_id).node(node).commands.append(cmd)
@@ -245,15 +310,18 @@ def _apply(report: RunReport, rec: dict[str, Any], open_cmds: dict[tuple[str, st
     elif kind == "progress":
         report.step(step_id).node(node).progress.append({**data, "time": t})
     elif kind == "confirmation-needed":
-        report.step(step_id).node(node).confirmations.append({**data, "time": t, "by": None})
+        step = report.step(step_id)
+        if step.open_confirmation is not None:  # asked again with no answer in between
+            step.open_confirmation.answer = "unanswered"
+        step.confirmations.append(Confirmation(t, str(node or ""), str(data.get("prompt") or ""),
+                                               str(data.get("expected_phrase") or "")))
     elif kind == "confirmed":
         step = report.step(step_id)
-        step.confirmed_by.append({"by": data.get("by"), "time": t})
-        for n in step.nodes.values():
-            for c in n.confirmations:
-                if c.get("by") is None:
-                    c["by"] = data.get("by")
-                    c["confirmed_at"] = t
+        c = step.open_confirmation
+        if c is None:  # an answer with no question in the log: show it as it is
+            c = Confirmation(None, "", "", "")
+            step.confirmations.append(c)
+        c.answer, c.by, c.answered = "confirmed", str(data.get("by") or "?"), t
     elif kind == "cluster-state":
         report.step(step_id).node(node).cluster = data
 
@@ -325,8 +393,39 @@ def _node_status(node: NodeReport) -> str:
 
 def _result(report: RunReport) -> str:
     if report.status:
-        return report.status
+        return report.status + (f": {report.message}" if report.message else "")
     return "unfinished (no run-finished record: interrupted, still running or cut short)"
+
+
+def _duration_text(report: RunReport) -> str:
+    """The run's duration and what it measures (one definition: Started to Finished)."""
+    if report.duration is None:
+        return "- (the run has not finished)"
+    text = f"{_fmt_duration(report.duration)} from Started to Finished (wall clock"
+    if report.resumed:
+        text += f", across {len(report.resumed)} resume(s)"
+    text += ")"
+    if isinstance(report.runner_time, int | float):
+        text += (f"; the runner itself ran {_fmt_duration(report.runner_time)} of it (the rest: connecting "
+                 "to the nodes, and the time between attempts)")
+    return text
+
+
+def _answer(c: Confirmation) -> tuple[str, str | None, bool]:
+    """(words, who, is it a refusal or a missing answer) for one confirmation."""
+    if c.answer == "confirmed":
+        return "confirmed by", c.by, False
+    if c.answer == "refused":
+        return "not confirmed: the step did not run", None, True
+    if c.answer == "unanswered":
+        return "not answered: the run stopped while asking", None, True
+    return "no answer yet (the log ends while asking)", None, True
+
+
+def _asked(c: Confirmation) -> str:
+    where = f" on {c.nodes}" if c.nodes else ""
+    when = f" at {c.asked}" if c.asked else ""
+    return f"Confirmation asked{where}{when}: "
 
 
 # --- Markdown -----------------------------------------------------------------------------------
@@ -366,7 +465,7 @@ def render_markdown(report: RunReport) -> str:
         f"| Dry run | {'yes' if report.dry_run else 'no'} |",
         f"| Started | {_md(report.started or '?')} |",
         f"| Finished | {_md(report.finished or '-')} |",
-        f"| Duration | {_fmt_duration(report.duration)} |",
+        f"| Duration | {_md(_duration_text(report))} |",
         f"| Result | {'**' + _md(_result(report)) + '**'} |",
         f"| Audit chain | {'verified' if report.chain_ok else '**BROKEN**'}: {_md(report.chain_message)} |",
         f"| Audit log | {_md(report.path)} |",
@@ -388,9 +487,12 @@ def render_markdown(report: RunReport) -> str:
         flag = " - **FAILED**" if step.failed else ""
         title = f": {_md(step.title)}" if step.title else ""
         out += [f"### {_md(step.step_id)}{title}{flag}", ""]
-        for c in step.confirmed_by:
-            out.append(f"Confirmed by **{_md(c.get('by'))}** at {_md(c.get('time'))}.")
-        if step.confirmed_by:
+        for c in step.confirmations:
+            words, who, bad = _answer(c)
+            answer = f"{words} **{_md(who)}** at {_md(c.answered)}" if who else (f"**{_md(words)}**" if bad else _md(words))
+            question = f"{_md(c.prompt)} (phrase {_md(c.phrase)}); " if c.prompt or c.phrase else ""
+            out.append(f"- {_md(_asked(c))}{question}{answer}")
+        if step.confirmations:
             out.append("")
         if not step.nodes:
             out += ["Not run.", ""]
@@ -400,26 +502,20 @@ def render_markdown(report: RunReport) -> str:
             if node.message:
                 out.append(f"{_md(node.message)}")
             out.append("")
-            for conf in node.confirmations:
-                who = conf.get("by")
-                out.append(
-                    f"- Confirmation asked: {_md(conf.get('prompt'))} (phrase {_md(conf.get('expected_phrase'))}); "
-                    + (f"confirmed by **{_md(who)}**" if who else "**not confirmed**")
-                )
             for cmd in node.commands:
                 exit_text = "timed out" if cmd.timed_out else (
                     f"exit {cmd.exit_status}" if cmd.finished else "did not finish"
                 )
-                mark = "**FAILED** " if cmd.failed else ""
+                mark = "**FAILED** " if cmd.failed and not node.succeeded else ""
                 out.append(f"- {mark}command, {exit_text}, {_fmt_duration(cmd.duration)}:")
                 out.append("")
                 lines, omitted = _trim(cmd.output)
-                body = ["$ " + _r(cmd.command)]
+                body = ["$ " + _r(cmd.command)]  # a command may be a heredoc: its lines stay lines
                 for item in lines:
                     if item is None:
                         body.append(f"... {omitted} lines omitted (full output in the audit log) ...")
                     else:
-                        body.append(("[stderr] " if item[1] == "stderr" else "") + _r(item[2]))
+                        body.append(("[stderr] " if item[1] == "stderr" else "") + _r(item[2], keep_newlines=False))
                 out.append(_indent(_fence("\n".join(body)), "  "))
                 out.append("")
             for f in node.files:
@@ -454,8 +550,8 @@ section.step.failed{border-left:6px solid #b00020;padding-left:1em}
 """
 
 
-def _h(text: Any) -> str:
-    return html.escape(_r(text), quote=True)
+def _h(text: Any, *, keep_newlines: bool = True) -> str:
+    return html.escape(_r(text, keep_newlines=keep_newlines), quote=True)
 
 
 def render_html(report: RunReport) -> str:
@@ -486,12 +582,12 @@ def render_html(report: RunReport) -> str:
         ("Dry run", "yes" if report.dry_run else "no"),
         ("Started", report.started or "?"),
         ("Finished", report.finished or "-"),
-        ("Duration", _fmt_duration(report.duration)),
+        ("Duration", _duration_text(report)),
     ]
     o.append('<table class="meta">')
     for k, v in rows:
         o.append(f"<tr><td>{_h(k)}</td><td>{_h(v)}</td></tr>")
-    result_cls = "ok" if report.status == "done" else "fail"
+    result_cls = "ok" if report.status == "finished" else "fail"  # events.RUN_STATUSES
     o.append(f'<tr><td>Result</td><td class="{result_cls}">{_h(_result(report))}</td></tr>')
     chain_cls = "ok" if report.chain_ok else "fail"
     chain_word = "verified" if report.chain_ok else "BROKEN"
@@ -517,8 +613,15 @@ def render_html(report: RunReport) -> str:
         flag = ' <span class="fail">FAILED</span>' if step.failed else ""
         title = f": {_h(step.title)}" if step.title else ""
         o.append(f"<h3>{_h(step.step_id)}{title}{flag}</h3>")
-        for c in step.confirmed_by:
-            o.append(f"<p>Confirmed by <strong>{_h(c.get('by'))}</strong> at {_h(c.get('time'))}.</p>")
+        if step.confirmations:
+            o.append("<ul>")
+            for c in step.confirmations:
+                words, who, bad = _answer(c)
+                answer = (f"{_h(words)} <strong>{_h(who)}</strong> at {_h(c.answered)}" if who
+                          else f'<span class="fail">{_h(words)}</span>' if bad else _h(words))
+                question = f"{_h(c.prompt)} (phrase {_h(c.phrase)}); " if c.prompt or c.phrase else ""
+                o.append(f"<li>{_h(_asked(c))}{question}{answer}</li>")
+            o.append("</ul>")
         if not step.nodes:
             o.append("<p>Not run.</p>")
         for node in step.nodes.values():
@@ -528,10 +631,6 @@ def render_html(report: RunReport) -> str:
             if node.message:
                 o.append(f"<p>{_h(node.message)}</p>")
             items: list[str] = []
-            for conf in node.confirmations:
-                who = conf.get("by")
-                by = f"confirmed by <strong>{_h(who)}</strong>" if who else '<span class="fail">not confirmed</span>'
-                items.append(f"<li>Confirmation asked: {_h(conf.get('prompt'))} (phrase {_h(conf.get('expected_phrase'))}); {by}</li>")
             for f in node.files:
                 backup = f", backup {_h(f.get('backup_path'))}" if f.get("backup_path") else ""
                 items.append(
@@ -546,7 +645,7 @@ def render_html(report: RunReport) -> str:
                 o.append("<ul>" + "".join(items) + "</ul>")
             for cmd in node.commands:
                 exit_text = "timed out" if cmd.timed_out else (f"exit {cmd.exit_status}" if cmd.finished else "did not finish")
-                ccls = ' class="fail"' if cmd.failed else ""
+                ccls = ' class="fail"' if cmd.failed and not node.succeeded else ""
                 o.append(f"<p{ccls}>Command, {_h(exit_text)}, {_h(_fmt_duration(cmd.duration))}:</p>")
                 lines, omitted = _trim(cmd.output)
                 body = ["$ " + _h(cmd.command)]
@@ -554,9 +653,9 @@ def render_html(report: RunReport) -> str:
                     if item is None:
                         body.append(f'<span class="omitted">... {omitted} lines omitted (full output in the audit log) ...</span>')
                     elif item[1] == "stderr":
-                        body.append(f'<span class="stderr">{_h(item[2])}</span>')
+                        body.append(f'<span class="stderr">{_h(item[2], keep_newlines=False)}</span>')
                     else:
-                        body.append(_h(item[2]))
+                        body.append(_h(item[2], keep_newlines=False))
                 o.append("<pre>" + "\n".join(body) + "</pre>")
         o.append("</section>")
     o += ["</body>", "</html>"]
@@ -566,15 +665,27 @@ def render_html(report: RunReport) -> str:
 # --- JSON lines ---------------------------------------------------------------------------------
 
 
+_RAW_IN_JSON = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_controls(line: str) -> str:
+    """Controls JSON leaves raw (DEL, C1, bidi) as ``\\uXXXX``: inside a JSON string that is the same
+    value; in a line that is not JSON (a damaged log) it keeps the terminal safe all the same."""
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+
+
 def render_jsonl(report: RunReport) -> str:
     """The audit records as they are, each re-checked by the redaction patterns.
 
     A record the patterns change is re-serialised (its hash no longer matches, which is the
-    point: something was scrubbed); untouched records are byte-identical to the log.
+    point: something was scrubbed); untouched records are byte-identical to the log, except that
+    a character JSON leaves raw but a terminal obeys (DEL, C1 controls, bidi controls) is
+    written as its ``\\uXXXX`` escape - the same JSON value, so the record still parses to what
+    was hashed.
     """
     out: list[str] = []
     try:
-        with open(report.path, encoding="utf-8", errors="replace") as fh:
+        with open(report.path, encoding="utf-8", errors="replace", newline="\n") as fh:
             for line in fh:
                 line = line.rstrip("\n")
                 if not line:
@@ -582,10 +693,10 @@ def render_jsonl(report: RunReport) -> str:
                 try:
                     rec = json.loads(line)
                 except ValueError:
-                    out.append(redact_patterns(line))
+                    out.append(_escape_controls(redact_patterns(line)))
                     continue
                 red = _pattern_redactor.redact(rec)
-                out.append(line if red == rec else canonical_json(red))
+                out.append(_escape_controls(line if red == rec else canonical_json(red)))
     except OSError as exc:
         raise InputError(f"cannot read {report.path}: {exc.strerror or exc}") from None
     return "\n".join(out) + ("\n" if out else "")

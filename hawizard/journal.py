@@ -13,10 +13,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .audit import run_dir, runs_dir
+from .audit import RUN_ID_RE, run_dir, runs_dir
+from .errors import InputError
 from .localfiles import atomic_write
 
 JOURNAL = "journal.json"
+#: A run's status in its journal: the runner's words (hawizard/events.py RUN_STATUSES) and "running".
+STATUSES = ("running", "finished", "failed", "cancelled", "interrupted")
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Journal:
     preset_sha256: str
     plan: list[str]
     steps: dict[str, dict[str, str]] = field(default_factory=dict)  # step -> node -> status
-    status: str = "running"  # running | finished | failed | cancelled
+    status: str = "running"  # one of STATUSES
     started: float = field(default_factory=time.time)
     resumed: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -59,9 +62,54 @@ class Journal:
 
     @classmethod
     def load(cls, run_id: str) -> Journal:
-        data = json.loads((run_dir(run_id) / JOURNAL).read_text())
-        return cls(data["run_id"], data["preset"], data["preset_sha256"], data["plan"], data["steps"],
-                   data["status"], data["started"], data.get("resumed", 0))
+        """The journal of run ``run_id``; ``InputError`` (exit 2) naming the file if it is missing or malformed."""
+        path = run_dir(run_id) / JOURNAL
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"no run {run_id}: {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"{path}: not valid JSON ({exc})") from None
+        return cls(**_checked(data, path, run_id))
+
+
+def _checked(data: object, path: Path, run_id: str) -> dict:
+    """The journal's fields, each of the type ``save`` writes; ``InputError`` names the file and the key."""
+    def bad(what: str) -> InputError:
+        return InputError(f"{path}: not a hawizard journal: {what}")
+
+    if not isinstance(data, dict):
+        raise bad(f"expected a JSON object, found {type(data).__name__}")
+    for key in ("run_id", "preset", "preset_sha256", "plan", "steps", "status", "started"):
+        if key not in data:
+            raise bad(f"'{key}' is missing")
+    for key in ("run_id", "preset", "preset_sha256", "status"):
+        if not isinstance(data[key], str):
+            raise bad(f"'{key}' must be a string")
+    if data["run_id"] != run_id:
+        raise bad(f"'run_id' is {data['run_id']!r} but the file is in the directory of run {run_id}")
+    if data["status"] not in STATUSES:
+        raise bad(f"'status' must be one of {', '.join(STATUSES)}, not {data['status']!r}")
+    plan = data["plan"]
+    if not isinstance(plan, list) or not all(isinstance(s, str) for s in plan):
+        raise bad("'plan' must be a list of step ids")
+    steps = data["steps"]
+    if not isinstance(steps, dict) or not all(
+            isinstance(nodes, dict) and all(isinstance(n, str) and isinstance(st, str) for n, st in nodes.items())
+            for nodes in steps.values()):
+        raise bad("'steps' must map each step id to {node: status}")
+    started = data["started"]
+    if isinstance(started, bool) or not isinstance(started, int | float):
+        raise bad("'started' must be a number (seconds since the epoch)")
+    resumed = data.get("resumed", 0)
+    if isinstance(resumed, bool) or not isinstance(resumed, int) or resumed < 0:
+        raise bad("'resumed' must be a whole number")
+    return {"run_id": run_id, "preset": data["preset"], "preset_sha256": data["preset_sha256"], "plan": plan,
+            "steps": steps, "status": data["status"], "started": float(started), "resumed": resumed}
 
 
 def latest_unfinished(preset_sha256: str | None = None) -> Journal | None:
@@ -70,11 +118,11 @@ def latest_unfinished(preset_sha256: str | None = None) -> Journal | None:
     if not base.is_dir():
         return None
     for d in sorted(base.iterdir(), reverse=True):
-        if not (d / JOURNAL).is_file():
+        if not RUN_ID_RE.match(d.name) or ".." in d.name or not (d / JOURNAL).is_file():
             continue
         try:
             j = Journal.load(d.name)
-        except (OSError, ValueError, KeyError):
+        except InputError:  # not a run's journal (or damaged): `apply --resume RUN` names the problem
             continue
         if j.status != "finished" and (preset_sha256 is None or j.preset_sha256 == preset_sha256):
             return j

@@ -19,7 +19,13 @@ Two mechanisms:
   ``password=...``-like assignments, PEM private keys.
 
 Redaction over-approximates on purpose: a few harmless characters hidden are a better failure
-than one secret shown. Engine core: standard library only.
+than one secret shown.
+
+Text with terminal controls in it is also checked as it will be *shown*: everything shown is
+cleaned of escape sequences first (hawizard/terminal_text.py), and a secret with an escape
+sequence in the middle (``hun\x1b[0mter2``) is whole again once cleaned. When the cleaned text
+holds a secret the raw text did not, the cleaned, redacted text is what is kept.
+Engine core: standard library only.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ import shlex
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from .terminal_text import clean, has_controls
 
 REDACTED = "«redacted»"
 
@@ -198,9 +206,21 @@ class Redactor:
             return self._rx
 
     def redact_text(self, text: str) -> str:
-        """Replace every known secret (and encoded form), then apply the pattern rules."""
+        """Replace every known secret (and encoded form), then apply the pattern rules.
+
+        Text with terminal controls is checked once more as it will be shown (cleaned): if a
+        secret appears only then, the cleaned and redacted text is returned.
+        """
         if not isinstance(text, str) or not text:
             return text
+        out = self._redact_raw(text)
+        if has_controls(out):
+            shown = clean(out, keep_newlines=True)
+            if self._redact_raw(shown) != shown:
+                return self._redact_raw(shown)
+        return out
+
+    def _redact_raw(self, text: str) -> str:
         rx = self._regex()
         if rx is not None:
             text = rx.sub(REDACTED, text)

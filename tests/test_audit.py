@@ -44,7 +44,7 @@ def make_run(n_cmds: int = 3, redactor: Redactor | None = None) -> AuditSink:
         bus.emit(OutputLine("s1", "srv1", "stdout", str(i)))
         bus.emit(CommandFinished("s1", "srv1", f"echo {i}", 0, 0.01))
     bus.emit(StepFinished("s1", "srv1", "done", 0.1))
-    bus.emit(RunFinished(rid, "done", 0.2))
+    bus.emit(RunFinished(rid, "finished", 0.2))
     bus.close()
     return sink
 
@@ -67,7 +67,7 @@ def test_paths_modes_and_ids(state_home):
     a, b = new_run_id(), new_run_id()
     assert a != b and len(a) == len(b) and a[:8].isdigit()
     assert [r.run_id for r in list_runs()] == [sink.path.parent.name]
-    assert list_runs()[0].status == "done" and list_runs()[0].operator == "alice"
+    assert list_runs()[0].status == "finished" and list_runs()[0].operator == "alice"
 
 
 def test_created_exclusively_with_final_mode(tmp_path):
@@ -161,11 +161,81 @@ def test_truncation_is_detected():
     assert ok
 
 
-def test_missing_head_is_reported_not_failed(tmp_path):
+def test_missing_head_fails_verification():
+    """The sink writes the head with every record: a log of several records without it may have lost its end."""
     sink = make_run()
     sink.head_path.unlink()
     ok, _, msg = verify_chain(sink.path)
-    assert ok and "no audit.head" in msg
+    assert not ok and "audit.head is missing" in msg
+    assert not audit.verify_run(sink.path)[0]
+
+
+def test_empty_log_does_not_verify():
+    sink = make_run()
+    sink.path.write_bytes(b"")
+    ok, bad, msg = verify_chain(sink.path)
+    assert not ok and bad == 1 and "empty" in msg
+    sink.head_path.unlink()
+    assert not verify_chain(sink.path)[0] and not audit.verify_run(sink.path)[0]
+
+
+def _journal(sink, status):
+    (sink.path.parent / "journal.json").write_text(json.dumps({"status": status}))
+
+
+def test_records_cut_from_the_end_with_the_head_deleted_do_not_verify():
+    sink = make_run()
+    lines = lines_of(sink.path)
+    assert audit.verify_run(sink.path) == (True, None, f"chain intact: {len(lines)} records")
+    # cut the end (run-finished and more) and delete the head: the rest still chains...
+    _rewrite(sink.path, lines[:-3])
+    sink.head_path.unlink()
+    assert verify_chain(sink.path, use_head=False)[0]
+    # ...but the head is required, and the run's log must end with run-finished unless it is running
+    ok, _, msg = verify_chain(sink.path)
+    assert not ok and "audit.head is missing" in msg
+    for status in (None, "finished", "failed", "cancelled"):
+        if status:
+            _journal(sink, status)
+        ok, bad, msg = audit.verify_run(sink.path)
+        assert not ok, (status, msg)
+    # even with a forged head that matches the shortened log, the missing end shows
+    sink.head_path.write_bytes(audit._head_line(len(lines) - 3, audit._sha256(lines[-4].rstrip("\n"))))
+    assert verify_chain(sink.path)[0]
+    ok, bad, msg = audit.verify_run(sink.path)
+    assert not ok and bad == len(lines) - 2 and "not with 'run-finished'" in msg and "journal says cancelled" in msg
+
+
+def test_a_running_run_and_a_run_that_died_at_once_verify():
+    rid = new_run_id()
+    with AuditSink.for_run(rid) as died:
+        died.handle(RunStarted(rid, "article", "a" * 64, "alice", "heartbeat", ["s1"]))
+    # the process died between the record and its head: one record, no head - not a damaged log
+    died.head_path.unlink()
+    assert verify_chain(died.path)[0]
+
+    rid = new_run_id()
+    sink = AuditSink.for_run(rid)
+    sink.handle(RunStarted(rid, "article", "a" * 64, "alice", "heartbeat", ["s1"]))
+    sink.handle(StepStarted("s1", "Install", "srv1"))
+    _journal(sink, "running")
+    ok, _, msg = audit.verify_run(sink.path)
+    assert ok and "has not finished" in msg
+    _journal(sink, "failed")
+    assert not audit.verify_run(sink.path)[0]  # says it ended, but its log has no end
+    sink.close()
+
+
+def test_a_log_that_does_not_start_with_run_started_is_not_a_run():
+    sink = make_run()
+    lines = lines_of(sink.path)
+    other = AuditSink(sink.path.parent / "other.jsonl")
+    other.handle(StepStarted("s1", "Install", "srv1"))
+    other.handle(RunFinished("x", "finished", 1.0))
+    other.close()
+    ok, bad, msg = audit.verify_run(other.path)
+    assert not ok and bad == 1 and "not 'run-started'" in msg
+    assert len(lines) > 2
 
 
 def test_resume_appends_and_refuses_a_broken_log():

@@ -38,7 +38,7 @@ ALL = [
     Confirmed("s2", "alice"),
     StepFinished("s1", "srv1", "done", 2.0),
     ClusterState("s3", "srv1", ["srv1", "srv2"], [], [{"id": "res_ip", "role": "Started", "node": "srv1"}]),
-    RunFinished("r1", "done", 12.5),
+    RunFinished("r1", "finished", 12.5),
 ]
 
 
@@ -75,6 +75,25 @@ def test_step_status_is_checked():
         StepFinished("s", "n", "ok", 1.0)
     for status in ev.STEP_STATUSES:
         StepFinished("s", "n", status, 1.0)
+
+
+def test_run_status_is_one_vocabulary_and_checked():
+    """The statuses a run finishes with are the runner's own words; anything else is refused."""
+    with pytest.raises(ValueError):
+        RunFinished("r", "done", 1.0)  # the old list said "done"; the runner has always said "finished"
+    for status in ev.RUN_STATUSES:
+        assert RunFinished("r", status, 1.0).to_dict()["status"] == status
+    # the strings hawizard/runner.py writes today
+    import inspect
+
+    from hawizard import runner
+
+    src = inspect.getsource(runner.Runner.run)
+    for word in ("finished", "failed", "cancelled"):
+        assert f'"{word}"' in src and word in ev.RUN_STATUSES
+    with pytest.raises(ValueError):
+        Event.from_dict({**RunFinished("r", "finished", 1.0).to_dict(), "status": "ok"})
+    assert RunFinished("r", "failed", 1.0, message="no node").to_dict()["message"] == "no node"
 
 
 def test_bus_fans_out_and_isolates_failing_sinks():

@@ -229,3 +229,76 @@ def test_cli_exit_codes_and_output_file(tmp_path, capsys):
     assert run_cli(["export", rid, "--format", "jsonl"]) == 1
     captured = capsys.readouterr()
     assert "does not verify" in captured.err and captured.out
+
+
+# --- what the report says about the run: one vocabulary, one duration, controls cleaned --------------
+
+
+def finished_run(*, output: tuple[str, ...] = (), runner_s: float = 6.3, wall_s: float = 20.0) -> AuditSink:
+    rid = new_run_id()
+    sink = AuditSink.for_run(rid)
+    bus = EventBus()
+    bus.subscribe(sink, critical=True)
+    e = bus.emit
+    e(RunStarted(rid, "article", "f" * 64, "alice", "heartbeat", ["install"], time=at(0)))
+    e(StepStarted("install", "Install", "srv1", time=at(wall_s - runner_s)))
+    e(CommandStarted("install", "srv1", "apt-get install -y x", time=at(wall_s - runner_s)))
+    for text in output:
+        e(OutputLine("install", "srv1", "stdout", text, time=at(wall_s - 1)))
+    e(CommandFinished("install", "srv1", "apt-get install -y x", 0, 1.0, time=at(wall_s)))
+    e(StepFinished("install", "srv1", "done", runner_s, time=at(wall_s)))
+    e(RunFinished(rid, "finished", runner_s, time=at(wall_s)))
+    bus.close()
+    return sink
+
+
+def test_a_finished_run_is_shown_as_a_success():
+    sink = finished_run()
+    page = export_run(sink.path, "html")
+    assert '<td class="ok">finished</td>' in page and 'class="fail"' not in page
+    md = export_run(sink.path, "md")
+    assert "| Result | **finished** |" in md
+
+
+def test_the_duration_is_started_to_finished_and_says_so():
+    sink = finished_run(runner_s=6.3, wall_s=20.0)
+    report = load_run(sink.path)
+    assert report.duration == 20.0
+    md = export_run(sink.path, "md")
+    row = next(line for line in md.splitlines() if line.startswith("| Duration |"))
+    assert "20 s from Started to Finished" in row and "6.30 s" in row and "runner itself" in row
+    assert "| Started | 2026-11-24T20:00:00" in md and "| Finished | 2026-11-24T20:00:20" in md
+    page = export_run(sink.path, "html")
+    assert "20 s from Started to Finished" in page
+
+
+HOSTILE = (
+    "\x1b]0;owned terminal title\x07apt: done",
+    "\x1b[2J\x1b[Hcleared screen",
+    "bell\x07 rings",
+    "\x1b[31mred\x1b[0m text",
+    "evil\u202etxt.exe",
+    "eight-bit \x9b2J csi",
+    "\x1bP dcs string \x1b\\ after",
+)
+RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e", "\x90")
+
+
+def test_node_output_is_cleaned_in_md_and_html_and_escaped_in_jsonl():
+    sink = finished_run(output=HOSTILE)
+    for fmt in ("md", "html"):
+        text = export_run(sink.path, fmt)
+        for ch in RAW_CONTROLS:
+            assert ch not in text, (fmt, repr(ch))
+        for visible in ("apt: done", "cleared screen", "bell rings", "red text", "eviltxt.exe", "after"):
+            assert visible in text, (fmt, visible)
+        assert "owned terminal title" not in text
+    out = export_run(sink.path, "jsonl")
+    for ch in RAW_CONTROLS:
+        assert ch not in out, repr(ch)
+    assert "\\u001b]0;owned" in out and "\\u009b2J" in out and "\\u202e" in out
+    # the jsonl keeps the raw text as evidence: the same JSON values as the log
+    log = [json.loads(x) for x in sink.path.read_text(encoding="utf-8").splitlines()]
+    assert [json.loads(x) for x in out.splitlines()] == log
+    shown = [t for r in log if r["kind"] == "output" for _, _, t in r["data"]["lines"]]
+    assert shown == list(HOSTILE)

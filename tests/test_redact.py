@@ -124,3 +124,30 @@ def test_no_pathological_backtracking(text):
     start = time.perf_counter()
     r.redact_text(text)
     assert time.perf_counter() - start < 3.0
+
+
+def test_a_secret_split_by_terminal_controls_is_caught_as_it_would_be_shown():
+    """Everything shown is cleaned of escape sequences first (hawizard/terminal_text.py): a secret with
+    a colour code or a BEL in the middle is whole again on the screen, so it must be redacted too."""
+    from hawizard.console import ConsoleSink
+    from hawizard.events import OutputLine
+    from hawizard.export import _r
+    from hawizard.terminal_text import clean
+
+    r = Redactor(["hunter2-secret"])
+    for raw in ("pw: hunter2\x1b[0m-secret", "pw: hun\x07ter2-secret", "pw: \x1b]0;x\x07hunter2-se\u202ecret",
+                "password=abc\x1b[1mdef"):
+        out = r.redact_text(raw)
+        shown = clean(out)
+        assert "hunter2-secret" not in shown and "abcdef" not in shown, (raw, out)
+        assert REDACTED in shown
+    # text without controls is untouched by the check
+    assert r.redact_text("plain text\twith tab") == "plain text\twith tab"
+    # the console shows it cleaned and redacted; the export's pattern pass does the same for what it shows
+    import io
+
+    buf = io.StringIO()
+    ConsoleSink(buf, tty=False, verbose=True, redactor=r).handle(
+        OutputLine("s", "srv1", "stdout", "pw: hun\x1b[31mter2-secret"))
+    assert "hunter2-secret" not in buf.getvalue() and "\x1b" not in buf.getvalue()
+    assert "abcdef" not in _r("password=abc\x1b[1mdef")

@@ -7,18 +7,14 @@ The operator's own file is still *read* (trusted) when ``ssh_config`` is on.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def state_dir() -> Path:
-    """$XDG_STATE_HOME/hawizard (default ~/.local/state/hawizard)."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "hawizard"
+from ..statedir import state_dir
 
 
 def default_known_hosts() -> Path:
+    """hawizard's own known_hosts, beside its runs (hawizard/statedir.py decides where)."""
     return state_dir() / "known_hosts"
 
 
