@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from . import stacks, timing, validate
 from .fieldcheck import parse_rate
-from .model import Design
+from .model import Corosync, Design
 from .problems import INFO, WARNING, Problem, sort_problems
 
 
@@ -62,7 +62,13 @@ def _fencing_and_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
             yield _warn("quorum-ignored", "cluster.no_quorum_policy",
                         "no-quorum-policy=ignore without fencing lets both halves of a split cluster run the "
                         "service at once, with the same VIP on the network.")
-    elif d.drbd.fencing == "dont-care":
+    else:
+        for i, n in enumerate(d.nodes):
+            if n.fence_agent and not n.fence_password_ref:
+                yield _info("fence-no-password", f"nodes[{i}].fence_password_ref",
+                            f"{n.fence_agent} on {n.name} gets no password (fence_password_ref is empty); "
+                            "right for an agent that authenticates otherwise, e.g. with an identity_file.")
+    if c.stonith_enabled and d.drbd.fencing == "dont-care":
         yield _info("drbd-fencing", "drbd.fencing",
                     "Fencing is on in the cluster but DRBD does not use it; 'resource-and-stonith' makes DRBD "
                     "freeze I/O until the peer is fenced, closing the last split-brain window.")
@@ -117,16 +123,36 @@ def _membership(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                         "'pacemaker respawn'.")
     else:
         cs = d.corosync
-        if cs.crypto_cipher == "none" or cs.crypto_hash == "none":
-            yield _warn("corosync-crypto", "corosync.crypto_cipher",
-                        "Cluster traffic is not authenticated: anyone on the interconnect can join or disturb "
-                        "the membership.")
+        yield from _corosync_crypto(cs)
         if cs.token_ms < 1000:
             yield _warn("tight-token", "corosync.token_ms",
                         f"A {cs.token_ms} ms token is so short that a busy node misses it and is declared lost: "
                         "the HA layer itself causes the failover.")
-        if cs.transport == "knet" and cs.crypto_cipher != "none" and cs.crypto_hash == "none":
-            yield _warn("corosync-crypto", "corosync.crypto_hash", "knet needs crypto_hash when crypto_cipher is set.")
+
+
+def _corosync_crypto(cs: Corosync) -> Iterator[Problem]:
+    """What each combination of transport, crypto_cipher and crypto_hash does to cluster traffic.
+
+    corosync.conf(5): crypto_hash authenticates every message (HMAC), crypto_cipher encrypts it,
+    a cipher requires a hash, and both are supported by the knet transport only (hawizard writes
+    neither for udpu). A cipher without a hash is an error (hawizard/validate.py): corosync refuses it.
+    """
+    if cs.transport != "knet":
+        yield _warn("corosync-crypto", "corosync.transport",
+                    f"The {cs.transport} transport has no crypto (corosync supports it with knet only), so "
+                    "crypto_cipher and crypto_hash are not written: cluster traffic is neither authenticated nor "
+                    "encrypted. Anyone on the interconnect can join or disturb the membership and read the "
+                    "cluster's messages.")
+    elif cs.crypto_hash == "none" and cs.crypto_cipher == "none":
+        yield _warn("corosync-crypto", "corosync.crypto_hash",
+                    "Cluster traffic is neither authenticated nor encrypted (crypto_hash and crypto_cipher are "
+                    "none): anyone on the interconnect can join or disturb the membership and read the cluster's "
+                    "messages.")
+    elif cs.crypto_cipher == "none" and cs.crypto_hash != "none":
+        yield _warn("corosync-crypto", "corosync.crypto_cipher",
+                    f"Cluster traffic is authenticated ({cs.crypto_hash}) but not encrypted (crypto_cipher none): "
+                    "forged messages are refused, but anyone on the interconnect can read the cluster's messages, "
+                    "the configuration with the fence devices' parameters and passwords among them.")
 
 
 def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:

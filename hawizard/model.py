@@ -23,10 +23,15 @@ STACKS = ("centos5-heartbeat", "debian12-crmsh", "debian12-pcs", "el9-pcs")
 
 def f(default: Any, doc: str, *, kind: str | None = None, choices: tuple[str, ...] | None = None,
       minimum: float | None = None, maximum: float | None = None, secret_ref: bool = False,
-      factory: Any = None) -> Any:
-    """A dataclass field with the metadata the schema table needs."""
+      ref_empty: str | None = None, ref_generate: bool = False, factory: Any = None) -> Any:
+    """A dataclass field with the metadata the schema table needs.
+
+    A secret reference (``secret_ref``) says what its empty value means (``ref_empty``, which the
+    doc repeats word for word) and whether 'generate' is accepted (``ref_generate``): each one means
+    something different when empty, and its error message must say so.
+    """
     meta = {"doc": doc, "kind": kind, "choices": choices, "min": minimum, "max": maximum,
-            "secret_ref": secret_ref}
+            "secret_ref": secret_ref, "ref_empty": ref_empty, "ref_generate": ref_generate}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -110,10 +115,13 @@ class Node:
     backing_disk: str = f("/dev/sdb1", "Block device under DRBD (same size on both nodes).", kind="devpath")
     fence_agent: str = f("", "Fence agent that powers this node off (e.g. fence_ipmilan); empty = none.",
                          kind="word?")
-    fence_params: dict[str, str] = f(None, "Parameters of the fence agent (ip, username, ...); "
-                                     "never a password here: use fence_password_ref.", factory=dict)
-    fence_password_ref: str = f("", "Where the fence password is read at apply time: env:NAME or file:PATH.",
-                                secret_ref=True)
+    fence_params: dict[str, str] = f(None, "Parameters of the fence agent (ip, username, ...): names of letters, "
+                                     "digits and '_', values of one line up to 256 characters; never a password "
+                                     "here: use fence_password_ref.", factory=dict)
+    fence_password_ref: str = f("", "Where the fence password is read at apply time: env:NAME or file:PATH; "
+                                "empty = no password is passed to the fence agent (for an agent that "
+                                "authenticates otherwise, e.g. with an identity_file in fence_params).",
+                                secret_ref=True, ref_empty="no password is passed to the fence agent")
 
 
 @dataclass
@@ -128,8 +136,9 @@ class Heartbeat:
     transport: str = f("bcast", "How heartbeats travel over the interconnects.", choices=("bcast", "ucast"))
     auth: str = f("sha1", "authkeys method; crc is only a checksum and fits a direct cable only.",
                   choices=("crc", "sha1", "md5"))
-    auth_secret_ref: str = f("", "Where the authkeys secret comes from: empty = generated at apply time, "
-                             "env:NAME or file:PATH.", secret_ref=True)
+    auth_secret_ref: str = f("", "Where the authkeys secret comes from: empty = generated at apply time "
+                             "(the one already on the first node is kept), env:NAME or file:PATH.", secret_ref=True,
+                             ref_empty="generated at apply time (the one already on the first node is kept)")
     logfile: str = f("/var/log/ha-log", "Heartbeat's log file.", kind="path")
     logfacility: str = f("local0", "Syslog facility.", kind="word")
     pacemaker_directive: str = f("crm yes", "The ha.cf line that starts Pacemaker.",
@@ -150,7 +159,9 @@ class Corosync:
                       minimum=100, maximum=120000)
     two_node: bool = f(True, "Two-node quorum (votequorum two_node): the survivor keeps quorum.")
     authkey_ref: str = f("", "Where /etc/corosync/authkey comes from: empty = generated at apply time "
-                         "on the first node, or file:PATH.", secret_ref=True)
+                         "(the one already on the first node is kept), file:PATH (a key file of 128 to 4096 "
+                         "bytes, as corosync-keygen makes) or env:NAME.", secret_ref=True,
+                         ref_empty="generated at apply time (the one already on the first node is kept)")
 
 
 @dataclass
@@ -180,7 +191,7 @@ class Drbd:
                          "'unset' leaves DRBD's default.",
                          choices=("unset", "detach", "pass_on", "call-local-io-error"))
     local_io_error_handler: str = f("", "Command run by the local-io-error handler; empty = no handler.",
-                                    kind="text")
+                                    kind="text?")
     after_sb_0pri: str = f("disconnect", "Split brain with no primary.",
                            choices=("disconnect", "discard-younger-primary", "discard-older-primary",
                                     "discard-zero-changes", "discard-least-changes"))
@@ -191,8 +202,10 @@ class Drbd:
                            choices=("disconnect", "call-pri-lost-after-sb", "violently-as0p"))
     fencing: str = f("dont-care", "DRBD's fencing policy; resource-only adds a constraint through the "
                      "cluster when the peer is lost.", choices=("dont-care", "resource-only", "resource-and-stonith"))
-    shared_secret_ref: str = f("", "Peer authentication secret: empty = none, 'generate', env:NAME or file:PATH.",
-                               secret_ref=True)
+    shared_secret_ref: str = f("", "Peer authentication secret: empty = no peer authentication (DRBD accepts "
+                               "any peer that connects), 'generate' = generated at apply time (the one already "
+                               "on the first node is kept), env:NAME or file:PATH.", secret_ref=True,
+                               ref_empty="no peer authentication", ref_generate=True)
 
 
 @dataclass
@@ -214,7 +227,9 @@ class Service:
     status_url: str = f("http://localhost:80/server-status", "URL the apache agent monitors.", kind="url")
     status_allow: str = f("127.0.0.1", "Address allowed to read server-status.", kind="ip")
     port: int = f(80, "Port Apache listens on.", minimum=1, maximum=65535)
-    index_page: str = f("hawizard test page", "Text of the index.html written during the rehearsal.", kind="text")
+    index_page: str = f("hawizard test page", "Text of the index.html written during the rehearsal (not empty: "
+                        "the rehearsal and the verify step look for it in the page served through the VIP).",
+                        kind="text")
 
 
 @dataclass
@@ -258,8 +273,8 @@ class Design:
     """A whole design: what a preset file holds, fully resolved."""
 
     schema_version: int = f(SCHEMA_VERSION, "Version of the preset format.", minimum=1, maximum=1)
-    name: str = f("design", "Short name of this design.", kind="text")
-    description: str = f("", "What this design is for.", kind="text")
+    name: str = f("design", "Short name of this design.", kind="text?")
+    description: str = f("", "What this design is for.", kind="text?")
     stack: str = f("debian12-crmsh", "Target stack: OS, membership, resource manager, DRBD dialect.",
                    choices=STACKS)
     design: DesignAnswers = f(None, "The design questions, answered.", factory=DesignAnswers)

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from . import stacks, timing
 from .fieldcheck import parse_rate
 from .model import Design
-from .render import STATE_DIR, Rendering, render
+from .render import STATE_DIR, Rendering, index_page_line, render
 from .shellquote import q
 
 EACH, BOTH, PRIMARY = "each", "both", "primary"
@@ -388,13 +388,15 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
     mp, dev = q(svc.mount_point), q(design.drbd.device)
     vip_cidr = q(f"{svc.vip}/{svc.vip_prefix}")
     label = q(f"{svc.vip_nic}:0")
-    page = svc.index_page
+    # the page's line exactly as index.html holds it (HTML-escaped), as a whole line: the raw text would
+    # not be found once escaped ('Tom & Jerry'), and a part of a line could be found in any page
+    page = q(index_page_line(design))
     rehearse = (
         _run(f"mkdir -p {mp} && mount {dev} {mp}", "mount the DRBD filesystem"),
         _run(f"ip addr add {vip_cidr} dev {q(svc.vip_nic)} label {label}", "add the VIP"),
         Action("write", file_id="index-html", description="test page"),
         _run(stack.service("start", stack.apache_service), "start Apache"),
-        _check(f"curl -fsS --max-time 10 http://{q(svc.vip)}:{svc.port}/ | grep -qF {q(page)}",
+        _check(f"curl -fsS --max-time 10 http://{q(svc.vip)}:{svc.port}/ | grep -qxF -e {page}",
                "the test page is not served through the VIP"),
         _run(stack.service("stop", stack.apache_service), "stop Apache"),
         _run(f"umount {mp}", "unmount"),
@@ -446,7 +448,7 @@ def build_plan(design: Design, rendering: Rendering | None = None) -> Plan:
 
     # 14. verify ---------------------------------------------------------------------
     # the page is fetched on both nodes: whichever one the cluster chose, the other one is its peer
-    fetch = _check(f"curl -fsS --max-time 10 http://{q(svc.vip)}:{svc.port}/ | grep -qF {q(page)}",
+    fetch = _check(f"curl -fsS --max-time 10 http://{q(svc.vip)}:{svc.port}/ | grep -qxF -e {page}",
                    "the page is not served through the VIP", "the page through the VIP, from this node")
     steps.append(Step("verify", "Verify: cluster state, and the page through the VIP from both nodes", "verify", EACH,
                       {a.name: (Action("poll", command=mon_cmd, reader=mon_reader, until=f"service-up:{ids.group}",

@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+import json
 import os
 import re
+import stat
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -22,7 +24,7 @@ import tomli_w
 
 from . import stacks
 from .errors import InputError
-from .fieldcheck import check_secret_ref, check_value
+from .fieldcheck import check_secret_ref, check_value, fence_param_problems
 from .model import (
     LIST_ITEM_TYPES,
     NESTED_TYPES,
@@ -75,7 +77,7 @@ class _Builder:
         obj = cls()
         known = [f.name for f in dataclasses.fields(cls)]
         for key, value in data.items():
-            kpath = f"{path}.{key}" if path else key
+            kpath = f"{path}.{_toml_key(key)}" if path else _toml_key(key)
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
                 hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys here: {', '.join(known)}"
@@ -99,9 +101,9 @@ class _Builder:
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
                 self.problem(path, "must be a table of strings", "type")
                 return default
-            for k in value:
-                if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", k):
-                    self.problem(f"{path}.{k}", "is not a valid parameter name", "field")
+            for k, why in fence_param_problems(value):
+                # the key is shown as TOML would quote it; the value is not echoed (it may hold a secret)
+                self.problem(f"{path}.{_toml_key(k)}", why, "field")
             return dict(value)
         want = _scalar_type(_type_of(cls, key))
         if want is not None and not (type(value) is want or (want is float and type(value) is int)):
@@ -123,7 +125,7 @@ class _Builder:
                 return value
         if isinstance(value, str):
             if meta.get("secret_ref"):
-                msg = check_secret_ref(value)
+                msg = check_secret_ref(value, meta)
                 if msg:  # never echo what may be a secret typed in the wrong place
                     self.problem(path, f"the value {msg}", "form")
             else:
@@ -131,6 +133,14 @@ class _Builder:
                 if msg:
                     self.problem(path, f"'{_shorten(value)}' {msg}", "form")
         return value
+
+
+def _toml_key(key: str) -> str:
+    """A table key for a message: bare when TOML allows it, else a quoted string with every
+    character that is not printable ASCII escaped (a key may hold control or bidi characters)."""
+    if re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        return key
+    return json.dumps(key, ensure_ascii=True)
 
 
 def _shorten(value: str, n: int = 60) -> str:
@@ -209,6 +219,10 @@ def parse_preset_text(text: str, filename: str = "<preset>") -> Design:
         where = f"{filename}:{m.group(1)}:{m.group(2)}" if m else filename
         plain = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
         raise InputError(f"{where}: TOML syntax error: {plain}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise InputError(f"{filename}: arrays or tables nested too deeply to be a preset") from None
+    except ValueError as exc:  # e.g. a date that does not exist; not a TOMLDecodeError
+        raise InputError(f"{filename}: not a valid TOML preset: {exc}") from None
     lines = text.splitlines()
     builder = _Builder(lines)
     version = data.get("schema_version")
@@ -234,20 +248,55 @@ def resolve_defaults(design: Design) -> Design:
     return design
 
 
+# A whole design is a few KiB of TOML (the shipped presets are under 4 KiB); a larger file is the
+# wrong file (a log, an image) and is refused before it is read.
+MAX_PRESET_BYTES = 1024 * 1024
+
+
 def load_preset(path: str | os.PathLike[str]) -> Design:
     """Load a preset file, or a shipped preset by name ('article', 'debian12', 'el9')."""
-    p = Path(path)
-    if not p.exists() and not p.suffix and str(path) in shipped_presets():
-        text = resources.files("hawizard.builtin_presets").joinpath(f"{path}.toml").read_text(encoding="utf-8")
-        return parse_preset_text(text, f"presets/{path}.toml")
     try:
-        text = p.read_text(encoding="utf-8")
+        text = _read_preset_file(Path(path))
     except FileNotFoundError:
+        if not Path(path).suffix and str(path) in shipped_presets():
+            text = resources.files("hawizard.builtin_presets").joinpath(f"{path}.toml").read_text(encoding="utf-8")
+            return parse_preset_text(text, f"presets/{path}.toml")
         names = ", ".join(shipped_presets())
         raise InputError(f"{path}: no such preset file (shipped presets: {names})") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the preset: {exc.__class__.__name__}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the preset: {exc.strerror or exc.__class__.__name__}") from None
+    except ValueError as exc:  # an embedded NUL in the name
+        raise InputError(f"{path}: cannot read the preset: {exc}") from None
     return parse_preset_text(text, str(path))
+
+
+def _read_preset_file(p: Path) -> str:
+    """The text of a preset file: a regular file, at most MAX_PRESET_BYTES, in UTF-8.
+
+    The type is checked before the file is opened (opening a FIFO for reading waits for a writer,
+    and a device may never end), opened without blocking, and checked again on the open file.
+    Raises FileNotFoundError, InputError, or OSError/ValueError for the caller to report.
+    """
+    _check_preset_stat(p, os.stat(p))
+    fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as fh:
+        _check_preset_stat(p, os.fstat(fh.fileno()))
+        data = fh.read(MAX_PRESET_BYTES + 1)
+    if len(data) > MAX_PRESET_BYTES:
+        raise InputError(f"{p}: larger than {MAX_PRESET_BYTES // 1024} KiB; a preset is a few KiB of TOML")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: not UTF-8 text (byte {exc.start}); a preset is a TOML file") from None
+
+
+def _check_preset_stat(p: Path, st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{p}: is a directory, not a preset file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{p}: not a regular file (a FIFO, socket or device); a preset is a TOML file")
+    if st.st_size > MAX_PRESET_BYTES:
+        raise InputError(f"{p}: larger than {MAX_PRESET_BYTES // 1024} KiB; a preset is a few KiB of TOML")
 
 
 def shipped_presets() -> list[str]:

@@ -51,7 +51,8 @@ def _section(cls, prefix: str, lines: list[str]) -> None:
         elif meta.get("min") is not None:
             allowed = f"{meta['min']:g} to {meta['max']:g}"
         elif meta.get("secret_ref"):
-            allowed = "empty, `env:NAME`, `file:/path`" + (", `generate`" if "shared_secret" in f.name else "")
+            allowed = ("empty, " if meta.get("ref_empty") else "") + "`env:NAME`, `file:/path`" + \
+                (", `generate`" if meta.get("ref_generate") else "")
         elif (cls, f.name) in STRING_TABLES:
             allowed = "table of strings"
         elif meta.get("kind"):
@@ -81,7 +82,8 @@ def preset_reference() -> str:
         "A preset is a TOML file with the whole design of one cluster. `hawizard validate FILE` checks it;",
         "unknown keys are refused with the closest valid key suggested. A saved preset has every key written",
         "out. Secrets are never written in a preset: a `*_ref` key holds where the secret is read at apply",
-        "time (`env:NAME`, `file:/path`), or stays empty for a secret hawizard generates.",
+        "time (`env:NAME`, `file:/path`), or stays empty; what empty means differs per key (generated at apply",
+        "time, no peer authentication, no password) and each key below says it.",
         "",
         "## Top level",
         "",

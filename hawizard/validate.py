@@ -8,15 +8,44 @@ pair up, a mount point that holds the document root, an agent that exists on the
 from __future__ import annotations
 
 import ipaddress
+import posixpath
 from collections.abc import Iterator
 
 from . import stacks
-from .fieldcheck import parse_rate
+from .fieldcheck import fence_param_problems, parse_rate
 from .model import Design
 from .problems import ERROR, Problem
 
-SYSTEM_DIRS = {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root",
-               "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/www", "/var/lib", "/var/log"}
+# Where the DRBD filesystem must not be mounted, after the Filesystem Hierarchy Standard 3.0
+# (https://refspecs.linuxfoundation.org/FHS_3.0/fhs-3.0.html): the operating system's own trees
+# (chapter 3: /bin /boot /dev /etc /lib* /root /run /sbin /tmp; chapter 4: /usr; chapter 6: /proc /sys)
+# and the parts of /var that hold the node's own state (/var/log, /var/tmp, /var/run and /var/lock,
+# the package databases, and the state of the cluster stack and of hawizard itself) are refused at and
+# under them: a mount there hides the node's files from the node. The branching points /, /home,
+# /opt, /srv, /var, /var/lib, /var/www, /var/spool, /var/cache, /mnt and /media are refused only as
+# themselves: a service's data under them (/srv/web, /var/www/html, /var/lib/mysql) is what they are for.
+SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run",
+                "/sbin", "/sys", "/tmp", "/usr", "/var/log", "/var/tmp", "/var/run", "/var/lock",
+                "/var/lib/dpkg", "/var/lib/apt", "/var/lib/rpm", "/var/lib/dnf", "/var/lib/yum",
+                "/var/lib/drbd", "/var/lib/pacemaker", "/var/lib/heartbeat", "/var/lib/corosync",
+                "/var/lib/pcsd", "/var/lib/hawizard")
+SYSTEM_DIRS = frozenset({"/", "/home", "/opt", "/srv", "/var", "/var/lib", "/var/www", "/var/spool", "/var/cache",
+                         "/mnt", "/media", *SYSTEM_TREES})
+
+
+def normal_path(path: str) -> str:
+    """An absolute path with '.', '..', repeated and trailing slashes resolved (posixpath.normpath),
+    and POSIX's implementation-defined leading '//' made '/'."""
+    norm = posixpath.normpath("/" + path.lstrip("/"))
+    return "/" + norm.lstrip("/")
+
+
+def system_dir(path: str) -> str:
+    """The system directory that ``path`` is, or is under (see SYSTEM_TREES); '' if none."""
+    p = normal_path(path)
+    if p in SYSTEM_DIRS:
+        return p
+    return next((t for t in SYSTEM_TREES if p.startswith(t + "/")), "")
 
 AGENTS_BY_STACK = {
     "centos5-heartbeat": ("ocf:heartbeat:apache", "lsb:httpd"),
@@ -147,17 +176,28 @@ def _checks(d: Design) -> Iterator[Problem]:
         yield _err("meta-disk", "drbd.meta_disk", "external metadata cannot live on the backing disk itself")
 
     # service
-    mp, dr = d.service.mount_point.rstrip("/") or "/", d.service.document_root.rstrip("/") or "/"
-    if mp in SYSTEM_DIRS:
-        yield _err("mount-point", "service.mount_point", f"{mp} is a system directory; mounting the DRBD "
+    mp, dr = normal_path(d.service.mount_point), normal_path(d.service.document_root)
+    sysdir = system_dir(mp)
+    if sysdir:
+        where = "a system directory" if sysdir == mp else f"under the system directory {sysdir}"
+        yield _err("mount-point", "service.mount_point", f"{mp} is {where}; mounting the DRBD "
                    "filesystem there would hide the node's own files")
-    if not (dr == mp or dr.startswith(mp + "/")):
+    sysdir = system_dir(dr)
+    if sysdir and not system_dir(mp) and dr != mp:
+        yield _err("document-root", "service.document_root",
+                   f"{dr} is {'a system directory' if sysdir == dr else f'under the system directory {sysdir}'}")
+    if not (dr == mp or dr.startswith(mp.rstrip("/") + "/")):
         yield _err("document-root", "service.document_root",
                    f"{dr} is not on the DRBD filesystem mounted at {mp}; the page served would not be replicated")
     allowed = AGENTS_BY_STACK.get(d.stack, ())
     if d.service.apache_agent not in allowed:
         yield _err("apache-agent", "service.apache_agent",
                    f"{d.service.apache_agent} does not exist on {d.stack}; use one of: {', '.join(allowed)}")
+
+    # fence agent parameters: checked when a preset is loaded, and here for a design made otherwise
+    for i, n in enumerate(d.nodes):
+        for key, why in fence_param_problems(n.fence_params):
+            yield _err("fence-params", f"nodes[{i}].fence_params.{key}", why)
 
     # cluster
     if d.cluster.stonith_enabled:
@@ -190,6 +230,13 @@ def _checks(d: Design) -> Iterator[Problem]:
     if stack.membership == "corosync" and d.corosync.transport == "udpu" and len(a.interconnects) > 1:
         yield _err("corosync-links", "corosync.transport",
                    "the udpu transport carries one link only; use knet for several interconnects")
+    if stack.membership == "corosync" and d.corosync.transport == "knet" and d.corosync.crypto_cipher != "none" \
+            and d.corosync.crypto_hash == "none":
+        # corosync.conf(5): "Enabling crypto_cipher, requires also enabling of crypto_hash"; corosync 3.1
+        # stops with "crypto_cipher requires crypto_hash with value other than none"
+        yield _err("corosync-crypto", "corosync.crypto_hash",
+                   f"crypto_cipher {d.corosync.crypto_cipher} needs a crypto_hash: corosync refuses to start with "
+                   "a cipher and crypto_hash none")
     if stack.membership == "corosync" and len(a.interconnects) > 8:
         yield _err("corosync-links", "nodes[0].interconnects", "knet supports at most 8 links")
 

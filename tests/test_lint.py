@@ -138,3 +138,27 @@ def test_cross_field_errors(debian, mutate, path):
     mutate(d)
     errs = [p for p in lint.check(d) if p.severity == "error"]
     assert path in [p.path for p in errs], [p.format() for p in errs]
+
+
+@pytest.mark.parametrize("transport, cipher, hash_, severity, path, says, never", [
+    ("knet", "none", "sha256", "warning", "corosync.crypto_cipher", "authenticated (sha256) but not encrypted",
+     "not authenticated"),
+    ("knet", "none", "none", "warning", "corosync.crypto_hash", "neither authenticated nor encrypted", None),
+    ("knet", "aes256", "none", "error", "corosync.crypto_hash", "corosync refuses to start", None),
+    ("udpu", "aes256", "sha256", "warning", "corosync.transport", "neither authenticated nor encrypted", None),
+])
+def test_corosync_crypto_messages_are_exact(debian, transport, cipher, hash_, severity, path, says, never):
+    debian.corosync.transport, debian.corosync.crypto_cipher, debian.corosync.crypto_hash = transport, cipher, hash_
+    if transport == "udpu":
+        for n in debian.nodes:
+            n.interconnects = n.interconnects[:1]
+    found = [p for p in lint.check(debian) if p.code == "corosync-crypto"]
+    assert [(p.severity, p.path) for p in found] == [(severity, path)], [p.format() for p in found]
+    assert says in found[0].message
+    if never:
+        assert never not in found[0].message
+
+
+def test_corosync_crypto_on_is_quiet(debian):
+    assert debian.corosync.crypto_cipher != "none" and debian.corosync.crypto_hash != "none"
+    assert "corosync-crypto" not in codes(debian)

@@ -74,3 +74,76 @@ def test_cross_node_checks():
     seven = {"srv1": {"disk_bytes": "100", "clock": "1000"}, "srv2": {"disk_bytes": "100", "clock": "1007"}}
     assert cross_node_problems(d, seven) == []  # emulated VMs drift by seconds: a warning, not a stop
     assert "differ by 7 s" in cross_node_warnings(d, seven)[0]
+
+
+# -- the page check looks for exactly what index.html holds -------------------------------------
+
+@pytest.fixture
+def web(tmp_path):
+    """A real HTTP server on 127.0.0.1 serving tmp_path/www; yields (directory, port)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    root = tmp_path / "www"
+    root.mkdir()
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def _page_checks(design, port):
+    import copy
+
+    d = copy.deepcopy(design)
+    d.service.vip, d.service.port = "127.0.0.1", port  # the checks fetch from this machine's server
+    plan = build_plan(d)
+    cmds = [a.command for sid in ("rehearsal", "verify") for acts in plan.step(sid).actions.values()
+            for a in acts if "curl" in a.command]
+    assert len(cmds) == 3  # the rehearsal on the primary, verify on both nodes
+    return plan, cmds
+
+
+def _passes(cmd: str) -> bool:
+    import subprocess
+
+    return subprocess.run(["bash", "-c", cmd], capture_output=True, timeout=60).returncode == 0
+
+
+@pytest.mark.parametrize("text", ["Tom & Jerry's", '<b>"bold"</b> & more', "-v looks like an option", "tab\there"])
+def test_page_check_finds_the_page_as_written(web, text):
+    root, port = web
+    d = load_preset("debian12")
+    d.service.index_page = text
+    plan, cmds = _page_checks(d, port)
+    (root / "index.html").write_text(plan.rendering.get("index-html").content)
+    assert all(_passes(c) for c in cmds), cmds
+    # the raw text on some other page is not the test page
+    (root / "index.html").write_text(f"<html><body>{text}</body></html>\n")
+    assert not any(_passes(c) for c in cmds), cmds
+
+
+def test_empty_page_text_is_refused_and_would_still_be_checked(web):
+    from hawizard.presets import PresetError, design_from_dict, design_to_dict
+
+    data = design_to_dict(load_preset("debian12"))
+    data["service"]["index_page"] = ""
+    with pytest.raises(PresetError) as exc:
+        design_from_dict(data, "empty.toml")
+    assert [p.path for p in exc.value.problems] == ["service.index_page"]
+    # a design made in code with an empty text: the check still looks for hawizard's page
+    root, port = web
+    d = load_preset("debian12")
+    d.service.index_page = ""
+    plan, cmds = _page_checks(d, port)
+    (root / "index.html").write_text("<html><body><h1>It works!</h1></body></html>\n")
+    assert not any(_passes(c) for c in cmds)
+    (root / "index.html").write_text(plan.rendering.get("index-html").content)
+    assert all(_passes(c) for c in cmds)

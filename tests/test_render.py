@@ -127,3 +127,23 @@ def test_every_stack_is_known_everywhere_and_renders():
         design = dataclasses.replace(load_preset(base.get(name, "debian12")), stack=name)
         r = render(design)
         assert r.get("cluster-config").content and r.get("drbd-resource").content, name
+
+
+def test_a_fence_agent_without_a_password_reference_gets_no_password():
+    d = load_preset("debian12")
+    d.nodes[1].fence_password_ref = ""
+    r = render(d)
+    cfg = r.get("cluster-config")
+    assert set(cfg.secrets) == {"fence-srv1"} and set(r.secrets) >= {"fence-srv1"}
+    assert "fence-srv2" not in r.secrets  # nothing to resolve, nothing asked for at apply time
+    line = next(ln for ln in cfg.content.splitlines() if ln.startswith("primitive fence_srv2"))
+    assert "password=" not in line
+
+
+def test_drbd_shared_secret_is_quoted_as_a_drbd_string():
+    d = load_preset("debian12")
+    d.drbd.shared_secret_ref = "generate"
+    res = render(d).get("drbd-resource")
+    out = res.with_secrets({"drbd-secret": 'a"b\\c'})
+    assert 'shared-secret "a\\"b\\\\c";' in out
+    assert res.whole_secret == "" and render(d).get("corosync-authkey").whole_secret == "corosync-authkey"
