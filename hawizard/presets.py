@@ -324,7 +324,7 @@ def dump_preset(design: Design) -> str:
     """TOML text of the fully resolved preset."""
     head = ("# hawizard preset: the whole design of one two-node cluster.\n"
             "# Reference of every key: docs/presets.md. Secrets never go here: only references\n"
-            "# (env:NAME, file:/path) or empty for 'generated at apply time'.\n")
+            "# (env:NAME or file:/path); what an empty reference means is said per key there.\n")
     return head + tomli_w.dumps(design_to_dict(design))
 
 

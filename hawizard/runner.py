@@ -36,7 +36,6 @@ from .model import Design
 from .plan import Action, Plan, Step
 from .progress.crm_mon import ClusterStatus, parse_crm_mon
 from .progress.drbd import SyncProgress, parse_any
-from .render import SECRET_RE
 from .secretstore import SecretStore
 from .sessions.base import CommandResult, ConnectionLost, NodeSession
 
@@ -259,8 +258,8 @@ class Runner:
         f = self.plan.rendering.get(action.file_id)
         if self.dry_run or self.secrets is None:
             data = f.preview(self.plan.rendering.secrets).encode()
-        elif f.secrets and SECRET_RE.fullmatch(f.content):
-            data = self.secrets.get(f.secrets[0], self.sessions.get(self.plan.primary))  # a whole-file secret
+        elif f.whole_secret:  # a file that is one secret and nothing else (the corosync authkey): raw bytes
+            data = self.secrets.get(f.whole_secret, self.sessions.get(self.plan.primary))
         else:
             for name in f.secrets:
                 self.secrets.get(name, self.sessions.get(self.plan.primary))

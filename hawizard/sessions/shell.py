@@ -64,7 +64,9 @@ from .base import (
 
 log = logging.getLogger("hawizard.sessions")
 
-ANSI = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|\x1b\][^\x07]*\x07")
+# an OSC string (ESC ] ... BEL, e.g. a window title) first: its opening "ESC ]" also matches the
+# two-character escape branch, which would leave the title and the BEL in the text
+ANSI = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 CRLF = re.compile(r"\r+\n")
 READ_SLICE = 0.2  # seconds per read: how quickly cancel() and timeouts are noticed
 RECOVER_LIMIT = 60.0  # seconds to get the prompt back after Ctrl-C before the shell is replaced

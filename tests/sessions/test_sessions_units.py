@@ -117,3 +117,11 @@ def test_line_splitter_keeps_text_and_calls_back_per_line():
         sp.feed(chunk)
     assert sp.finish() == "abc\ndef\n\nlast"
     assert got == [("stderr", "abc"), ("stderr", "def"), ("stderr", ""), ("stderr", "last")]
+
+
+def test_an_osc_title_is_removed_whole_from_pty_output():
+    """ESC ] 0;title BEL (a shell setting the window title): neither the title nor the BEL stays."""
+    from hawizard.sessions.shell import ANSI
+
+    raw = "a\x1b]0;user@srv1: ~\x07b\x1b[1;31mred\x1b[0m\x1b]2;t\x1b\\c"
+    assert ANSI.sub("", raw) == "abredc"
