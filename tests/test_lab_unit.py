@@ -126,6 +126,48 @@ def test_disk_order_root_then_drbd_then_seed(tmp_path: Path) -> None:
     assert "readonly=on" in drives[2]
 
 
+def test_fencing_hardware_shared_sbd_disk_and_a_watchdog_that_resets(tmp_path: Path) -> None:
+    """Both nodes open the same SBD image writable (share-rw), coherent through the host's cache."""
+    sbd = tmp_path / "sbd.img"
+    argvs = [vm.qemu_argv(n, _files(tmp_path, n.name), tmp_path / "k", tmp_path / "i", "0" * 32, sbd_disk=sbd)
+             for n in layout.plan_nodes(2)]
+    for argv in argvs:
+        drives = _options(argv, "-drive")
+        assert [d.split("id=")[1].split(",")[0] for d in drives][-1] == "sbd"
+        assert f"file={sbd}" in drives[-1] and "cache=writethrough" in drives[-1]
+        assert f"virtio-blk-pci,drive=sbd,share-rw=on,serial={layout.SBD_SERIAL}" in _options(argv, "-device")
+        assert "i6300esb" in _options(argv, "-device")
+        assert _options(argv, "-action") == ["watchdog=reset"]
+    assert layout.SBD_DEVICE == "/dev/disk/by-id/virtio-labsbd"
+
+
+def test_cluster_links_are_the_interconnect_netdevs() -> None:
+    """'lab cut' acts on the netdevs of the interconnects, never the management or service NIC."""
+    node = layout.plan_nodes(2)[0]
+    ids = [vm.netdev_of(node, role) for role in layout.CLUSTER_LINKS]
+    assert ids == ["net2", "net3"]
+    assert [node.nics[int(i[3:])].ifname for i in ids] == ["eth2", "eth3"]
+    assert vm.netdev_of(node, "management") == "net0"
+
+
+@pytest.mark.parametrize("name", ["", "Up", "a/b", "../x", "x" * 42, "-x"])
+def test_snapshot_names_are_checked(name: str) -> None:
+    from hawizard.lab import snapshot
+
+    with pytest.raises(InputError):
+        snapshot.check_name(name)
+
+
+def test_snapshot_of_a_lab_without_disks_is_refused(paths: LabPaths) -> None:
+    from hawizard.lab import snapshot
+
+    state = {"image": {"hash": "h", "build_id": "b"}, "machine_ids": {}, "disk_mib": {}}
+    with pytest.raises(EnvironmentProblem):
+        snapshot.save(paths, state, layout.plan_nodes(2), "post-install")
+    assert not (paths.snapshots / "post-install").exists()
+    assert not list(paths.snapshots.glob(".*partial"))
+
+
 def test_commas_in_paths_are_escaped_for_qemu(tmp_path: Path) -> None:
     weird = tmp_path / "a,b"
     argv = vm.qemu_argv(layout.plan_nodes(1)[0], vm.NodeFiles(weird), tmp_path / "k", tmp_path / "i", "0" * 32)

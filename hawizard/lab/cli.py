@@ -55,6 +55,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         memory_mib=args.memory_mib,
         stack=args.stack,
+        from_snapshot=args.from_snapshot,
     )
     return 0
 
@@ -87,6 +88,34 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     control.reset(_paths(args), timeout=args.timeout)
+    return 0
+
+
+def cmd_cut(args: argparse.Namespace) -> int:
+    control.set_links(_paths(args), up=False)
+    return 0
+
+
+def cmd_heal(args: argparse.Namespace) -> int:
+    control.set_links(_paths(args), up=True)
+    return 0
+
+
+def cmd_freeze(args: argparse.Namespace) -> int:
+    control.freeze(_paths(args), args.node, frozen=True)
+    return 0
+
+
+def cmd_thaw(args: argparse.Namespace) -> int:
+    control.freeze(_paths(args), args.node, frozen=False)
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    if args.name is None:
+        control.snapshot_list(_paths(args))
+    else:
+        control.snapshot_save(_paths(args), args.name)
     return 0
 
 
@@ -131,6 +160,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="seconds to wait for SSH (default %(default).0f)")
     p.set_defaults(func=cmd_up)
 
+    p.add_argument("--from-snapshot", metavar="NAME", default=None,
+                   help="boot from the disks of a snapshot (hawizard lab snapshot NAME) instead of fresh ones")
+
     p = sub.add_parser("status", parents=[common], help="the image and each node: running or not, ports, SSH")
     p.add_argument("--no-probe", action="store_true", help="do not try SSH on running nodes")
     p.set_defaults(func=cmd_status)
@@ -153,6 +185,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p = sub.add_parser("down", parents=[common], help="clean power-down of every node (SIGKILL after --timeout)")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_DOWN_TIMEOUT)
     p.set_defaults(func=cmd_down)
+
+    p = sub.add_parser("cut", parents=[common],
+                       help="partition: carrier off on both cluster links of both nodes (qemu set_link; "
+                            "the service network and the host stay as they are)")
+    p.set_defaults(func=cmd_cut)
+    p = sub.add_parser("heal", parents=[common], help="carrier back on for the cluster links cut by 'cut'")
+    p.set_defaults(func=cmd_heal)
+    p = sub.add_parser("freeze", parents=[common], help="a hung node: SIGSTOP to its qemu (every vCPU and device)")
+    p.add_argument("node", type=_node_name)
+    p.set_defaults(func=cmd_freeze)
+    p = sub.add_parser("thaw", parents=[common], help="SIGCONT to a frozen node's qemu")
+    p.add_argument("node", type=_node_name)
+    p.set_defaults(func=cmd_thaw)
+    p = sub.add_parser("snapshot", parents=[common],
+                       help="save the stopped nodes' disks as NAME (no NAME: list the snapshots)")
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.set_defaults(func=cmd_snapshot)
 
     p = sub.add_parser("reset", parents=[common], help="stop the nodes and give them fresh disks")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_DOWN_TIMEOUT)

@@ -1,4 +1,5 @@
-"""The lab's life cycle: up, start, kill, down, reset, status, ssh.
+"""The lab's life cycle: up, start, kill, down, reset, status, ssh; and the faults a fenced
+cluster must survive: cut/heal the cluster links, freeze/thaw a node; snapshots of the disks.
 
 This is where the pieces meet: the layout gives the plan, ``lab.json`` remembers it (ports,
 disk sizes, which image, each node's machine-id) so that later commands act on the same lab,
@@ -22,8 +23,17 @@ from pathlib import Path
 
 from ..errors import EnvironmentProblem, InputError, OperationFailed
 from . import image as image_mod
-from . import network, ssh, tools, vm
-from .layout import DEFAULT_DISK_MIB, DEFAULT_PORT_BASE, STACK, LabNode, check_node_name, plan_nodes
+from . import network, snapshot, ssh, tools, vm
+from .layout import (
+    CLUSTER_LINKS,
+    DEFAULT_DISK_MIB,
+    DEFAULT_PORT_BASE,
+    SBD_DISK_MIB,
+    STACK,
+    LabNode,
+    check_node_name,
+    plan_nodes,
+)
 from .paths import LabPaths
 from .preset import make_lab_preset
 from .seed import write_seed
@@ -116,10 +126,20 @@ def _fresh_node(paths: LabPaths, state: dict, node: LabNode, base: Path) -> None
     state["machine_ids"][node.name] = uuid.uuid4().hex
 
 
+def _fresh_sbd_disk(paths: LabPaths) -> None:
+    """An empty shared disk for SBD (hawizard's plan initialises it, as on a real cluster)."""
+    paths.sbd_disk.unlink(missing_ok=True)
+    with open(paths.sbd_disk, "wb") as fh:
+        fh.truncate(SBD_DISK_MIB << 20)
+
+
 def _boot(paths: LabPaths, state: dict, node: LabNode, img: image_mod.Image, out: Out) -> int:
     files = files_of(paths, node)
     write_seed(paths, node, files.seed)
-    argv = vm.qemu_argv(node, files, img.kernel, img.initrd, state["machine_ids"][node.name], state["memory_mib"])
+    if not paths.sbd_disk.is_file():  # a lab made before the lab had fencing hardware
+        _fresh_sbd_disk(paths)
+    argv = vm.qemu_argv(node, files, img.kernel, img.initrd, state["machine_ids"][node.name], state["memory_mib"],
+                        sbd_disk=paths.sbd_disk)
     pid = vm.start(argv, files)
     out(f"{node.name}: qemu started, pid {pid} (SSH forward 127.0.0.1:{node.ssh_port}, console {files.console})")
     return pid
@@ -163,9 +183,11 @@ def up(
     memory_mib: int = vm.MEMORY_MIB,
     out: Out = _print,
     stack: str = STACK,
+    from_snapshot: str | None = None,
 ) -> dict:
-    """Fresh disks for every node, boot them all, wait for SSH, write known_hosts and lab.toml
-    (for ``stack``: the lab image carries the packages of each of layout.STACKS)."""
+    """Fresh disks for every node (or the disks of a snapshot), boot them all, wait for SSH, write
+    known_hosts and lab.toml (for ``stack``: the lab image carries the packages of each of
+    layout.STACKS)."""
     tools.require(*tools.RUN_TOOLS)
     t0 = time.monotonic()
     base_port = default_port_base() if port_base is None else port_base
@@ -197,11 +219,16 @@ def up(
             for stale in (paths.state / "nodes").iterdir():
                 if stale.name not in {n.name for n in nodes}:
                     shutil.rmtree(stale, ignore_errors=True)
-        for node in nodes:
-            _fresh_node(paths, state, node, img.base)
+        if from_snapshot:
+            snapshot.restore(paths, state, nodes, from_snapshot, img)
+            out(f"lab: disks of {', '.join(n.name for n in nodes)} from snapshot {from_snapshot!r}")
+        else:
+            for node in nodes:
+                _fresh_node(paths, state, node, img.base)
+            _fresh_sbd_disk(paths)
+            out(f"lab: fresh disks for {', '.join(n.name for n in nodes)} "
+                f"({', '.join(f'{n.name} /dev/vdb {n.disk_mib} MiB' for n in nodes)}, shared SBD disk)")
         save_state(paths, state)
-        out(f"lab: fresh disks for {', '.join(n.name for n in nodes)} "
-            f"({', '.join(f'{n.name} /dev/vdb {n.disk_mib} MiB' for n in nodes)})")
         t_boot = time.monotonic()
         try:
             for node in nodes:
@@ -269,6 +296,10 @@ def _stop_all(paths: LabPaths, state: dict, timeout: float, out: Out) -> dict[st
         pid = vm.running_pid(files)
         if pid is None:
             continue
+        if vm.is_frozen(files):  # a frozen VM answers no power button: it is switched off
+            vm.kill(files)
+            out(f"{node.name}: was frozen; qemu pid {pid} killed")
+            continue
         running[node.name] = (files, pid)
         try:
             vm.monitor_command(files, "system_powerdown")
@@ -318,6 +349,7 @@ def reset(paths: LabPaths, timeout: float = DEFAULT_DOWN_TIMEOUT, out: Out = _pr
         state["image"] = {"hash": img.manifest["recipe_hash"], "build_id": img.build_id}
         for node in nodes_of(state):
             _fresh_node(paths, state, node, img.base)
+        _fresh_sbd_disk(paths)
         save_state(paths, state)
     out("lab reset: fresh disks for every node, all powered off; boot with 'hawizard lab up' "
         "or 'hawizard lab start NODE'")
@@ -362,3 +394,63 @@ def ssh_command(paths: LabPaths, name: str, words: Sequence[str]) -> int:
     if vm.running_pid(files_of(paths, node)) is None:
         raise EnvironmentProblem(f"{name} is not running; power it on with: hawizard lab start {name}")
     return subprocess.run(ssh.ssh_argv(paths, node, words)).returncode
+
+
+# -- faults -------------------------------------------------------------------------------------
+
+
+def _running(paths: LabPaths, state: dict, name: str) -> tuple[LabNode, vm.NodeFiles]:
+    node = node_of(state, name)
+    files = files_of(paths, node)
+    if vm.running_pid(files) is None:
+        raise EnvironmentProblem(f"{name} is not running; power it on with: hawizard lab start {name}")
+    return node, files
+
+
+def set_links(paths: LabPaths, up: bool, roles: Sequence[str] = CLUSTER_LINKS, out: Out = _print) -> list[str]:
+    """Cut (or heal) the cluster links at both ends: a partition with both nodes up.
+
+    Not locked, like kill: it acts on running VMs only and must work while a test waits.
+    """
+    state = require_state(paths)
+    done = []
+    for node in nodes_of(state):
+        files = files_of(paths, node)
+        if vm.running_pid(files) is None:
+            out(f"{node.name}: not running, nothing to {'heal' if up else 'cut'}")
+            continue
+        if vm.is_frozen(files):
+            raise EnvironmentProblem(f"{node.name} is frozen; thaw it first (hawizard lab thaw {node.name})")
+        for role in roles:
+            vm.set_link(files, vm.netdev_of(node, role), up)
+            done.append(f"{node.name}:{node.nic(role).ifname}")
+    out(f"{'healed' if up else 'cut'}: {' '.join(done) or 'nothing'}")
+    return done
+
+
+def freeze(paths: LabPaths, name: str, frozen: bool, out: Out = _print) -> int:
+    """A hung node: SIGSTOP of its qemu stops every virtual CPU and device, its clock included."""
+    state = require_state(paths)
+    _node, files = _running(paths, state, name)
+    pid = vm.signal_qemu(files, vm.signal.SIGSTOP if frozen else vm.signal.SIGCONT)
+    assert pid is not None
+    out(f"{name}: qemu pid {pid} {'frozen (SIGSTOP)' if frozen else 'thawed (SIGCONT)'}")
+    return pid
+
+
+# -- snapshots ----------------------------------------------------------------------------------
+
+
+def snapshot_save(paths: LabPaths, name: str, out: Out = _print) -> Path:
+    """Save the stopped nodes' disks as ``name`` (see snapshot.py); the nodes stay as they were."""
+    state = require_state(paths)
+    with locked(paths):
+        target = snapshot.save(paths, state, nodes_of(state), name)
+    out(f"snapshot {name!r} saved in {target}; boot a lab from it with: hawizard lab up --from-snapshot {name}")
+    return target
+
+
+def snapshot_list(paths: LabPaths, out: Out = _print) -> list[str]:
+    found = snapshot.names(paths)
+    out("\n".join(found) if found else f"no snapshots in {paths.snapshots}")
+    return found

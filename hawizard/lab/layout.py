@@ -24,6 +24,16 @@ DEFAULT_PORT_BASE = 2220
 DEFAULT_DISK_MIB = 128
 MAX_NODES = len(NODE_NAMES)
 
+# Fencing: one small disk shared by both VMs (qemu share-rw) for SBD, and an emulated watchdog per
+# node (i6300esb) that resets its VM when nobody pets it. The disk shows under its serial in the guest.
+SBD_SERIAL = "labsbd"
+SBD_DEVICE = f"/dev/disk/by-id/virtio-{SBD_SERIAL}"
+SBD_DISK_MIB = 8  # sbd needs a few hundred KiB for its header and 255 slots
+WATCHDOG_DEVICE = "/dev/watchdog"
+# the roles of the links the cluster talks over (corosync's knet links, DRBD's replication):
+# the ones a partition test cuts; the service network stays up
+CLUSTER_LINKS = ("interconnect1", "interconnect2")
+
 VIP = "192.168.0.200/24"
 VIP_INTERFACE = "eth1"
 DRBD_PORT = 7789

@@ -105,6 +105,16 @@ class LabPaths:
     def preset(self) -> Path:
         return self.state / "lab.toml"
 
+    @property
+    def sbd_disk(self) -> Path:
+        """The disk both nodes see for SBD (a shared LUN in a real cluster)."""
+        return self.state / "sbd.img"
+
+    @property
+    def snapshots(self) -> Path:
+        """Saved disks of both nodes (``hawizard lab snapshot``), to boot later scenarios from."""
+        return self.state / "snapshots"
+
     def node_dir(self, name: str) -> Path:
         return self.state / "nodes" / name
 

@@ -11,6 +11,12 @@ Why these choices (measured on a 2-core host without usable KVM):
     socket (ACPI power button, the guest shuts down), with SIGKILL after a timeout.
   * Management NIC: user networking with ``restrict=on`` and only a forward from
     127.0.0.1 to the guest's port 22; the VM-to-VM links are UDP socket netdevs on 127.0.0.1.
+  * Fencing hardware: a raw disk opened by both qemu processes (``share-rw=on``, which qemu's
+    image locking otherwise refuses; ``cache=writethrough`` so that what one VM writes is in
+    the host's page cache when the other reads, qemu-block-drivers(7) "Disk image file
+    locking") for SBD, and an i6300esb watchdog whose expiry resets the VM.
+  * A partition is ``set_link netN off`` on the monitor (the guest sees its carrier drop,
+    nothing on the host changes); a hung node is SIGSTOP of its qemu.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EnvironmentProblem, OperationFailed
-from .layout import LabNode
+from .layout import SBD_SERIAL, LabNode
 from .network import LOOPBACK
 from .seed import SEED_SERIAL
 
@@ -87,6 +93,7 @@ def qemu_argv(
     initrd: Path,
     machine_id: str,
     memory_mib: int = MEMORY_MIB,
+    sbd_disk: Path | None = None,
 ) -> list[str]:
     """The full qemu command line for one node (no shell is involved)."""
     argv = [
@@ -113,7 +120,11 @@ def qemu_argv(
         "-drive", f"if=none,id=seed,file={_opt(files.seed)},format=raw,readonly=on",
         "-device", f"virtio-blk-pci,drive=seed,serial={SEED_SERIAL}",
         "-device", "virtio-rng-pci",
+        "-device", "i6300esb", "-action", "watchdog=reset",
     ]  # fmt: skip
+    if sbd_disk is not None:
+        argv += ["-drive", f"if=none,id=sbd,file={_opt(sbd_disk)},format=raw,cache=writethrough",
+                 "-device", f"virtio-blk-pci,drive=sbd,share-rw=on,serial={SBD_SERIAL}"]
     for i, nic in enumerate(node.nics):
         if nic.local_port is None:
             netdev = f"user,id=net{i},restrict=on,hostfwd=tcp:{LOOPBACK}:{node.ssh_port}-:22"
@@ -259,6 +270,35 @@ def monitor_command(files: NodeFiles, command: str, timeout: float = 5.0) -> str
         except TimeoutError:
             pass
     return reply.decode(errors="replace")
+
+
+def netdev_of(node: LabNode, role: str) -> str:
+    """The qemu netdev id of the node's NIC with ``role`` (qemu_argv names them net0, net1, ...)."""
+    for i, nic in enumerate(node.nics):
+        if nic.role == role:
+            return f"net{i}"
+    raise KeyError(role)
+
+
+def set_link(files: NodeFiles, netdev: str, up: bool) -> None:
+    """Carrier on or off for one NIC: frames are dropped both ways while it is off."""
+    reply = monitor_command(files, f"set_link {netdev} {'on' if up else 'off'}")
+    if "not found" in reply.lower() or "error" in reply.lower():
+        raise OperationFailed(f"qemu refused set_link {netdev}: {reply.strip()[-200:]}")
+
+
+def signal_qemu(files: NodeFiles, sig: signal.Signals) -> int | None:
+    """Send ``sig`` to the node's qemu (SIGSTOP freezes the whole VM, SIGCONT thaws it)."""
+    pid = running_pid(files)
+    if pid is None:
+        return None
+    os.kill(pid, sig)
+    return pid
+
+
+def is_frozen(files: NodeFiles) -> bool:
+    pid = running_pid(files)
+    return pid is not None and proc_state(pid) == "T"
 
 
 def powerdown(files: NodeFiles, timeout: float) -> tuple[str, float]:
