@@ -18,7 +18,7 @@ DEBS=(
   # real sessions: sshd, sudo, namespaces, the terminal test
   openssh-server openssh-client sudo iproute2 util-linux procps tmux
   # the lab: two Debian 12 VMs under qemu with real DRBD
-  qemu-system-x86 qemu-utils debootstrap e2fsprogs dosfstools mtools cpio zstd
+  qemu-system-x86 qemu-utils debootstrap e2fsprogs dosfstools mtools cpio zstd openipmi ipmitool
 )
 apt_install() {
   if [ "$(id -u)" != 0 ]; then echo "not root: skipping apt-get (install: ${DEBS[*]})"; return 0; fi

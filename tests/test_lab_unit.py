@@ -471,3 +471,171 @@ def test_under_sudo_the_default_lab_dir_is_the_invoking_users(monkeypatch: pytes
     assert default_lab_dir() == home / ".cache" / "hawizard" / "lab"
     monkeypatch.delenv("SUDO_USER")
     assert default_lab_dir() == Path.home() / ".cache" / "hawizard" / "lab"
+
+
+# -- BMC simulators (bmc.py) -------------------------------------------------------------------
+
+
+def _all_ports(nodes: list[layout.LabNode]) -> list[int]:
+    return [p for p, _k, _w in network.needed_ports(nodes)] + [p for p, _k, _w in network.bmc_ports(nodes)]
+
+
+@pytest.mark.parametrize("base", [1024, layout.DEFAULT_PORT_BASE, 20000, 65535 - 202])
+def test_port_plan_with_bmcs_has_no_collisions(base: int) -> None:
+    nodes = layout.plan_nodes(2, base)
+    ports = _all_ports(nodes)
+    assert len(ports) == len(set(ports)), sorted(ports)
+    assert [n.bmc_port for n in nodes] == [base + 201, base + 202]
+    assert all(1025 <= p <= 65535 for p in ports)
+    highest_qemu_port = max(p for p, _k, _w in network.needed_ports(nodes))
+    assert min(n.bmc_port for n in nodes) > highest_qemu_port  # above every port qemu binds
+
+
+def test_port_base_that_leaves_no_room_for_the_bmcs_is_refused() -> None:
+    with pytest.raises(InputError) as err:
+        layout.plan_nodes(2, 65535 - 201)  # the links still fit, srv2's BMC (base + 202) does not
+    assert "65536" in str(err.value)
+
+
+def _bmc_lab(tmp_path: Path, count: int = 2) -> tuple[LabPaths, list[layout.LabNode]]:
+    """A lab state (lab.json) with nodes that never booted, on ports whose BMC ports are free."""
+    from hawizard.lab import control
+
+    paths = LabPaths(root=tmp_path / "lab", cache=tmp_path / "cache")
+    for base in range(41000, 60000, 370):
+        nodes = layout.plan_nodes(count, base)
+        if all(network.port_is_free(p, "udp") for p, _k, _w in network.bmc_ports(nodes)):
+            break
+    paths.ensure(paths.state)
+    control.save_state(paths, {"version": control.STATE_VERSION, "count": count, "port_base": base,
+                               "disk_mib": {n.name: n.disk_mib for n in nodes}, "memory_mib": 768,
+                               "image": {"hash": "none", "build_id": "none"}, "machine_ids": {}})
+    return paths, nodes
+
+
+def test_bmc_config_files(tmp_path: Path) -> None:
+    from hawizard.lab import bmc
+
+    paths, nodes = _bmc_lab(tmp_path)
+    srv2 = nodes[1]
+    files = bmc.write_config(paths, srv2)
+    password = files.password.read_text()
+    assert len(password) == bmc.PASSWORD_LENGTH and password.isalnum()
+    assert files.dir == paths.state / "bmc" / "srv2"
+    for path, mode in ((files.dir, 0o700), (files.password, 0o600), (files.lan_conf, 0o600),
+                       (files.emu, 0o600), (files.chassis, 0o700)):
+        assert path.stat().st_mode & 0o777 == mode, path
+    lan = files.lan_conf.read_text()
+    assert "startlan 1\n" in lan and "endlan\n" in lan
+    assert f"  addr 127.0.0.1 {srv2.bmc_port}\n" in lan
+    assert "  priv_limit admin\n" in lan and "  guid " in lan  # no GUID: ipmi_sim refuses RMCP+
+    assert f'user 2 true "admin" "{password}" admin 10 md5\n' in lan
+    assert f"chassis_control \"'{files.chassis}'\"" not in lan  # a plain path needs no quotes
+    assert f'chassis_control "{files.chassis}"\n' in lan
+    assert "none" not in lan.split("startlan")[1] and "straight" not in lan  # no unauthenticated IPMI 1.5
+    emu = files.emu.read_text().splitlines()
+    assert [line.split()[0] for line in emu if not line.startswith("#")] == ["mc_setbmc", "mc_add", "mc_enable"]
+    assert "mc_enable 0x20" in emu  # without it ipmi_sim opens no LAN socket
+    # the password is on no command line this module builds, nor in the program ipmi_sim runs
+    for argv in (bmc.ipmi_sim_argv(files), bmc.chassis_argv(paths, "srv2")):
+        assert not any(password in word for word in argv), argv
+    assert password not in files.chassis.read_text()
+    assert "-n" in bmc.ipmi_sim_argv(files) and "-p" in bmc.ipmi_sim_argv(files)
+    # a new password at every start
+    bmc.write_config(paths, srv2)
+    assert files.password.read_text() != password
+    assert password not in files.lan_conf.read_text()
+
+
+def test_bmc_program_path_is_quoted_for_the_shell_ipmi_sim_uses(tmp_path: Path) -> None:
+    from hawizard.lab import bmc
+
+    paths = LabPaths(root=tmp_path / "a lab; touch x", cache=tmp_path / "cache")
+    node = layout.plan_nodes(2, 30000)[1]
+    lan = bmc.lan_conf_text(node, bmc.files_of(paths, "srv2"), "pw")
+    assert f"chassis_control \"'{paths.root}/state/bmc/srv2/chassis'\"\n" in lan
+    for bad in ('a"lab', "a\\lab", "a\nlab"):
+        with pytest.raises(EnvironmentProblem) as err:
+            bmc.lan_conf_text(node, bmc.files_of(LabPaths(root=tmp_path / bad, cache=tmp_path), "srv2"), "pw")
+        assert "lan.conf" in str(err.value) and err.value.exit_code == 3
+
+
+def test_bmc_fence_keys_are_the_preset_node_fields(tmp_path: Path) -> None:
+    import dataclasses
+
+    from hawizard.lab import bmc
+    from hawizard.model import Node
+
+    paths, nodes = _bmc_lab(tmp_path)
+    keys = bmc.fence_keys(paths, nodes[1])
+    assert set(keys) <= {f.name for f in dataclasses.fields(Node)}
+    assert keys["fence_agent"] == "fence_ipmilan"
+    assert keys["fence_params"] == {"ip": "127.0.0.1", "ipport": str(nodes[1].bmc_port), "username": "admin",
+                                    "lanplus": "1", "cipher": "3"}
+    assert keys["fence_password_ref"] == f"file:{paths.state / 'bmc' / 'srv2' / 'password'}"
+
+
+def _fence(params: dict[str, str], action: str) -> subprocess.CompletedProcess:
+    """The real fence_ipmilan with its arguments on stdin (as Pacemaker's fencer passes them)."""
+    text = "".join(f"{k}={v}\n" for k, v in {**params, "action": action}.items())
+    return subprocess.run(["fence_ipmilan"], input=text, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(not all(tools.find(t) for t in ("ipmi_sim", "ipmitool", "fence_ipmilan")),
+                    reason="ipmi_sim, ipmitool or fence_ipmilan missing (apt-get install openipmi ipmitool "
+                           "fence-agents)")
+def test_bmc_real_ipmi_sim_reports_and_cuts_the_power_of_the_node_process(tmp_path: Path) -> None:
+    """The real ipmi_sim, ipmitool and fence_ipmilan on 127.0.0.1; the node's qemu is a stand-in
+    process that names the node's qemu.pid (the lab trusts nothing else): status ON, off kills it
+    (SIGKILL by pid), status OFF; a wrong password is refused; 'lab down' stops the BMC."""
+    from hawizard.lab import bmc
+
+    paths, nodes = _bmc_lab(tmp_path)
+    srv2 = nodes[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAWIZARD_LAB")}
+    env["HAWIZARD_LAB_CACHE"] = str(paths.cache)
+    node_files = vm.NodeFiles(paths.node_dir("srv2"))
+    node_files.dir.mkdir(parents=True)
+    stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "-pidfile",
+                                 str(node_files.pidfile)])
+    files = bmc.files_of(paths, "srv2")
+    try:
+        node_files.pidfile.write_text(f"{stand_in.pid}\n")
+        started = run_lab("--dir", str(paths.root), "bmc", "start", "srv2", env=env)
+        assert started.returncode == 0, started.stderr
+        password = files.password.read_text()
+        assert f"127.0.0.1:{srv2.bmc_port}" in started.stdout and "user admin" in started.stdout
+        assert str(files.password) in started.stdout and password not in started.stdout + started.stderr
+        pid = bmc.running_pid(files)
+        assert pid is not None and password.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert bmc.running_pid(bmc.files_of(paths, "srv1")) is None  # only the node asked for
+
+        ipmitool = ["ipmitool", "-I", "lanplus", "-C", "3", "-H", "127.0.0.1", "-p", str(srv2.bmc_port),
+                    "-U", "admin", "-f", str(files.password), "chassis", "power", "status"]
+        r = subprocess.run(ipmitool, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "Chassis Power is on" in r.stdout, r.stdout + r.stderr
+
+        params = {**bmc.fence_keys(paths, srv2)["fence_params"], "password": password}
+        r = _fence(params, "status")
+        assert r.returncode == 0 and "Status: ON" in r.stdout, r.stdout + r.stderr
+        r = _fence({**params, "password": password[::-1]}, "status")
+        assert r.returncode != 0 and "Status" not in r.stdout  # a wrong password gets no answer
+        r = _fence(params, "off")
+        assert r.returncode == 0 and "Powered OFF" in r.stdout, r.stdout + r.stderr
+        stand_in.wait(timeout=10)
+        assert stand_in.returncode == -9  # SIGKILL: a power loss, not a shutdown
+        r = _fence(params, "status")
+        assert r.returncode == 2 and "Status: OFF" in r.stdout, r.stdout + r.stderr  # 2 = off (fence-agent API)
+        log = files.events.read_text()
+        assert "set power 0: power cut" in log and password not in log
+
+        status = run_lab("--dir", str(paths.root), "bmc", "status", env=env)
+        assert status.returncode == 0 and f"ipmi_sim pid {pid}" in status.stdout
+        down = run_lab("--dir", str(paths.root), "down", env=env)
+        assert down.returncode == 0 and "BMC stopped" in down.stdout, down.stderr
+        assert bmc.running_pid(files) is None and not vm.pid_is_ours(pid, files.lan_conf)
+        assert network.port_is_free(srv2.bmc_port, "udp")
+    finally:
+        if stand_in.poll() is None:
+            stand_in.kill()
+        bmc.stop(files)

@@ -119,6 +119,43 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bmc_start(args: argparse.Namespace) -> int:
+    control.bmc_start(_paths(args), args.nodes)
+    return 0
+
+
+def cmd_bmc_stop(args: argparse.Namespace) -> int:
+    control.bmc_stop(_paths(args), args.nodes)
+    return 0
+
+
+def cmd_bmc_status(args: argparse.Namespace) -> int:
+    control.bmc_status(_paths(args))
+    return 0
+
+
+def _add_bmc(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """``lab bmc start|stop|status``: the IPMI BMC simulators (bmc.py)."""
+    bmc = sub.add_parser(
+        "bmc", parents=[common],
+        help="IPMI BMC simulators on 127.0.0.1 (ipmi_sim) whose power acts on the nodes' qemu",
+        description="One IPMI-over-LAN BMC per node (OpenIPMI's ipmi_sim, 127.0.0.1 only): chassis power "
+                    "status is the node's qemu alive, off is a power loss (SIGKILL), on boots the node again. "
+                    "For fence_ipmilan from the host; nothing changes in the guests.",
+    )  # fmt: skip
+    bmc.set_defaults(func=lambda _args: (bmc.print_help(), 2)[1])
+    bsub = bmc.add_subparsers(dest="bmc_command", metavar="COMMAND")
+    p = bsub.add_parser("start", parents=[common],
+                        help="start the BMC of each NODE (default: all); prints address, user, password file")
+    p.add_argument("nodes", nargs="*", type=_node_name, metavar="NODE")
+    p.set_defaults(func=cmd_bmc_start)
+    p = bsub.add_parser("stop", parents=[common], help="stop the BMC of each NODE (default: all)")
+    p.add_argument("nodes", nargs="*", type=_node_name, metavar="NODE")
+    p.set_defaults(func=cmd_bmc_stop)
+    p = bsub.add_parser("status", parents=[common], help="each node's BMC: running or not, address, user")
+    p.set_defaults(func=cmd_bmc_status)
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``lab`` and its sub-commands to the top-level parser."""
     # --dir is accepted both before and after the sub-command
@@ -202,6 +239,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                        help="save the stopped nodes' disks as NAME (no NAME: list the snapshots)")
     p.add_argument("name", nargs="?", metavar="NAME")
     p.set_defaults(func=cmd_snapshot)
+
+    _add_bmc(sub, common)
 
     p = sub.add_parser("reset", parents=[common], help="stop the nodes and give them fresh disks")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_DOWN_TIMEOUT)

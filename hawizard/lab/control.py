@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import EnvironmentProblem, InputError, OperationFailed
+from . import bmc, network, snapshot, ssh, tools, vm
 from . import image as image_mod
-from . import network, snapshot, ssh, tools, vm
 from .layout import (
     CLUSTER_LINKS,
     DEFAULT_DISK_MIB,
@@ -328,6 +328,7 @@ def down(paths: LabPaths, timeout: float = DEFAULT_DOWN_TIMEOUT, out: Out = _pri
         out(f"no lab in {paths.root}; nothing to stop")
         return {}
     with locked(paths):
+        _stop_bmcs(paths, state, out)  # first: no fence request powers a node on again meanwhile
         result = _stop_all(paths, state, timeout, out)
     if not result:
         out("no lab node was running")
@@ -344,6 +345,7 @@ def reset(paths: LabPaths, timeout: float = DEFAULT_DOWN_TIMEOUT, out: Out = _pr
         out(f"no lab in {paths.root}; nothing to reset")
         return
     with locked(paths):
+        _stop_bmcs(paths, state, out)
         _stop_all(paths, state, timeout, out)
         img = image_mod.require_image(paths)
         state["image"] = {"hash": img.manifest["recipe_hash"], "build_id": img.build_id}
@@ -454,3 +456,72 @@ def snapshot_list(paths: LabPaths, out: Out = _print) -> list[str]:
     found = snapshot.names(paths)
     out("\n".join(found) if found else f"no snapshots in {paths.snapshots}")
     return found
+
+
+# -- BMC simulators (bmc.py) ----------------------------------------------------------------------
+
+
+def _bmc_line(paths: LabPaths, node: LabNode) -> str:
+    files = bmc.files_of(paths, node.name)
+    where = (f"password in {files.password} (mode 0600)" if files.password.is_file()
+             else "no password yet (made by 'hawizard lab bmc start')")
+    return (f"IPMI over LAN (lanplus, cipher {bmc.CIPHER_SUITE}) at {network.LOOPBACK}:{node.bmc_port}/udp, "
+            f"user {bmc.USER}, {where}")
+
+
+def _stop_bmcs(paths: LabPaths, state: dict, out: Out, names: Sequence[str] | None = None) -> list[str]:
+    stopped = []
+    for node in nodes_of(state):
+        if names and node.name not in names:
+            continue
+        pid = bmc.stop(bmc.files_of(paths, node.name))
+        if pid is not None:
+            stopped.append(node.name)
+            out(f"{node.name}: BMC stopped (ipmi_sim pid {pid})")
+    return stopped
+
+
+def bmc_start(paths: LabPaths, names: Sequence[str] = (), out: Out = _print) -> dict[str, int]:
+    """Start the BMC simulator of each named node (default: every node); {name: ipmi_sim pid}.
+
+    A BMC already running is left as it is (its password does not change).
+    """
+    state = require_state(paths)
+    nodes = [node_of(state, n) for n in names] if names else nodes_of(state)
+    pids = {}
+    with locked(paths):
+        for node in nodes:
+            pid, started = bmc.start(paths, node)
+            pids[node.name] = pid
+            out(f"{node.name}: BMC {'started' if started else 'already running'} (ipmi_sim pid {pid}): "
+                f"{_bmc_line(paths, node)}")
+    out("  its power acts on the node's qemu: status = qemu alive, off = power loss (SIGKILL), on = boot "
+        "(same disks); fence parameters: see docs/lab.md")
+    return pids
+
+
+def bmc_stop(paths: LabPaths, names: Sequence[str] = (), out: Out = _print) -> list[str]:
+    """Stop the BMC simulators (default: every node's); the nodes themselves are not touched."""
+    state = load_state(paths)
+    if state is None:
+        out(f"no lab in {paths.root}; nothing to stop")
+        return []
+    for name in names:
+        node_of(state, name)
+    with locked(paths):
+        stopped = _stop_bmcs(paths, state, out, names)
+    if not stopped:
+        out("no BMC was running")
+    return stopped
+
+
+def bmc_status(paths: LabPaths, out: Out = _print) -> dict[str, int | None]:
+    """Each node's BMC: running (pid) or stopped, its address, user and password file."""
+    state = require_state(paths)
+    result = {}
+    for node in nodes_of(state):
+        pid = bmc.running_pid(bmc.files_of(paths, node.name))
+        result[node.name] = pid
+        what = f"BMC running, ipmi_sim pid {pid}" if pid is not None else "BMC stopped"
+        out(f"{node.name}: {what}; {_bmc_line(paths, node)}")
+    return result

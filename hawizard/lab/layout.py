@@ -9,7 +9,8 @@ Each node has four NICs, in this order (so the guest kernel names them eth0..eth
 
 eth1..eth3 are point-to-point Ethernet links between the two qemu processes, tunnelled over
 UDP on 127.0.0.1; each end has its own UDP port. All ports derive from one base port, so the
-whole plan is reproducible from ``lab.json`` and a clash is reported by number.
+whole plan is reproducible from ``lab.json`` and a clash is reported by number: SSH base+1 and
+base+2, the links base+111..base+132, the BMC simulators (``hawizard lab bmc``) base+201, base+202.
 Addresses are set by MAC (systemd-networkd), and MACs derive from the node and NIC index.
 """
 
@@ -44,6 +45,8 @@ STACKS = ("debian12-crmsh", "debian12-pcs")
 
 # the UDP ports of the VM-to-VM links sit above the SSH ports: base + 100 + 10*link + node
 _LINK_PORT_OFFSET = 100
+# the UDP port of each node's BMC simulator (ipmi_sim, see bmc.py) sits above the links: base + 200 + node
+_BMC_PORT_OFFSET = 200
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class LabNode:
     ssh_port: int
     disk_mib: int
     nics: tuple[Nic, ...]
+    bmc_port: int = 0  # UDP port of the node's IPMI BMC simulator on 127.0.0.1 (hawizard lab bmc)
 
     def nic(self, role: str) -> Nic:
         for nic in self.nics:
@@ -113,8 +117,12 @@ def link_port(port_base: int, link_index: int, node_index: int) -> int:
     return port_base + _LINK_PORT_OFFSET + 10 * link_index + node_index
 
 
+def bmc_port(port_base: int, node_index: int) -> int:
+    return port_base + _BMC_PORT_OFFSET + node_index
+
+
 def check_port_base(port_base: int) -> None:
-    highest = link_port(port_base, len(LINKS), MAX_NODES)
+    highest = max(link_port(port_base, len(LINKS), MAX_NODES), bmc_port(port_base, MAX_NODES))
     if port_base < 1024 or highest > 65535:
         raise InputError(
             f"port base {port_base} is out of range: the lab uses ports {port_base + 1}..{highest}, "
@@ -162,5 +170,5 @@ def plan_nodes(
         size = overrides.get(name, disk_mib)
         if size < 8:
             raise InputError(f"the DRBD backing disk of {name} must be at least 8 MiB, not {size}")
-        nodes.append(LabNode(name, index, port_base + index, size, tuple(nics)))
+        nodes.append(LabNode(name, index, port_base + index, size, tuple(nics), bmc_port(port_base, index)))
     return nodes

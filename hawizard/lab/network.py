@@ -45,9 +45,21 @@ def needed_ports(nodes: Iterable[LabNode]) -> list[tuple[int, str, str]]:
     return ports
 
 
-def check_ports_free(nodes: Iterable[LabNode]) -> None:
-    """EnvironmentProblem (exit 3) naming the first taken port, what it was for and the way out."""
-    for port, kind, purpose in needed_ports(nodes):
+def bmc_ports(nodes: Iterable[LabNode]) -> list[tuple[int, str, str]]:
+    """(port, udp, what it is for) of each node's BMC simulator (bound by ``hawizard lab bmc start``).
+
+    Apart from needed_ports: a BMC runs beside its node's qemu (it powers the node on), so
+    checking the node's own ports before a boot must not count its running BMC as a clash.
+    """
+    return [(node.bmc_port, "udp", f"the BMC simulator of {node.name} (hawizard lab bmc)") for node in nodes]
+
+
+def check_ports_free(nodes: Iterable[LabNode], ports: list[tuple[int, str, str]] | None = None) -> None:
+    """EnvironmentProblem (exit 3) naming the first taken port, what it was for and the way out.
+
+    ``ports`` (default: needed_ports of ``nodes``) lets the BMC check its own ports only.
+    """
+    for port, kind, purpose in needed_ports(nodes) if ports is None else ports:
         if not port_is_free(port, kind):
             raise EnvironmentProblem(
                 f"port {port}/{kind} on {LOOPBACK} is taken, and the lab needs it for {purpose}; "

@@ -23,6 +23,7 @@ PACKAGE_OF = {
     "chroot": "coreutils",
     "mount": "mount",
     "umount": "mount",
+    "ipmi_sim": "openipmi",
 }
 
 BUILD_TOOLS = ("debootstrap", "mkfs.ext4", "dpkg-deb", "chroot", "mount", "umount", "qemu-img")

@@ -73,7 +73,9 @@ def free_port_base(count: int = 2) -> int:
     rng = random.Random()
     for _ in range(200):
         base = rng.randrange(20000, 60000, 10)
-        if all(network.port_is_free(p, k) for p, k, _ in network.needed_ports(layout.plan_nodes(count, base))):
+        nodes = layout.plan_nodes(count, base)
+        wanted = [(p, k) for p, k, _ in [*network.needed_ports(nodes), *network.bmc_ports(nodes)]]
+        if all(network.port_is_free(p, k) for p, k in wanted):
             return base
     raise RuntimeError("no free port range found on 127.0.0.1")
 
