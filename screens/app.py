@@ -3,10 +3,14 @@
 Screens stack up as the operator goes: start -> design -> review -> run -> finish; Escape goes
 back one. The run belongs to the App (its worker, its controller), not to the run screen, so
 it goes on while the operator looks at the review or the design. Only screens/ imports Textual.
+
+The App also remembers the design as it was opened or last saved: leaving the design or
+quitting with changes not saved asks first, with "keep editing" as the answer under the cursor.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,26 +22,29 @@ from textual.timer import Timer
 
 from hawizard.model import Design
 
+from .keyorder import OrderedKeys
 from .start import StartScreen
 
 DRAIN_INTERVAL_S = 0.1  # how often run events reach the screen (ten redraws a second at most)
 
 
-class HawizardApp(App[int]):
+class HawizardApp(OrderedKeys, App[int]):
     CSS_PATH = "hawizard.tcss"
     TITLE = "hawizard"
     ENABLE_COMMAND_PALETTE = False
     HORIZONTAL_BREAKPOINTS = [(0, "-normal"), (120, "-very-wide")]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
-        Binding("f5", "show_run", "Run screen", show=False),
+        Binding("f5", "show_run", "Back to the run"),  # shown while a run exists (check_action)
     ]
 
     def __init__(self, *, preset: str | None = None, initial: str | Callable[[HawizardApp], Screen] = "start",
                  session_factory=None, transport: str = "ssh", poll_scale: float = 1.0,
                  ansi_color: bool = False) -> None:
         super().__init__(ansi_color=ansi_color)
+        self._keyorder_init()
         self.design: Design | None = None
+        self.clean_design: Design | None = None  # the design as opened or last saved
         self.design_ref = ""  # shipped preset name or the file it came from
         self.saved_path: Path | None = None
         self.field_errors: dict[str, str] = {}
@@ -54,7 +61,41 @@ class HawizardApp(App[int]):
 
     def _set_design(self, design: Design, ref: str) -> None:
         self.design, self.design_ref, self.field_errors = design, ref, {}
+        self.clean_design = copy.deepcopy(design)
         self.saved_path = Path(ref) if Path(ref).suffix == ".toml" and Path(ref).is_file() else None
+
+    @property
+    def unsaved(self) -> bool:
+        """The design holds changes not saved, or fields hold typed values that were refused."""
+        if self.design is None:
+            return False
+        return bool(self.field_errors) or self.design != self.clean_design
+
+    def forget_changes(self) -> None:
+        """The operator left the design for the start screen, agreeing to lose its changes.
+
+        The design stays in place (a screen being taken down may still read it) and counts as
+        saved; the start screen replaces it with the next one opened."""
+        self.field_errors.clear()
+        self.clean_design = copy.deepcopy(self.design)
+
+    def ask_discard(self, title: str, leave: Callable[[], object]) -> None:
+        """Run ``leave`` now if nothing is unsaved, else once the operator agrees to lose the changes."""
+        if not self.unsaved:
+            leave()
+            return
+        from .dialogs import YesNoScreen
+
+        name = self.design.name if self.design is not None else ""
+        refused = (f" {len(self.field_errors)} field(s) also hold typed values that were refused."
+                   if self.field_errors else "")
+        body = (f"The changes to the design {name!r} since it was opened or last saved are lost.{refused} "
+                "To keep them, choose Keep editing, then save from the review (Ctrl+R, then s).")
+
+        def answer(discard: bool | None) -> None:
+            if discard:
+                leave()
+        self.push_screen(YesNoScreen(title, body, "Discard the changes", "Keep editing"), answer)
 
     def on_mount(self) -> None:
         self._drain_timer = self.set_interval(DRAIN_INTERVAL_S, self._drain, pause=True)
@@ -115,6 +156,17 @@ class HawizardApp(App[int]):
         if self.controller is not None:
             self.push_screen(FinishScreen(self.controller.outcome()))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_run":  # F5 is offered while a run exists and is not on screen
+            from .run import RunScreen
+
+            try:
+                screen = self.screen
+            except Exception:  # noqa: BLE001 - no screen yet
+                return False
+            return self.controller is not None and not isinstance(screen, RunScreen | ModalScreen)
+        return True
+
     # -- runs ---------------------------------------------------------------------------------
     def start_run(self, plan, mode: str, *, resume=None) -> None:
         from .runctl import RunController
@@ -132,6 +184,7 @@ class HawizardApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - e.g. the state directory cannot be written
             self.controller.state, self.controller.message = "error", f"the run cannot start: {exc}"
         self.show_run()
+        self.refresh_bindings()
 
     def _preset_ref(self) -> str:
         if self.saved_path is not None:
@@ -189,22 +242,29 @@ class HawizardApp(App[int]):
             return
         default = self.saved_path or Path.cwd() / f"{self.design.name}.toml"
 
+        outcome: list[str] = []
+
         def check(path: str) -> str | None:
             if not path:
                 return "give a file name"
             target = Path(os.path.expanduser(path))
             if target.is_dir():
                 return f"{target} is a directory"
+            before = _siblings(target)
+            existed = target.is_file()
             try:
                 save_preset(self.design, target)
             except OSError as exc:
                 return f"cannot write {target}: {exc.strerror or exc}"
             self.saved_path = target
+            self.clean_design = copy.deepcopy(self.design)
+            backups = sorted(_siblings(target) - before)
+            outcome[:] = [_saved_words(target, existed, backups)]
             return None
 
         def done(path: str | None) -> None:
-            if path:
-                self._say(f"Preset saved to {self.saved_path} (a replaced file is kept as a backup).", "green")
+            if path and outcome:
+                self._say(outcome[0], "green")
 
         self.push_screen(PromptScreen("Save the preset", "The whole design, every default written out; "
                                       "secrets are references only. File:", str(default), check=check), done)
@@ -224,15 +284,38 @@ class HawizardApp(App[int]):
                 if yes:
                     self.controller.cancel()
                     self.exit(130)
-            self.push_screen(YesNoScreen("Quit while the run is going?", "The run is cancelled: the running "
-                                         "commands are interrupted and no new step starts. hawizard apply "
-                                         "--resume continues it later.", "Quit", "Stay"), answer)
+            if self.controller.dry_run:  # a dry run keeps no journal: there is nothing to resume
+                title, body = "Quit during the dry run?", (
+                    "The dry run stops here. Nothing was sent to the nodes, and a dry run leaves no journal to "
+                    "resume: run it again from the review (d).")
+            else:
+                title, body = "Quit while the run is going?", (
+                    "The run is cancelled: the running commands are interrupted and no new step starts. "
+                    "hawizard apply --resume continues it later.")
+            self.push_screen(YesNoScreen(title, body, "Quit", "Stay"), answer)
             return
-        self.exit(0)
+        self.ask_discard("Quit without saving?", lambda: self.exit(0))
 
     def on_unmount(self) -> None:
         if self.controller is not None:
             self.controller.close()
+
+
+def _siblings(target: Path) -> set[Path]:
+    """The files beside ``target`` (to find the backup a save made)."""
+    try:
+        return {p for p in target.parent.iterdir() if p != target}
+    except OSError:
+        return set()
+
+
+def _saved_words(target: Path, existed: bool, backups: list[Path]) -> str:
+    """What a save did, in words: a new file, a replaced one (and its backup), or nothing changed."""
+    if not existed:
+        return f"Preset saved to {target} (a new file)."
+    if backups:
+        return f"Preset saved to {target}; the file it replaced is kept as {backups[-1].name}."
+    return f"Preset saved to {target} (the file already held this design; unchanged)."
 
 
 def run_app() -> int:

@@ -5,6 +5,11 @@ question, what the choice costs and protects, and one row per field. A value is 
 is typed; the whole design is linted after every accepted change (about a millisecond), and
 each finding is shown at the field it names. The switch-over section shows the worst-case
 switch-over times for the current values.
+
+The field being edited, with its message, is kept on screen: after a change of focus, after
+every check (a new message can push it down) and when the help box changes size. Changing the
+target stack lets the old stack's own values follow the new stack (hawizard/stackswitch.py)
+and says which did.
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ from textual.events import DescendantFocus
 from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Footer, Header, Label, ListItem, ListView, Static
 
-from hawizard import lint, timing
+from hawizard import lint, stackswitch, timing
 from hawizard.model import Design, Interconnect
-from hawizard.problems import ERROR, WARNING, Problem
+from hawizard.problems import ERROR, INFO, WARNING, Problem
 
 from .fieldpaths import get_value, set_value
 from .forms import STYLE, FieldRow, field_id, label_for, problem_text
@@ -30,11 +35,13 @@ _STRUCTURAL = ("stack", "name")  # edits after which other sections' rows or hea
 
 
 def problems_of(design: Design, field_errors: dict[str, str]) -> list[Problem]:
-    """The lint's findings plus the values refused at their fields."""
+    """The lint's findings, values another stack uses, and the values refused at their fields."""
     try:
         found = lint.check(design)
     except Exception as exc:  # noqa: BLE001 - a half-edited design must not take the wizard down
         found = [Problem(ERROR, "lint", "", f"the design cannot be checked: {exc}")]
+    seen = {(p.code, p.path) for p in found}
+    found += [p for p in stackswitch.foreign_values(design) if (p.code, p.path) not in seen]
     return [Problem(ERROR, "field", path, f"{msg} (not applied)") for path, msg in field_errors.items()] + found
 
 
@@ -107,8 +114,8 @@ class SectionPane(VerticalScroll):
         yield Static(Text(s.question, style="italic"), classes="section-question")
         yield Static(s.brief, classes="section-brief")
         if s.shows_estimate:
-            yield Static(estimate_text(self.design), id="estimate", classes="estimate")
-        yield Static("", classes="section-msg")
+            yield PaneText(estimate_text(self.design), id="estimate", classes="estimate")
+        yield PaneText("", classes="section-msg")
         for i, e in enumerate(self.entries):
             if isinstance(e, Heading):
                 yield Static(Text(e.text, style="bold underline"), classes="heading", id=f"h-{s.key}-{i}")
@@ -122,6 +129,23 @@ class SectionPane(VerticalScroll):
     @property
     def paths(self) -> list[str]:
         return [e for e in self.entries if isinstance(e, str)]
+
+    def on_resize(self) -> None:
+        keep_focus_in_view(self)
+
+
+def keep_focus_in_view(widget) -> None:
+    """``widget`` changed size: the field being edited may have moved; the design screen scrolls to it."""
+    keep = getattr(widget.screen, "keep_focus_in_view", None)
+    if keep is not None:
+        keep()
+
+
+class PaneText(Static):
+    """A text of the open section (the estimate, the section's findings) that may change height."""
+
+    def on_resize(self) -> None:
+        keep_focus_in_view(self)
 
 
 class DesignScreen(Screen):
@@ -140,6 +164,7 @@ class DesignScreen(Screen):
         self.first_section = section_key or SECTIONS[0].key
         self.current = ""
         self.problems: list[Problem] = []
+        self.notes: dict[str, list[Problem]] = {}  # path -> what a stack change did there
 
     @property
     def design(self) -> Design:
@@ -156,7 +181,8 @@ class DesignScreen(Screen):
                              for i, s in enumerate(SECTIONS, 1)], id="section-nav")
             with Vertical(id="section-area"):
                 yield ContentSwitcher(id="sections")
-                yield Static("", id="field-help")
+                with VerticalScroll(id="field-help", can_focus=False):  # sized to its text (scrolls if ever longer)
+                    yield Static("", id="field-help-text")
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -184,12 +210,29 @@ class DesignScreen(Screen):
         switcher.current = pane_id
         self.call_after_refresh(self.refresh_problems)
         if focus_path:
-            self.call_after_refresh(self.focus_field, focus_path)
+            # at once, not after the next refresh: keys typed meanwhile must reach this field
+            self.focus_field(focus_path)
 
     def focus_field(self, path: str) -> None:
         for row in self.query(f"#{field_id(path)}").results(FieldRow):
             row.focus_control()
-            row.scroll_visible()
+        self.keep_focus_in_view()
+
+    def keep_focus_in_view(self) -> None:
+        """After the next layout, scroll the open section so the focused field and its message show."""
+        self.call_after_refresh(self._scroll_to_focus)
+
+    def _scroll_to_focus(self) -> None:
+        focused = self.focused
+        if focused is None:
+            return
+        pane = next((n for n in focused.ancestors if isinstance(n, SectionPane)), None)
+        if pane is None or not pane.display:
+            return
+        row = next((n for n in focused.ancestors_with_self if isinstance(n, FieldRow)), None)
+        target = row if row is not None else focused
+        # a row taller than the pane shows from its top (its label and control); Region.crop_size
+        pane.scroll_to_widget(target, animate=False, immediate=True)
 
     async def goto(self, path: str) -> None:
         """Show the section that asks for ``path`` and put the cursor on it."""
@@ -224,16 +267,16 @@ class DesignScreen(Screen):
         self.current = keys[i]
         self.query_one("#section-nav", ListView).index = i
         await self.show_section(keys[i])
-        self.call_after_refresh(self._focus_first_row)
+        self._focus_first_row()  # at once: keys typed after Ctrl+N belong to the new section
 
     def _focus_first_row(self) -> None:
         """Put the cursor on the section's first field, leaving the question itself in view."""
         pane = self.query_one(f"#sec-{self.current}", SectionPane)
         rows = list(pane.query(FieldRow))
+        pane.scroll_home(animate=False)
         if rows:
             rows[0].focus_control(scroll=False)
             self._show_help(rows[0])
-        pane.scroll_home(animate=False)
 
     async def action_next_section(self) -> None:
         await self._move(1)
@@ -242,16 +285,28 @@ class DesignScreen(Screen):
         await self._move(-1)
 
     def action_focus_sections(self) -> None:
-        self.query_one("#section-nav", ListView).focus()
+        self.set_focus(self.query_one("#section-nav", ListView))
 
     def action_review(self) -> None:
         self.app.show_review()  # type: ignore[attr-defined]
 
     def action_leave(self) -> None:
-        self.app.pop_screen()
+        """Back to the start screen; changes not saved are lost, so that asks first."""
+        from .start import StartScreen
+
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) >= 2 else None
+        if not isinstance(below, StartScreen):  # e.g. back to a review: nothing is lost
+            self.app.pop_screen()
+            return
+
+        def leave() -> None:
+            self.app.forget_changes()  # type: ignore[attr-defined]
+            self.app.pop_screen()
+        self.app.ask_discard("Leave this design?", leave)  # type: ignore[attr-defined]
 
     # -- edits ------------------------------------------------------------------------------
-    def on_field_row_edited(self, event: FieldRow.Edited) -> None:
+    async def on_field_row_edited(self, event: FieldRow.Edited) -> None:
         path = event.row.path
         if not event.error and path not in self.field_errors and get_value(self.design, path) == event.value:
             return  # a control reporting the value it was built with
@@ -260,7 +315,11 @@ class DesignScreen(Screen):
         else:
             self.field_errors.pop(path, None)
             if get_value(self.design, path) != event.value:
-                set_value(self.design, path, event.value)
+                self.notes.pop(path, None)
+                if path == "stack":
+                    await self._switch_stack(event.value)
+                else:
+                    set_value(self.design, path, event.value)
                 self.design.__dict__.pop("_source_lines", None)  # line numbers no longer match a file
                 if path in _STRUCTURAL or path.endswith(".name"):
                     self._refresh_headings()
@@ -268,6 +327,25 @@ class DesignScreen(Screen):
                         self.sub_title = f"design: {self.design.name}"
         self._show_help(event.row)
         self.refresh_problems()
+
+    async def _switch_stack(self, stack: str) -> None:
+        """A new target stack: the old stack's own values follow it, and the operator is told which."""
+        old = self.design.stack
+        followed = stackswitch.switch_stack(self.design, stack)
+        self.notes = {}  # what an earlier change of stack did is history now
+        if not followed:
+            return
+        for f in followed:
+            self.notes[f.path] = [Problem(INFO, "stack-followed", f.path,
+                                          f"changed with the stack: {f.old} is {old}'s, {f.new} is {stack}'s")]
+        self.notes["stack"] = [Problem(INFO, "stack-followed", "stack",
+                                       "followed the stack: " + "; ".join(f.describe() for f in followed))]
+        paths = {f.path for f in followed}
+        for pane in list(self.query(SectionPane)):
+            if pane.section.key != self.current and paths & set(pane.paths):
+                for p in [p for p in self.field_errors if p in pane.paths]:
+                    self.field_errors.pop(p)  # the rebuilt rows show the design's values
+                await pane.remove()  # rebuilt with the new values when shown next
 
     def _refresh_headings(self) -> None:
         pane = self.query_one(f"#sec-{self.current}", SectionPane)
@@ -285,26 +363,33 @@ class DesignScreen(Screen):
         for i, node in enumerate(self.design.nodes):
             n = len(node.interconnects)
             node.interconnects.append(Interconnect(nic=f"eth{n + 1}", address=f"10.{n + 1}.0.{i + 1}/24"))
-        await self._links_changed()
+        await self._links_changed("add-link")
 
     @on(Button.Pressed, "#remove-link")
     async def _remove_link(self) -> None:
         if all(len(n.interconnects) > 1 for n in self.design.nodes):
             for node in self.design.nodes:
                 node.interconnects.pop()
-            await self._links_changed()
+            await self._links_changed("remove-link")
 
-    async def _links_changed(self) -> None:
+    async def _links_changed(self, button: str) -> None:
+        """The nodes section is rebuilt with the new rows; the cursor stays on the button pressed."""
         self.design.__dict__.pop("_source_lines", None)
         await self.show_section("nodes")
+        self._focus_button(button)  # at once: the next key goes to the button, as before the rebuild
+
+    def _focus_button(self, button: str) -> None:
+        for b in self.query(f"#sec-nodes #{button}").results(Button):
+            self.set_focus(b, scroll_visible=False)
+            self.keep_focus_in_view()
 
     # -- findings ---------------------------------------------------------------------------
     def refresh_problems(self) -> None:
         self.problems = problems_of(self.design, self.field_errors)
         at_row, at_section, _unplaced = place_problems(self.design, self.problems)
         for row in self.query(FieldRow):
-            row.show_problems([p for p in at_row.get(row.path, []) if p.code != "field"],
-                              self.field_errors.get(row.path))
+            row.show_problems([p for p in at_row.get(row.path, []) if p.code != "field"]
+                              + self.notes.get(row.path, []), self.field_errors.get(row.path))
         for pane in self.query(SectionPane):
             found = tuple(at_section.get(pane.section.key, []))
             if found != pane.shown_problems:
@@ -330,9 +415,11 @@ class DesignScreen(Screen):
             if getattr(nav_label, "shown", None) != label:
                 nav_label.shown = label
                 nav_label.update(label)
+        self.keep_focus_in_view()  # a new message may have pushed the field being edited down
 
     # -- help for the focused field ---------------------------------------------------------
     def on_descendant_focus(self, event: DescendantFocus) -> None:
+        self.keep_focus_in_view()
         for node in event.widget.ancestors_with_self:
             if isinstance(node, FieldRow):
                 self._show_help(node)
@@ -350,4 +437,9 @@ class DesignScreen(Screen):
         if value in notes:
             text.append(f"\n{value}: ", style="bold")
             text.append(notes[value])
-        self.query_one("#field-help", Static).update(text)
+        help_text = self.query_one("#field-help-text", Static)
+        if getattr(help_text, "shown", None) != text:
+            help_text.shown = text
+            help_text.update(text)
+            self.query_one("#field-help", VerticalScroll).scroll_home(animate=False)
+            self.keep_focus_in_view()  # the box may have grown over the field

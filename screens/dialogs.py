@@ -1,4 +1,10 @@
-"""Small modal dialogs: typed confirmation, a one-line prompt, a yes/no question."""
+"""Small modal dialogs: typed confirmation, a one-line prompt, a yes/no question.
+
+Each dialog has its own key line (Enter, Escape and its answers), so the keys of the screen
+underneath, which do nothing while the dialog is up, are not offered. A yes/no question opens
+with the safe answer (``no``: do not connect, keep the run going, keep editing) under the
+cursor: a reflexive Enter never starts or destroys anything.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +15,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Footer, Input, Static
 
 
 class ConfirmPhraseScreen(ModalScreen[bool]):
     """A destructive step: the operator types the exact phrase; anything else stops the run."""
 
-    BINDINGS = [Binding("escape", "refuse", "Stop the run")]
+    # Enter is a priority binding so that the key line shows it (the Input's own Enter is hidden)
+    BINDINGS = [Binding("enter", "submit", "Go ahead if the phrase matches", key_display="Enter", priority=True),
+                Binding("escape", "refuse", "Stop the run", key_display="Esc")]
 
     def __init__(self, title: str, explain: str, phrase: str, *, where: str = "", dry_run: bool = False) -> None:
         super().__init__(classes="dialog-screen")
@@ -37,13 +45,13 @@ class ConfirmPhraseScreen(ModalScreen[bool]):
             prompt.append(" and press Enter to go ahead. Anything else, or Escape, stops the run.")
             yield Static(prompt, classes="dialog-body")
             yield Input(id="phrase")
+        yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#phrase", Input).focus()
+        self.set_focus(self.query_one("#phrase", Input))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.dismiss(event.value.strip() == self.phrase)
+    def action_submit(self) -> None:
+        self.dismiss(self.query_one("#phrase", Input).value.strip() == self.phrase)
 
     def action_refuse(self) -> None:
         self.dismiss(False)
@@ -52,7 +60,8 @@ class ConfirmPhraseScreen(ModalScreen[bool]):
 class PromptScreen(ModalScreen[str | None]):
     """One line of input; ``check`` may refuse it with a sentence shown under the field."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("enter", "submit", "OK", key_display="Enter", priority=True),
+                Binding("escape", "cancel", "Cancel", key_display="Esc")]
 
     def __init__(self, title: str, explain: str, value: str = "", *, password: bool = False,
                  check: Callable[[str], str | None] | None = None, placeholder: str = "") -> None:
@@ -67,13 +76,14 @@ class PromptScreen(ModalScreen[str | None]):
                 yield Static(self.explain, classes="dialog-body")
             yield Input(self.value, password=self.password, placeholder=self.placeholder, id="prompt-input")
             yield Static("", id="prompt-error", classes="field-msg")
+        yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#prompt-input", Input).focus()
+        self.set_focus(self.query_one("#prompt-input", Input))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        value = event.value if self.password else event.value.strip()
+    def action_submit(self) -> None:
+        raw = self.query_one("#prompt-input", Input).value
+        value = raw if self.password else raw.strip()
         if self.check is not None:
             why = self.check(value)
             if why:
@@ -86,24 +96,42 @@ class PromptScreen(ModalScreen[str | None]):
 
 
 class YesNoScreen(ModalScreen[bool]):
-    """A question with two answers; y/n, Enter on a button, Escape = no."""
+    """A question with two answers: y / n, Enter on the highlighted one, Escape = no.
 
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+    The ``no`` answer is the safe one and is highlighted when the dialog opens."""
+
+    BINDINGS = [Binding("enter", "choose", "The highlighted answer", key_display="Enter", priority=True),
+                Binding("left,right", "switch", "Switch", show=False)]
 
     def __init__(self, title: str, body: str, yes: str = "Yes", no: str = "No") -> None:
         super().__init__(classes="dialog-screen")
         self.title_text, self.body, self.yes, self.no = title, body, yes, no
+        self._bindings.bind("y", "answer(True)", yes)
+        self._bindings.bind("n", "answer(False)", no, key_display="n/Esc")
+        self._bindings.bind("escape", "answer(False)", no, show=False)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.title_text, style="bold"), classes="dialog-title")
             yield Static(self.body, classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes} (y)", variant="primary", id="yes", compact=True)
-                yield Button(f"{self.no} (n)", id="no", compact=True)
+                yield Button(f"{self.yes} (y)", id="yes", compact=True)
+                yield Button(f"{self.no} (n)", variant="primary", id="no", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_focus(self.query_one("#no", Button))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+    def action_choose(self) -> None:
+        focused = self.focused
+        self.dismiss(focused is not None and focused.id == "yes")
+
+    def action_switch(self) -> None:
+        other = "no" if self.focused is not None and self.focused.id == "yes" else "yes"
+        self.set_focus(self.query_one(f"#{other}", Button))
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)

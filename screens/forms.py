@@ -8,6 +8,7 @@ never reaches the design. Lint findings about the field are shown in the same pl
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.text import Text
@@ -30,6 +31,81 @@ def field_id(path: str) -> str:
     return "f-" + path.replace(".", "--").replace("[", "_").replace("]", "")
 
 
+# Labels in words for the fields whose key names are abbreviations or jargon ("after_sb_0pri",
+# "udpport"), keyed by the last two parts of the key path without list indexes; the unit of a
+# field ending in _s, _ms or _mbps is added after. Any other field: its name with spaces. A
+# label fits the 21 columns the form gives it at 80x24 (the help box below names the key).
+LABELS = {
+    "design.io_error": "On a disk I/O error",
+    "design.split_brain": "After a split brain",
+    "design.switchover_failure": "If switch-over fails",
+    "design.reuse_data": "Reuse existing data",
+    "timing.default_action_timeout_s": "Default timeout",
+    "cluster.drbd_monitor_interval_s": "DRBD monitor",
+    "cluster.drbd_promoted_monitor_interval_s": "Promoted monitor",
+    "cluster.stonith_enabled": "Fencing (STONITH)",
+    "cluster.no_quorum_policy": "No-quorum policy",
+    "drbd.on_io_error": "DRBD on-io-error",
+    "drbd.local_io_error_handler": "I/O error handler",
+    "drbd.after_sb_0pri": "If split, no primary",
+    "drbd.after_sb_1pri": "If split, 1 primary",
+    "drbd.after_sb_2pri": "If split, 2 primaries",
+    "drbd.fencing": "DRBD fencing",
+    "drbd.resource": "DRBD resource name",
+    "drbd.device": "DRBD device",
+    "drbd.meta_disk": "Metadata disk",
+    "drbd.port": "Replication port",
+    "drbd.shared_secret_ref": "Shared secret source",
+    "drbd.usage_count": "LINBIT usage count",
+    "network.interconnect_direct": "Direct cables",
+    "network.replication_link_mbps": "Link speed",
+    "network.manage_hosts": "Manage /etc/hosts",
+    "nodes.ssh_host": "SSH host",
+    "nodes.ssh_port": "SSH port",
+    "nodes.ssh_user": "SSH user",
+    "nodes.ssh_identity_file": "SSH identity file",
+    "nodes.ssh_known_hosts": "SSH known_hosts file",
+    "nodes.ssh_fingerprint": "Host key fingerprint",
+    "nodes.service_nic": "Service interface",
+    "nodes.fence_params": "Fence parameters",
+    "nodes.fence_password_ref": "Fence password source",
+    "interconnects.nic": "interface",
+    "heartbeat.keepalive_s": "Keepalive",
+    "heartbeat.warntime_s": "Warn time",
+    "heartbeat.deadtime_s": "Dead time",
+    "heartbeat.initdead_s": "Initial dead time",
+    "heartbeat.udpport": "UDP port",
+    "heartbeat.auth": "Authentication",
+    "heartbeat.auth_secret_ref": "Auth secret source",
+    "heartbeat.logfile": "Log file",
+    "heartbeat.logfacility": "Syslog facility",
+    "corosync.crypto_cipher": "Encryption cipher",
+    "corosync.crypto_hash": "Authentication hash",
+    "corosync.token_ms": "Token timeout",
+    "corosync.two_node": "Two-node quorum",
+    "corosync.authkey_ref": "Authkey source",
+    "service.vip": "Virtual IP (VIP)",
+    "service.vip_prefix": "VIP prefix length",
+    "service.vip_nic": "VIP interface",
+    "service.fstype": "Filesystem type",
+    "service.apache_config": "Apache config file",
+    "service.status_url": "Status page URL",
+    "service.status_allow": "Status readable from",
+    "service.port": "Apache port",
+    "service.index_page": "Test page text",
+    "ids.drbd": "DRBD primitive",
+    "ids.drbd_clone": "DRBD promotable clone",
+    "ids.ip": "VIP primitive",
+    "ids.fs": "Filesystem primitive",
+    "ids.web": "Apache primitive",
+    "ids.group": "Resource group",
+    "ids.colocation": "Colocation constraint",
+    "ids.order": "Order constraint",
+    "ids.fence_prefix": "Fence device prefix",
+    "stack": "Target stack",
+}
+
+
 def label_for(info: FieldInfo) -> str:
     name = info.name
     suffix = ""
@@ -37,7 +113,8 @@ def label_for(info: FieldInfo) -> str:
         if name.endswith(end):
             name, suffix = name[: -len(end)], unit
             break
-    text = name.replace("_", " ")
+    key = ".".join(re.sub(r"\[\d+\]", "", info.path).split(".")[-2:])
+    text = LABELS.get(key) or name.replace("_", " ")
     if ".interconnects[" in info.path:
         j = int(info.path.split(".interconnects[")[1].split("]")[0])
         text = f"link {j + 1} {text}"
@@ -121,8 +198,15 @@ class FieldRow(Container):
         self.set_class(bool(error) or any(p.severity == "error" for p in problems), "-error")
         self.set_class(not error and any(p.severity == "warning" for p in problems), "-warning")
 
+    def on_resize(self) -> None:
+        """A message appeared or went: this row, or the one being edited below it, moved."""
+        keep = getattr(self.screen, "keep_focus_in_view", None)
+        if keep is not None:
+            keep()
+
     def focus_control(self, scroll: bool = True) -> None:
-        self.query_one(".field-control").focus(scroll_visible=scroll)
+        # Screen.set_focus moves the focus now; Widget.focus only queues it behind keys already typed
+        self.screen.set_focus(self.query_one(".field-control"), scroll_visible=scroll)
 
     def current_text(self) -> str:
         control = self.query_one(".field-control")

@@ -3,6 +3,10 @@
 Rendering and planning run in a thread worker (the first rendering compiles the templates);
 the screen shows what it has meanwhile. A problem opens the question it belongs to. Nodes are
 not contacted here: a diff against what is on each node now is not part of this screen yet.
+
+The screen opens with the cursor in the problem list (Up/Down work at once); the views are
+switched with 1, 2, 3, so the tab bar takes no Tab stop; a long line of a file is folded with
+a continuation mark (wrapmark.py).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from hawizard.problems import ERROR, INFO, WARNING, Problem
 
 from .design import problems_of
 from .forms import STYLE
+from .wrapmark import MarkedWrap
 
 WHERE = {"each": "each node in turn", "both": "both nodes at once", "primary": "primary only"}
 
@@ -60,7 +65,6 @@ class ReviewScreen(Screen):
         Binding("1", "tab('problems')", "Problems", show=False),
         Binding("2", "tab('files')", "Files", show=False),
         Binding("3", "tab('plan')", "Plan", show=False),
-        Binding("f5", "app.show_run", "Run screen", show=False),
     ]
 
     def __init__(self) -> None:
@@ -93,7 +97,10 @@ class ReviewScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"review: {self.design.name}"
+        self.query_one("#review-tabs", TabbedContent).query_one(Tabs).can_focus = False  # 1, 2, 3 switch
         self.refresh_review()
+        problems = self.query_one("#problem-list", OptionList)
+        self.set_focus(problems)
 
     def on_screen_resume(self) -> None:
         if self._reviewed != self._fingerprint():  # back from the questions with changes
@@ -135,6 +142,8 @@ class ReviewScreen(Screen):
             olist.add_option(Option(text, id=f"p{i}"))
         if not self.problems:
             olist.add_option(Option(Text("No errors, warnings or notes.", style="green"), disabled=True))
+        else:
+            olist.highlighted = 0
 
     @work(thread=True, exclusive=True, group="review-prepare", exit_on_error=False)
     def _prepare(self) -> Prepared:
@@ -192,10 +201,9 @@ class ReviewScreen(Screen):
         head.append(f"{f.description}\n", style="italic")
         self.shown_file = f.preview(rendering.secrets)
         body = Syntax(self.shown_file, lexer_for(f.path), theme="ansi_dark",
-                      background_color="default", word_wrap=True)
-        from rich.console import Group
-
-        self.query_one("#file-content", Static).update(Group(head, body))
+                      background_color="default").highlight(self.shown_file)
+        head.append_text(body)
+        self.query_one("#file-content", Static).update(MarkedWrap(head))
 
     def _plan_text(self, plan) -> Text:
         from hawizard.cli_design import describe_action
@@ -226,10 +234,10 @@ class ReviewScreen(Screen):
 
     def action_tab(self, tab: str) -> None:
         tabs = self.query_one("#review-tabs", TabbedContent)
-        tabs.query_one(Tabs).focus()  # keep focus out of the pane being hidden, or it pulls it back
+        self.set_focus(None)  # keep focus out of the pane being hidden, or it pulls it back
         tabs.active = tab
         target = {"problems": "#problem-list", "files": "#file-list", "plan": "#plan-view"}[tab]
-        self.call_after_refresh(lambda: self.query_one(target).focus())
+        self.set_focus(self.query_one(target))  # at once: the next key typed is for this view
 
     def action_edit(self) -> None:
         self.app.edit_design(None)  # type: ignore[attr-defined]

@@ -2,10 +2,16 @@
 
 A view of ``RunController``: the run itself belongs to the App and goes on when this screen is
 left (Escape); coming back redraws everything from the controller. Keys act on the run:
-pause (before the next command), cancel, retry the failed step, skip it with a reason.
+pause (before the next command), cancel, retry the failed step, skip it with a reason. The key
+line offers only the keys that do something in the run's current state.
+
+A node's output folds long lines to the pane's width, each continuation marked (wrapmark.py),
+so a long command is never cut at the edge.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 from rich.text import Text
 from textual import on
@@ -27,6 +33,7 @@ from textual.widgets import (
 )
 
 from .runctl import ICONS, LOG_LINES, RunController, fmt_eta
+from .wrapmark import fold_plain
 
 STATE_TEXT = {
     "idle": ("not started", ""),
@@ -55,10 +62,38 @@ class NodeOutput(Log):
     ]
     following = True
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.raw_lines: deque[str] = deque(maxlen=LOG_LINES)  # the lines as they came, to fold again on a resize
+        self.fold_width = 0
+
+    def _fold_width_now(self) -> int:
+        return self.scrollable_content_region.width  # the gutter of the scroll bar is kept (CSS)
+
     def add_lines(self, lines: list[str]) -> None:
-        self.write_lines(lines, scroll_end=False)
+        self.raw_lines.extend(lines)
+        width = self._fold_width_now()
+        if width != self.fold_width:
+            self._refold(width)
+            return
+        if width:
+            self.write_lines([piece for line in lines for piece in fold_plain(line, width)], scroll_end=False)
+        self._follow()
+
+    def _follow(self) -> None:
         if self.following:
             self.scroll_end(animate=False, x_axis=False)  # after the next layout, when the size is known
+
+    def _refold(self, width: int) -> None:
+        self.fold_width = width
+        self.clear()
+        if width:
+            self.write_lines([piece for line in self.raw_lines for piece in fold_plain(line, width)], scroll_end=False)
+        self._follow()
+
+    def on_resize(self) -> None:
+        if self._fold_width_now() != self.fold_width:
+            self._refold(self._fold_width_now())
 
     def action_scroll_up(self) -> None:
         self.following = False
@@ -86,8 +121,10 @@ def cell(state: str) -> Text:
 
 
 class RunScreen(Screen):
+    # shown only when they do something now (check_action): no Pause or Cancel once the run ended
     BINDINGS = [
         Binding("p", "pause", "Pause"),
+        Binding("p", "resume", "Resume"),
         Binding("c", "cancel", "Cancel"),
         Binding("t", "retry", "Retry"),
         Binding("k", "skip", "Skip"),
@@ -102,6 +139,7 @@ class RunScreen(Screen):
         self.shown_states: dict[tuple[str, str], str] = {}
         self.highlighted_step = ""
         self._shown: dict[str, object] = {}  # what each status widget shows: redraw only on change
+        self._keys_for = ""  # the run state the key line was last drawn for
 
     def compose(self) -> ComposeResult:
         c = self.controller
@@ -139,11 +177,25 @@ class RunScreen(Screen):
             out.add_lines(earlier + list(c.lines[node]))
         c.view = self
         self.update_from(c, {}, {})
-        table.focus()
+        self.set_focus(table)
 
     def on_unmount(self) -> None:
         if self.controller.view is self:
             self.controller.view = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        c = self.controller
+        if action == "pause":
+            return c.state == "running"
+        if action == "resume":
+            return c.state == "paused"
+        if action == "cancel":
+            return c.live
+        if action in ("retry", "skip"):
+            return c.resumable_step() is not None
+        if action == "finish":
+            return not c.live
+        return True
 
     # -- drawing -----------------------------------------------------------------------------
     def update_from(self, c: RunController, lines: dict[str, list[str]], dropped: dict[str, int]) -> None:
@@ -167,6 +219,10 @@ class RunScreen(Screen):
         self._show_progress(c)
         self._show_cluster(c)
         self._show_status(c)
+        keys_for = f"{c.state}|{c.resumable_step()}"
+        if keys_for != self._keys_for:
+            self._keys_for = keys_for
+            self.refresh_bindings()
 
     def _put(self, selector: str, content: Text) -> None:
         """Update a line of the screen only when its text changed (an update costs a layout pass)."""
@@ -232,8 +288,16 @@ class RunScreen(Screen):
 
     # -- actions -------------------------------------------------------------------------------
     def action_pause(self) -> None:
-        self.controller.toggle_pause()
+        if self.controller.state == "running":
+            self.controller.toggle_pause()
         self._show_status(self.controller)
+        self.refresh_bindings()
+
+    def action_resume(self) -> None:
+        if self.controller.state == "paused":
+            self.controller.toggle_pause()
+        self._show_status(self.controller)
+        self.refresh_bindings()
 
     def action_cancel(self) -> None:
         if not self.controller.live:

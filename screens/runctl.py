@@ -356,14 +356,23 @@ class RunController:
         answered = threading.Event()
         box: list[Any] = []
 
-        def show() -> None:
-            self._modal = make_screen()
+        def done(result: Any) -> None:
+            self._modal = None
+            box.append(result)
+            answered.set()
 
-            def done(result: Any) -> None:
-                self._modal = None
-                box.append(result)
+        def push() -> None:
+            if self.stop.is_set() or self._closing:
                 answered.set()
+                return
+            self._modal = make_screen()
             self.app.push_screen(self._modal, callback=done)
+
+        def show() -> None:
+            # the screens under the question keep what they showed when it came up: bring them up
+            # to the question first (the run screen then says which step asks), then ask
+            self.drain()
+            self.app.call_after_refresh(push)
         try:
             self.app.call_from_thread(show)
         except RuntimeError:  # the app is closing

@@ -1,10 +1,16 @@
-"""The first screen: start from a shipped preset or a saved one, or resume a run that did not finish."""
+"""The first screen: start from a shipped preset or a saved one, or resume a run that did not finish.
+
+Each shipped preset shows its name with its stack under it, in a column as wide as the longest
+of them, and its whole description wrapped in a second column. A preset that cannot
+be opened is explained with every problem as file:line, as the command line does.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -16,15 +22,27 @@ from textual.widgets.option_list import Option
 from hawizard.presets import PresetError, load_preset, shipped_presets
 
 INTRO = ("hawizard takes a two-node active/standby cluster (Pacemaker, DRBD, Apache) from its design to "
-         "a built cluster. Pick a starting point: every answer can be changed on the next screens, and "
-         "nothing touches a node before the review.")
+         "a built cluster. Pick a starting point: every answer can be changed later, and nothing touches "
+         "a node before the review.")
 
 
 def describe_problems(err: Exception) -> str:
+    """Every reason a preset was refused, each as file:line: key: message (as the command line says it)."""
     if isinstance(err, PresetError):
-        return "\n".join(p.format() for p in err.problems[:8]) + (
+        return "\n".join(p.format(err.filename) for p in err.problems[:8]) + (
             f"\n… and {len(err.problems) - 8} more" if len(err.problems) > 8 else "")
     return str(err)
+
+
+def preset_row(name: str, stack: str, about: str, width: int) -> Table:
+    """One option of the list: the name over its stack, then the description wrapped in its own column."""
+    row = Table.grid(padding=(0, 2, 0, 0))
+    row.add_column(width=width, no_wrap=True, overflow="ellipsis")
+    row.add_column(ratio=1)
+    left = Text(name, style="bold")
+    left.append(f"\n{stack}", style="cyan")
+    row.add_row(left, Text(about))
+    return row
 
 
 class StartScreen(Screen):
@@ -40,28 +58,34 @@ class StartScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(INTRO, id="start-intro")
+        names = shipped_presets()
+        loaded = {name: self._load_quietly(name) for name in names}
+        self.name_width = max([len(n) for n in names] + [len("(running lab)")]
+                              + [len(d.stack) for d in loaded.values() if not isinstance(d, Exception)])
         options = []
-        for name in shipped_presets():
-            options.append(Option(self._preset_line(name), id=f"preset:{name}"))
+        for name in names:
+            options.append(Option(self._preset_line(name, loaded[name]), id=f"preset:{name}"))
         options.append(Option(Text("Open a saved preset file…", style="bold"), id="open"))
         yield OptionList(*options, id="start-options")
         yield Static("", id="start-message")
         yield Footer()
 
-    def _preset_line(self, name: str) -> Text:
+    @staticmethod
+    def _load_quietly(name: str):
+        """The shipped preset's design, or why it cannot be loaded."""
         try:
-            d = load_preset(name)
-            about = d.description.split(". ")[0].split(": ")[0]
-            text = Text(f"{name:<10}", style="bold")
-            text.append(f"{d.stack:<18} ", style="cyan")
-            text.append(about)
-            return text
-        except Exception as exc:  # noqa: BLE001 - a broken shipped preset is shown, not fatal
-            return Text(f"{name}: cannot be loaded ({exc})", style="red")
+            return load_preset(name)
+        except Exception as exc:  # noqa: BLE001 - shown in its line, not fatal
+            return exc
+
+    def _preset_line(self, name: str, design) -> Table | Text:
+        if isinstance(design, Exception):
+            return Text(f"{name}: cannot be loaded ({describe_problems(design)})", style="red")
+        return preset_row(name, design.stack, design.description, self.name_width)
 
     def on_mount(self) -> None:
         self.sub_title = "start"
-        self.query_one("#start-options", OptionList).focus()
+        self.set_focus(self.query_one("#start-options", OptionList))
         self._look_for_more()
 
     @work(thread=True, group="start-scan", exit_on_error=False)
@@ -73,10 +97,8 @@ class StartScreen(Screen):
 
             lab = LabPaths.resolve().preset
             if lab.is_file():
-                text = Text(f"{'lab':<10}", style="bold")
-                text.append(f"{'(running lab)':<18} ", style="cyan")
-                text.append(str(lab))
-                extra.append(Option(text, id=f"file:{lab}"))
+                extra.append(Option(preset_row("lab", "(running lab)", str(lab), self.name_width),
+                                    id=f"file:{lab}"))
         except Exception:  # noqa: BLE001 - the lab is optional
             pass
         journal = None

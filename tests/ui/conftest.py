@@ -50,6 +50,63 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*[c if c != " " else "space" for c in text])
 
 
+def key_event(app, key: str):
+    """The Key event a terminal's driver posts for ``key`` (as Textual's own Pilot builds it)."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    original = REPLACED_KEYS.get(key, key)
+    try:
+        char = unicodedata.lookup(_get_unicode_name_from_key(original))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    event = events.Key(key, char)
+    event.set_sender(app)
+    return event
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Send ``keys`` the way an SSH session delivers a burst: all queued at once, no pause between.
+
+    (``pilot.press`` waits for the app to settle after every key, which hides ordering bugs.)"""
+    app = pilot.app
+    for key in keys:
+        app._driver.send_message(key_event(app, key))
+    await pilot.pause()
+
+
+def screen_text(app) -> str:
+    """The screen as plain text, the way the terminal shows it (modal screens over the ones below)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=app.size.width, height=app.size.height, file=io.StringIO(), force_terminal=True,
+                      color_system=None, record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+def footer_keys(screen) -> dict[str, str]:
+    """The key line of ``screen`` as shown: key as displayed -> description."""
+    from textual.widgets._footer import FooterKey
+
+    return {k.key_display: k.description for k in screen.query(FooterKey)}
+
+
+def in_view(widget, container) -> bool:
+    """The whole of ``widget`` (or, if it is taller than ``container``, its top) is inside the visible part."""
+    region, window = widget.region, container.scrollable_content_region
+    if region.height == 0 or region.width == 0:
+        return False
+    top_part = region.crop_size((region.width, min(region.height, window.height)))
+    return window.contains_region(top_part)
+
+
 async def answer_confirmations(pilot, app, phrase_for=None, timeout: float = 20.0, typed: bool = False) -> list[str]:
     """Drive a run to its end, answering each asked phrase with itself (or ``phrase_for(expected)``).
 

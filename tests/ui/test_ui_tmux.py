@@ -73,3 +73,30 @@ def test_wizard_in_a_real_terminal(tmp_path):
     finally:
         subprocess.run([TMUX, "-L", socket, "kill-server"], capture_output=True)
     assert load_preset(tmp_path / "article.toml") == load_preset("article")
+
+
+def test_a_burst_of_keys_in_a_real_terminal_gives_the_typed_value(tmp_path):
+    """Keys sent by tmux in one go (as SSH delivers them) reach the field in order: Dead time becomes 45."""
+    socket, session = f"hawizard-burst-{os.getpid()}", "wizard"
+    env = {"XDG_STATE_HOME": str(tmp_path / "state"), "HAWIZARD_LAB_DIR": str(tmp_path / "lab"),
+           "TERM": "xterm-256color", "HOME": str(tmp_path)}
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    command = (f"cd {shlex.quote(str(tmp_path))} && env {exports} {shlex.quote(sys.executable)} -m hawizard; "
+               f"sleep 60")
+    pane = Pane(socket, session)
+    pane.tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", command)
+    try:
+        pane.wait_for("Pick a starting point", "article")
+        pane.send("Enter")  # the article preset
+        pane.wait_for("1. Failure scope")
+        pane.send("C-n", "C-n", "C-n", "C-n", "C-n", "C-n")  # to 7. Membership, in one burst too
+        pane.wait_for("7. Membership", "Keepalive")
+        pane.send("Tab", "Tab", "End", "BSpace", "BSpace", "4", "5", "C-r")  # Dead time: 30 -> 45, then review
+        pane.wait_for("review: article")
+        pane.send("s")
+        pane.wait_for("Save the preset")
+        pane.send("Enter")
+        pane.wait_for("Preset saved to")
+    finally:
+        subprocess.run([TMUX, "-L", socket, "kill-server"], capture_output=True)
+    assert load_preset(tmp_path / "article.toml").heartbeat.deadtime_s == 45

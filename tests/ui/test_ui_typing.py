@@ -1,0 +1,127 @@
+"""Fast typing: keys that arrive together (an SSH burst) are applied in the order they were typed.
+
+Keys are queued all at once with ``burst`` (no settling between them, unlike ``pilot.press``),
+the way a terminal driver receives a burst in one read. Each case runs several times: an
+ordering bug shows up as a value the operator never typed reaching the design.
+"""
+
+# ruff: noqa: B023 - each condition is waited for within the loop iteration that defines it
+
+from __future__ import annotations
+
+from conftest import burst, wait_for
+from hawizard.screens.app import HawizardApp
+from hawizard.screens.forms import field_id
+from textual.widgets import Input, Select
+
+TRIES = 5
+
+
+def control(screen, path: str) -> Input:
+    return screen.query_one(f"#{field_id(path)} Input", Input)
+
+
+async def settle_on(pilot, screen, path: str) -> Input:
+    """Open the field's section, put the cursor on it, wait until it really has focus."""
+    await screen.goto(path)
+    field = control(screen, path)
+    await wait_for(pilot, lambda: pilot.app.focused is field)
+    await pilot.pause(0.1)  # the field has handled its Focus event (which selects its text)
+    return field
+
+
+async def test_backspaces_and_digits_in_a_burst_give_the_typed_number():
+    """Membership › Deadtime: Backspace Backspace 4 5 in one burst is 45, never 3, 4 or an empty field."""
+    app = HawizardApp(preset="article", initial="design")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        path = "heartbeat.deadtime_s"
+        for i in range(TRIES):
+            field = await settle_on(pilot, screen, path)
+            start = field.value
+            typed = f"{45 + i}"
+            await burst(pilot, "end", "backspace", "backspace", *typed)
+            await wait_for(pilot, lambda: app.design.heartbeat.deadtime_s == int(typed) or field.value != start)
+            await pilot.pause(0.1)
+            assert field.value == typed, f"try {i}: the field shows {field.value!r} after typing {typed!r}"
+            assert app.design.heartbeat.deadtime_s == int(typed)
+            assert path not in app.field_errors
+
+
+async def test_end_backspaces_and_an_address_in_a_burst():
+    """Service › VIP: End, three Backspaces, 2 0 1 in one burst is 192.168.0.201."""
+    app = HawizardApp(preset="article", initial="design")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        for i in range(TRIES):
+            field = await settle_on(pilot, screen, "service.vip")
+            last = f"{201 + i}"
+            await burst(pilot, "end", "backspace", "backspace", "backspace", *last)
+            expected = f"192.168.0.{last}"
+            await wait_for(pilot, lambda: field.value.endswith(last) or len(field.value) > len(expected))
+            await pilot.pause(0.1)
+            assert field.value == expected, f"try {i}: {field.value!r}"
+            assert app.design.service.vip == expected
+            assert "service.vip" not in app.field_errors
+
+
+async def test_tab_in_a_burst_moves_before_the_next_keys_are_typed():
+    """Keys after Tab go into the next field, not into the one Tab left (Tab is bound on the screen)."""
+    app = HawizardApp(preset="article", initial="design")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        field = await settle_on(pilot, screen, "service.vip")
+        await burst(pilot, "end", "backspace", "2", "tab", "end", "backspace", "backspace", "1", "6")
+        prefix = control(screen, "service.vip_prefix")
+        await wait_for(pilot, lambda: app.focused is prefix and prefix.value == "16", timeout=15)
+        assert field.value == "192.168.0.202"
+        assert (app.design.service.vip, app.design.service.vip_prefix) == ("192.168.0.202", 16)
+        assert not app.field_errors
+
+
+async def test_a_section_key_in_a_burst_does_not_let_typing_land_in_the_old_field():
+    """Ctrl+N then digits: the digits never reach the field of the section that was left."""
+    app = HawizardApp(preset="article", initial="design")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        field = await settle_on(pilot, screen, "design.restart_attempts")
+        before = field.value
+        await burst(pilot, "ctrl+n", "9", "9")
+        await wait_for(pilot, lambda: screen.current == "monitoring")
+        await pilot.pause(0.3)
+        assert field.value == before and app.design.design.restart_attempts == int(before)
+
+
+async def test_a_list_opened_and_picked_in_one_burst_takes_the_picked_choice():
+    """Enter opens the list (its focus moves later, through the App), Down and Enter pick the next choice."""
+    app = HawizardApp(preset="article", initial="design")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        path = "design.process_check"
+        await screen.goto(path)
+        select = screen.query_one(f"#{field_id(path)} Select", Select)
+        await wait_for(pilot, lambda: app.focused is select)
+        await pilot.pause(0.1)
+        assert select.value == "pid"
+        await burst(pilot, "enter", "down", "enter")
+        await wait_for(pilot, lambda: app.design.design.process_check != "pid", timeout=5)
+        assert app.design.design.process_check == "http-status" and select.value == "http-status"
+
+
+async def test_keys_right_after_tab_edit_the_new_field_from_where_the_cursor_lands():
+    """Tab selects the next field's text when its Focus arrives; End and Backspace typed at once after Tab
+    must act after that, as they would at human speed (Dead time 30 -> End, Backspace, 5 -> 35)."""
+    app = HawizardApp(preset="article", initial="design")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        for i in range(TRIES):
+            await settle_on(pilot, screen, "heartbeat.warntime_s")
+            app.design.heartbeat.deadtime_s = 30
+            deadtime = control(screen, "heartbeat.deadtime_s")
+            deadtime.value = "30"
+            await pilot.pause(0.1)
+            await burst(pilot, "tab", "end", "backspace", "5")
+            await wait_for(pilot, lambda: app.focused is deadtime and deadtime.value != "30", timeout=5)
+            await pilot.pause(0.1)
+            assert deadtime.value == "35", f"try {i}: {deadtime.value!r}"
+            assert app.design.heartbeat.deadtime_s == 35
