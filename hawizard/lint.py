@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from . import stacks, timing, validate
+from . import stacks, stackswitch, timing, validate
 from .fieldcheck import parse_rate
 from .model import Corosync, Design
 from .problems import INFO, WARNING, Problem, sort_problems
@@ -34,6 +34,7 @@ def check(design: Design) -> list[Problem]:
     found = validate.check(design)
     if not any(p.code == "node-count" for p in found):
         found += list(_lint(design))
+        found += stackswitch.foreign_values(design)  # another stack's path left in the design
     lines = getattr(design, "_source_lines", None)
     if lines:
         from .presets import line_of

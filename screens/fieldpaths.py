@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hawizard.fieldcheck import check_secret_ref, check_value
+from hawizard.fieldcheck import check_secret_ref, check_value, fence_param_problems
 from hawizard.model import Design
 
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
@@ -33,6 +33,7 @@ class FieldInfo:
     minimum: float | None
     maximum: float | None
     secret_ref: bool
+    meta: Any = None  # the field's whole metadata (hawizard/model.py), for the checks that read more of it
 
 
 def _split(path: str) -> list[tuple[str, int | None]]:
@@ -67,7 +68,7 @@ def field_info(design: Design, path: str) -> FieldInfo:
     kind = "dict" if type_text.startswith("dict") else type_text
     meta = fld.metadata
     return FieldInfo(path, name, kind, meta.get("doc", ""), meta.get("kind"), meta.get("choices"),
-                     meta.get("min"), meta.get("max"), bool(meta.get("secret_ref")))
+                     meta.get("min"), meta.get("max"), bool(meta.get("secret_ref")), dict(meta))
 
 
 def get_value(design: Design, path: str) -> Any:
@@ -128,16 +129,19 @@ def parse_input(info: FieldInfo, text: str) -> tuple[Any, str | None]:
             key, sep, val = word.partition("=")
             if not sep or not _PARAM.match(key):
                 return None, f"'{word}' is not name=value (e.g. ip=10.0.0.9 username=admin)"
-            if re.search(r"pass(word|wd)?$", key, re.IGNORECASE):
-                return None, "a password never goes here: use the fence password reference"
             params[key] = val
+        # the engine's own checks of a fence_params table (names, password-like keys, values)
+        problems = fence_param_problems(params)
+        if problems:
+            key, why = problems[0]
+            return None, f"{key}: {why}"
         return params, None
     if info.choices is not None:
         if text not in info.choices:
             return None, f"must be one of: {', '.join(info.choices)}"
         return text, None
     if info.secret_ref:
-        why = check_secret_ref(text)
+        why = check_secret_ref(text, info.meta)
         return (None, f"the value {why}") if why else (text, None)
     why = check_value(info.kind, text)
     return (None, why) if why else (text, None)

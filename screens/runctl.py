@@ -16,7 +16,6 @@ Event for the answer. Pause holds every node session before its next command.
 from __future__ import annotations
 
 import gc
-import re
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hawizard import audit
+from hawizard import audit, terminal_text
 from hawizard.events import (
     ClusterState,
     CommandFinished,
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
 
 LOG_LINES = 5000  # lines kept per node on screen (the audit log keeps them all)
 SPEED_SAMPLES = 40
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]")
 
 SessionFactory = Callable[[str], NodeSession]  # node name -> an open session
 
@@ -63,7 +61,7 @@ ICONS = {"pending": "·", "running": "▶", "done": "✓", "already-done": "=", 
 
 def clean(text: str) -> str:
     """Remote output made safe to show: no escape sequences or control characters, tabs expanded."""
-    return _ANSI.sub("", text.expandtabs(4))
+    return terminal_text.clean(text, tab_size=4)
 
 
 # -- the sink ------------------------------------------------------------------------------------
