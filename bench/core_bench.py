@@ -14,16 +14,16 @@ import time
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 7
 COLD = ("import time; t=time.perf_counter(); "
-        "from hawizard.presets import load_preset; from hawizard import lint; from hawizard.render import render; "
-        "from hawizard.plan import build_plan; d=load_preset({name!r}); lint.check(d); r=render(d); build_plan(d, r); "
+        "from hawizard.design.preset_file import load_preset; from hawizard import lint; from hawizard.render.renderer import render; "
+        "from hawizard.plan.build import build_plan; d=load_preset({name!r}); lint.check(d); r=render(d); build_plan(d, r); "
         "print(time.perf_counter()-t)")
 
 
 def warm(name: str) -> float:
-    from hawizard import lint
-    from hawizard.plan import build_plan
-    from hawizard.presets import load_preset
-    from hawizard.render import render
+    from hawizard.design import lint
+    from hawizard.design.preset_file import load_preset
+    from hawizard.plan.build import build_plan
+    from hawizard.render.renderer import render
 
     t = time.perf_counter()
     d = load_preset(name)

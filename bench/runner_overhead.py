@@ -17,13 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hawizard import audit  # noqa: E402
+from hawizard.audit import log as audit
+from hawizard.common.redact import Redactor  # noqa: E402
+from hawizard.design.preset_file import load_preset  # noqa: E402
+from hawizard.plan.build import Action, Plan, Step  # noqa: E402
+from hawizard.render.renderer import Rendering  # noqa: E402
 from hawizard.events import EventBus  # noqa: E402
-from hawizard.plan import Action, Plan, Step  # noqa: E402
-from hawizard.presets import load_preset  # noqa: E402
-from hawizard.redact import Redactor  # noqa: E402
-from hawizard.render import Rendering  # noqa: E402
-from hawizard.runner import Runner  # noqa: E402
+from hawizard.run.runner import Runner  # noqa: E402
 from hawizard.sessions import open_session  # noqa: E402
 from tests.support.sshd import SshServer, sshd_available  # noqa: E402
 from tests.support.targets import make_target  # noqa: E402

@@ -33,8 +33,8 @@ from textual import events
 
 FIRST_SCREEN_CHILD = r"""
 import time, json, sys
-from hawizard.screens import start as start_module
-from hawizard.screens.app import HawizardApp
+from hawizard.ui import start as start_module
+from hawizard.ui.app import HawizardApp
 
 original = start_module.StartScreen.on_mount
 
@@ -48,7 +48,7 @@ def on_mount(self):
 
 start_module.StartScreen.on_mount = on_mount
 if sys.argv[1:] == ["cli"]:  # the way `hawizard` starts it: the command line's parser first
-    from hawizard.cli import main
+    from hawizard.__main__ import main
     original_run = HawizardApp.run
     HawizardApp.run = lambda self, **kw: original_run(self, headless=True, size=(80, 24))
     main([])
@@ -87,7 +87,7 @@ def cold_start(runs: int, via_cli: bool = False) -> None:
             rss.append(data["rss_kib"] / 1024)
             totals.append(total)
         times, rss, totals = times[1:], rss[1:], totals[1:]
-    how = "through hawizard.cli.main (as `hawizard` does)" if via_cli else "the App alone"
+    how = "through hawizard.cli.main.main (as `hawizard` does)" if via_cli else "the App alone"
     print(f"cold start to first screen, {how}: median {statistics.median(times):.3f} s "
           f"(min {min(times):.3f}, max {max(times):.3f}, {runs} runs)   goal < 0.6 s")
     print(f"  whole process incl. exit: median {statistics.median(totals):.3f} s; "
@@ -137,12 +137,12 @@ def flood_session_class():
 
 
 async def flood(lines: int, interval: float) -> None:
-    from hawizard.screens.app import HawizardApp
-    from hawizard.screens.run import RunScreen
-    from hawizard.screens.runctl import RunController
+    from hawizard.ui.app import HawizardApp
+    from hawizard.ui.run import RunScreen
+    from hawizard.ui.runctl import RunController
 
-    from hawizard.plan import build_plan
-    from hawizard.presets import load_preset
+    from hawizard.design.preset_file import load_preset
+    from hawizard.plan.build import build_plan
 
     design = load_preset("article")
     plan = build_plan(design)

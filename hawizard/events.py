@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 #: Statuses a step may finish with (StepFinished.status).
 STEP_STATUSES = ("done", "already-done", "skipped", "failed", "cancelled")
 #: Statuses a run may finish with (RunFinished.status): the runner's own words ("finished",
-#: "failed", "cancelled", as in hawizard/runner.py RunResult.status), and "interrupted" for a run
-#: whose record was closed before the runner said how it ended (hawizard/runrecord.py).
+#: "failed", "cancelled", as in hawizard/run/runner.py RunResult.status), and "interrupted" for a run
+#: whose record was closed before the runner said how it ended (hawizard/run/record.py).
 RUN_STATUSES = ("finished", "failed", "cancelled", "interrupted")
 
 

@@ -11,9 +11,10 @@ import threading
 
 import pytest
 
-from hawizard import audit
-from hawizard.audit import AuditSink, list_runs, new_run_id, runs_dir, verify_chain
-from hawizard.errors import InputError, OperationFailed
+from hawizard.audit import log as audit
+from hawizard.audit.log import AuditSink, list_runs, new_run_id, runs_dir, verify_chain
+from hawizard.common.errors import InputError, OperationFailed
+from hawizard.common.redact import Redactor
 from hawizard.events import (
     ClusterState,
     CommandFinished,
@@ -27,7 +28,6 @@ from hawizard.events import (
     StepFinished,
     StepStarted,
 )
-from hawizard.redact import Redactor
 
 pytestmark = pytest.mark.usefixtures("state_home")  # tests/conftest.py
 
@@ -382,7 +382,7 @@ def assert_no_secret(text: str, where: str) -> None:
 
 
 def test_no_secret_in_the_audit_log_or_any_export():
-    from hawizard.export import export_run
+    from hawizard.audit.report import export_run
 
     sink, _ = emit_secret_run()
     raw = sink.path.read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hawizard.presets import load_preset, shipped_presets
+from hawizard.design.preset_file import load_preset, shipped_presets
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESET_COMMANDS = ("validate", "render", "plan", "apply", "status")
@@ -145,7 +145,7 @@ def test_export_latest_without_runs_says_there_are_none(env, tmp_path):
 
 def _make_run(env) -> str:
     code = textwrap.dedent("""
-        from hawizard.audit import AuditSink, new_run_id
+        from hawizard.audit.log import AuditSink, new_run_id
         from hawizard.events import EventBus, RunFinished, RunStarted
         rid = new_run_id()
         bus = EventBus()

@@ -71,8 +71,8 @@ def test_a_malformed_journal_is_exit_2_naming_the_file(env, tmp_path, content):
 
 
 def test_journal_load_names_the_key(tmp_path, monkeypatch):
-    from hawizard.errors import InputError
-    from hawizard.journal import Journal
+    from hawizard.common.errors import InputError
+    from hawizard.run.journal import Journal
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     good = Journal("20260101T000000Z-abcdef", "p", "sha", ["a", "b"], {"a": {"srv1": "done"}})
@@ -124,7 +124,9 @@ def test_status_with_no_node_answering_is_exit_3_naming_each_node(env, tmp_path)
 
 
 def test_a_relative_xdg_state_home_is_ignored_by_runs_and_known_hosts_alike(tmp_path, monkeypatch):
-    from hawizard import audit, runlock, statedir
+    from hawizard.audit import log as audit
+    from hawizard.common import statedir
+    from hawizard.audit import lock as runlock
     from hawizard.sessions.target import SshTarget, default_known_hosts
 
     home = tmp_path / "home"
@@ -159,7 +161,7 @@ def test_a_run_with_a_relative_xdg_state_home_keeps_everything_under_home(env, t
 
 def _recorded_run(env) -> Path:
     code = (
-        "from hawizard.audit import AuditSink, new_run_id\n"
+        "from hawizard.audit.log import AuditSink, new_run_id\n"
         "from hawizard.events import *\n"
         "rid = new_run_id()\n"
         "bus = EventBus(); sink = AuditSink.for_run(rid); bus.subscribe(sink, critical=True)\n"

@@ -6,7 +6,6 @@ import threading
 
 import pytest
 
-from hawizard import events as ev
 from hawizard.events import (
     ClusterState,
     CommandFinished,
@@ -25,6 +24,7 @@ from hawizard.events import (
     StepStarted,
     parse_time,
 )
+from hawizard import events as ev
 
 ALL = [
     RunStarted("r1", "article", "a" * 64, "alice", "heartbeat", ["s1", "s2"], True),
@@ -83,10 +83,10 @@ def test_run_status_is_one_vocabulary_and_checked():
         RunFinished("r", "done", 1.0)  # the old list said "done"; the runner has always said "finished"
     for status in ev.RUN_STATUSES:
         assert RunFinished("r", status, 1.0).to_dict()["status"] == status
-    # the strings hawizard/runner.py writes today
+    # the strings hawizard/run/runner.py writes today
     import inspect
 
-    from hawizard import runner
+    from hawizard.run import runner
 
     src = inspect.getsource(runner.Runner.run)
     for word in ("finished", "failed", "cancelled"):

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from hawizard import lint, model
-from hawizard.errors import InputError
+from hawizard.common.errors import InputError
+from hawizard.common.redact import Redactor
+from hawizard.design import lint, model
+from hawizard.design.preset_file import PresetError, design_from_dict, design_to_dict, load_preset
 from hawizard.events import EventBus
-from hawizard.plan import Action, Plan, Step
-from hawizard.presets import PresetError, design_from_dict, design_to_dict, load_preset
-from hawizard.redact import Redactor
-from hawizard.render import render
-from hawizard.runner import Runner
-from hawizard.secretstore import SecretStore
+from hawizard.plan.build import Action, Plan, Step
+from hawizard.render.renderer import render
+from hawizard.run.runner import Runner
+from hawizard.run.secrets import SecretStore
 from hawizard.sessions import SshTarget, open_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,8 +63,8 @@ def test_placeholder_syntax_in_a_value_is_refused_naming_the_field(path, setter,
 
 
 def test_the_refused_mark_is_the_placeholders_own():
-    from hawizard.fieldcheck import SECRET_MARK
-    from hawizard.render import SECRET_RE, placeholder
+    from hawizard.design.fieldcheck import SECRET_MARK
+    from hawizard.render.renderer import SECRET_RE, placeholder
 
     assert SECRET_RE.pattern.startswith(SECRET_MARK) and placeholder("x", "sh").startswith(SECRET_MARK)
 

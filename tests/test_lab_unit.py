@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from hawizard.errors import EnvironmentProblem, InputError
+from hawizard.common.errors import EnvironmentProblem, InputError
 from hawizard.lab import image, layout, network, preset, seed, ssh, tools, vm
 from hawizard.lab.paths import LabPaths
 
@@ -24,7 +24,7 @@ from hawizard.lab.paths import LabPaths
 def _lab_command() -> list[str]:
     """``hawizard lab`` through the main CLI when it loads, else the lab's own entry point."""
     try:
-        from hawizard.cli import build_parser
+        from hawizard.cli.main import build_parser
 
         build_parser()
         return [sys.executable, "-m", "hawizard", "lab"]
@@ -413,8 +413,8 @@ def test_lab_preset_has_the_node_facts(tmp_path: Path) -> None:
 
 def test_lab_preset_for_each_lab_stack_validates(tmp_path: Path) -> None:
     """lab.toml can be written for each stack the image carries, and each is a clean design."""
-    from hawizard.presets import load_preset
-    from hawizard.validate import check
+    from hawizard.design.preset_file import load_preset
+    from hawizard.design.validate import check
 
     for stack in layout.STACKS:
         out = preset.make_lab_preset(layout.plan_nodes(2, 2220), tmp_path / f"{stack}.toml", stack=stack)
@@ -433,7 +433,7 @@ def test_lab_up_refuses_a_stack_the_image_does_not_carry(tmp_path: Path) -> None
 
 
 def test_lab_preset_loads_with_the_preset_reader_if_present(tmp_path: Path) -> None:
-    presets = pytest.importorskip("hawizard.presets", reason="hawizard.presets is not there yet")
+    presets = pytest.importorskip("hawizard.design.preset_file", reason="hawizard.design.preset_file is not there yet")
     out = preset.make_lab_preset(layout.plan_nodes(2, 2220), tmp_path / "lab.toml")
     try:
         design = presets.load_preset(out)
@@ -563,8 +563,8 @@ def test_bmc_program_path_is_quoted_for_the_shell_ipmi_sim_uses(tmp_path: Path) 
 def test_bmc_fence_keys_are_the_preset_node_fields(tmp_path: Path) -> None:
     import dataclasses
 
+    from hawizard.design.model import Node
     from hawizard.lab import bmc
-    from hawizard.model import Node
 
     paths, nodes = _bmc_lab(tmp_path)
     keys = bmc.fence_keys(paths, nodes[1])

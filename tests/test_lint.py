@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from hawizard import lint
-from hawizard.model import Interconnect
-from hawizard.presets import load_preset
+from hawizard.design import lint
+from hawizard.design.model import Interconnect
+from hawizard.design.preset_file import load_preset
 
 
 def codes(design, severity=None):

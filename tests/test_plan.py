@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hawizard.plan import build_plan, cross_node_problems, cross_node_warnings
-from hawizard.presets import load_preset
+from hawizard.design.preset_file import load_preset
+from hawizard.plan.build import build_plan, cross_node_problems, cross_node_warnings
 
 GOLDEN = Path(__file__).parent / "golden"
 ORDER = ["preflight", "install", "post-install", "hosts", "membership-files", "drbd-files", "create-md", "drbd-up",
@@ -131,7 +131,7 @@ def test_page_check_finds_the_page_as_written(web, text):
 
 
 def test_empty_page_text_is_refused_and_would_still_be_checked(web):
-    from hawizard.presets import PresetError, design_from_dict, design_to_dict
+    from hawizard.design.preset_file import PresetError, design_from_dict, design_to_dict
 
     data = design_to_dict(load_preset("debian12"))
     data["service"]["index_page"] = ""

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from hawizard.errors import InputError
-from hawizard.presets import (
+from hawizard.common.errors import InputError
+from hawizard.design.preset_file import (
     PresetError,
     design_to_dict,
     dump_preset,
@@ -107,7 +107,7 @@ def test_cli_bad_preset_exit_2_no_traceback(tmp_path):
 
 def test_docs_preset_reference_is_current():
     """docs/presets.md is generated from the model; regenerate with: hawizard presets --reference."""
-    from hawizard.reference import preset_reference
+    from hawizard.design.reference import preset_reference
 
     with open("docs/presets.md", encoding="utf-8") as fh:
         assert fh.read() == preset_reference()

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from hawizard.redact import REDACTED, Redactor, redact_patterns
+from hawizard.common.redact import REDACTED, Redactor, redact_patterns
 
 PK = "PRIVATE" + " KEY"  # a fake key header, assembled so no file in the repo looks like a real key
 
@@ -127,12 +127,12 @@ def test_no_pathological_backtracking(text):
 
 
 def test_a_secret_split_by_terminal_controls_is_caught_as_it_would_be_shown():
-    """Everything shown is cleaned of escape sequences first (hawizard/terminal_text.py): a secret with
+    """Everything shown is cleaned of escape sequences first (hawizard/common/terminal_text.py): a secret with
     a colour code or a BEL in the middle is whole again on the screen, so it must be redacted too."""
-    from hawizard.console import ConsoleSink
+    from hawizard.audit.report import _r
+    from hawizard.common.terminal_text import clean
     from hawizard.events import OutputLine
-    from hawizard.export import _r
-    from hawizard.terminal_text import clean
+    from hawizard.run.console import ConsoleSink
 
     r = Redactor(["hunter2-secret"])
     for raw in ("pw: hunter2\x1b[0m-secret", "pw: hun\x07ter2-secret", "pw: \x1b]0;x\x07hunter2-se\u202ecret",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from hawizard.presets import load_preset
-from hawizard.render import SECRET_RE, render
+from hawizard.design.preset_file import load_preset
+from hawizard.render.renderer import SECRET_RE, render
 
 
 def test_article_files_match_the_article():
@@ -117,7 +117,7 @@ def test_every_stack_is_known_everywhere_and_renders():
     finds a template for every file (through its own directory or the ones it borrows)."""
     import dataclasses
 
-    from hawizard import model, stacks, validate
+    from hawizard.design import model, stacks, validate
 
     names = [s.name for s in stacks.all_stacks()]
     assert sorted(model.STACKS) == sorted(names)

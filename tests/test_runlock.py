@@ -2,7 +2,7 @@
 
 The first run is held where a real run waits for its operator: ``hawizard apply`` on a terminal
 (a pty) asking whether to trust a real sshd's host key (tests/support/sshd.py, on loopback), or a
-process that opened its run record the way the wizard does (hawizard/runrecord.py) and waits.
+process that opened its run record the way the wizard does (hawizard/run/record.py) and waits.
 The second run is the real ``hawizard`` entry point.
 """
 
@@ -86,7 +86,7 @@ def only_run(tmp_path) -> Path:
 
 
 def test_lock_keys_conflict_within_and_across_holders(tmp_path, monkeypatch):
-    from hawizard import runlock
+    from hawizard.audit import lock as runlock
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     a = runlock.lock_run("run-a", [("Srv.Example", 22), ("10.0.0.2", 22)], preset="p1")
@@ -116,10 +116,10 @@ def test_lock_keys_conflict_within_and_across_holders(tmp_path, monkeypatch):
 HOLDER = textwrap.dedent("""
     import sys
     from hawizard.events import EventBus
-    from hawizard.plan import build_plan
-    from hawizard.presets import load_preset
-    from hawizard.redact import Redactor
-    from hawizard.runrecord import open_run_record
+    from hawizard.plan.build import build_plan
+    from hawizard.design.preset_file import load_preset
+    from hawizard.common.redact import Redactor
+    from hawizard.run.record import open_run_record
     design = load_preset(sys.argv[1])
     plan = build_plan(design)
     bus = EventBus()

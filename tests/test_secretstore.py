@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from hawizard.errors import InputError
-from hawizard.redact import Redactor
-from hawizard.render import SecretSpec
-from hawizard.secretstore import MAX_SECRET_BYTES, SecretStore
+from hawizard.common.errors import InputError
+from hawizard.common.redact import Redactor
+from hawizard.render.renderer import SecretSpec
+from hawizard.run.secrets import MAX_SECRET_BYTES, SecretStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,10 +119,10 @@ def test_env_references(monkeypatch):
 
 CHILD = """
 import sys
-from hawizard.errors import InputError
-from hawizard.redact import Redactor
-from hawizard.render import SecretSpec
-from hawizard.secretstore import SecretStore
+from hawizard.common.errors import InputError
+from hawizard.common.redact import Redactor
+from hawizard.render.renderer import SecretSpec
+from hawizard.run.secrets import SecretStore
 store = SecretStore({"s": SecretSpec("s", sys.argv[1], sys.argv[2], "a test secret")}, Redactor())
 try:
     store.resolve_all(None)

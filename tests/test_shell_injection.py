@@ -15,9 +15,9 @@ import shlex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hawizard.model import Design
-from hawizard.plan import build_plan
-from hawizard.presets import load_preset
+from hawizard.design.model import Design
+from hawizard.design.preset_file import load_preset
+from hawizard.plan.build import build_plan
 
 BASE = load_preset("debian12")
 ARTICLE = load_preset("article")

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from hawizard import stacks
-from hawizard.errors import InputError
-from hawizard.presets import load_preset
-from hawizard.stackswitch import STACK_VALUES, foreign_values, switch_stack
-from hawizard.validate import AGENTS_BY_STACK
+from hawizard.common.errors import InputError
+from hawizard.design import stacks
+from hawizard.design.preset_file import load_preset
+from hawizard.design.stackswitch import STACK_VALUES, foreign_values, switch_stack
+from hawizard.design.validate import AGENTS_BY_STACK
 
 
 def test_the_article_moved_to_debian_takes_debians_paths():
@@ -76,6 +76,6 @@ def test_every_stacks_own_values_are_valid_there(stack):
 
 
 def test_the_module_imports_no_ui():
-    code = "import sys, hawizard.stackswitch; print(any(m.split('.')[0] == 'textual' for m in sys.modules))"
+    code = "import sys, hawizard.design.stackswitch; print(any(m.split('.')[0] == 'textual' for m in sys.modules))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "False"

@@ -1,7 +1,7 @@
 """``python -m hawizard.lab ARGS`` = ``hawizard lab ARGS``, without loading the rest of hawizard.
 
 For CI scripts and for the lab's own tests: the lab then depends on nothing but itself and
-hawizard.errors. Errors become one line and the same exit codes as in hawizard/cli.py.
+hawizard.common.errors. Errors become one line and the same exit codes as in hawizard/cli/main.py.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import HawizardError
-from .cli import add_parser
+from hawizard.common.errors import HawizardError
+from hawizard.lab.cli import add_parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,11 +56,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import EnvironmentProblem, HawizardError, OperationFailed
-from . import network, vm
-from .layout import LabNode
-from .network import LOOPBACK
-from .paths import LabPaths
+from hawizard.common.errors import EnvironmentProblem, HawizardError, OperationFailed
+from hawizard.lab import network, vm
+from hawizard.lab.layout import LabNode
+from hawizard.lab.network import LOOPBACK
+from hawizard.lab.paths import LabPaths
 
 IPMI_SIM = "ipmi_sim"
 PACKAGE = "openipmi"  # Debian's package for ipmi_sim
@@ -226,7 +226,7 @@ def write_config(paths: LabPaths, node: LabNode) -> BmcFiles:
 
 
 def fence_keys(paths: LabPaths, node: LabNode) -> dict[str, Any]:
-    """The node's BMC as a preset's node would name its fence device (hawizard.model.Node's
+    """The node's BMC as a preset's node would name its fence device (hawizard.design.model.Node's
     fence_agent, fence_params, fence_password_ref): merge it into a node of a preset dict."""
     return {
         "fence_agent": FENCE_AGENT,
@@ -341,7 +341,7 @@ def _log(files: BmcFiles, text: str) -> None:
 def chassis(paths: LabPaths, name: str, words: list[str]) -> int:
     """One chassis request from ipmi_sim; what it prints on stdout is the answer to ``get``."""
     # control imports this module's siblings; importing it here keeps bmc importable from control
-    from . import control
+    from hawizard.lab import control
 
     files = files_of(paths, name)
     node_files = vm.NodeFiles(paths.node_dir(name))
@@ -378,7 +378,7 @@ def chassis(paths: LabPaths, name: str, words: list[str]) -> int:
 
 def boot(paths: LabPaths, name: str) -> int:
     """Power on: the lab's own start (same disks, waits for SSH), run apart from ipmi_sim."""
-    from . import control
+    from hawizard.lab import control
 
     files = files_of(paths, name)
     t0 = time.monotonic()

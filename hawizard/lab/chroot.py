@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..errors import OperationFailed
+from hawizard.common.errors import OperationFailed
 
 _DEVICES = {  # name: (major, minor)
     "null": (1, 3),

@@ -1,7 +1,7 @@
 """``hawizard lab ...``: the argparse wiring, and nothing else.
 
-hawizard/cli.py calls ``add_parser``; each handler takes the parsed Namespace and returns an
-exit code. Errors are raised as hawizard.errors exceptions, which the top-level CLI turns into
+hawizard/cli/main.py calls ``add_parser``; each handler takes the parsed Namespace and returns an
+exit code. Errors are raised as hawizard.common.errors exceptions, which the top-level CLI turns into
 one line and an exit code (2 bad input, 3 missing tool/port/image, 1 failed operation).
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import InputError
-from . import control
-from . import image as image_mod
-from .layout import DEFAULT_DISK_MIB, NODE_NAMES, STACK, STACKS
-from .paths import LabPaths
+from hawizard.common.errors import InputError
+from hawizard.lab import control
+from hawizard.lab import image as image_mod
+from hawizard.lab.layout import DEFAULT_DISK_MIB, NODE_NAMES, STACK, STACKS
+from hawizard.lab.paths import LabPaths
 
 
 def _paths(args: argparse.Namespace) -> LabPaths:

@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import EnvironmentProblem, InputError, OperationFailed
-from . import bmc, network, snapshot, ssh, tools, vm
-from . import image as image_mod
-from .layout import (
+from hawizard.common.errors import EnvironmentProblem, InputError, OperationFailed
+from hawizard.lab import bmc, network, snapshot, ssh, tools, vm
+from hawizard.lab import image as image_mod
+from hawizard.lab.layout import (
     CLUSTER_LINKS,
     DEFAULT_DISK_MIB,
     DEFAULT_PORT_BASE,
@@ -34,9 +34,9 @@ from .layout import (
     check_node_name,
     plan_nodes,
 )
-from .paths import LabPaths
-from .preset import make_lab_preset
-from .seed import write_seed
+from hawizard.lab.paths import LabPaths
+from hawizard.lab.preset import make_lab_preset
+from hawizard.lab.seed import write_seed
 
 STATE_VERSION = 1
 ENV_PORT_BASE = "HAWIZARD_LAB_PORT_BASE"

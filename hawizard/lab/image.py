@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import EnvironmentProblem, OperationFailed
-from . import mirror as mirror_mod
-from . import repo, tools
-from .chroot import Chroot, log_tail, remove_tree
-from .paths import LabPaths, default_lab_dir, invoking_user
+from hawizard.common.errors import EnvironmentProblem, OperationFailed
+from hawizard.lab import mirror as mirror_mod
+from hawizard.lab import repo, tools
+from hawizard.lab.chroot import Chroot, log_tail, remove_tree
+from hawizard.lab.paths import LabPaths, default_lab_dir, invoking_user
 
 SUITE = "bookworm"
 ARCH = "amd64"

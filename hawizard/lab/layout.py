@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InputError
+from hawizard.common.errors import InputError
 
 NODE_NAMES = ("srv1", "srv2")
 DEFAULT_PORT_BASE = 2220

@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import EnvironmentProblem
+from hawizard.common.errors import EnvironmentProblem
 
 FALLBACK_MIRROR = "http://deb.debian.org/debian"
 ENV_MIRROR = "HAWIZARD_LAB_MIRROR"

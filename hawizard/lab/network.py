@@ -12,8 +12,8 @@ import errno
 import socket
 from collections.abc import Iterable
 
-from ..errors import EnvironmentProblem
-from .layout import LabNode
+from hawizard.common.errors import EnvironmentProblem
+from hawizard.lab.layout import LabNode
 
 LOOPBACK = "127.0.0.1"
 

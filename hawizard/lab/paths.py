@@ -18,7 +18,7 @@ import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import EnvironmentProblem
+from hawizard.common.errors import EnvironmentProblem
 
 ENV_DIR = "HAWIZARD_LAB_DIR"
 ENV_CACHE = "HAWIZARD_LAB_CACHE"

@@ -4,7 +4,7 @@ After ``hawizard lab up`` the operator (or a test) can hand this file to the wiz
 the article's cluster on the two VMs without typing a single address: SSH endpoints on
 127.0.0.1 with the lab's key and known_hosts, the NICs and addresses of the layout, the DRBD
 backing disk and replication link, the VIP on the service network. The keys follow the
-design model (hawizard/model.py); the lab has no fence device, so fencing is off.
+design model (hawizard/design/model.py); the lab has no fence device, so fencing is off.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 
 import tomli_w
 
-from .layout import BACKING_DISK, DRBD_PORT, LINKS, STACK, VIP, VIP_INTERFACE, LabNode
-from .network import LOOPBACK
+from hawizard.lab.layout import BACKING_DISK, DRBD_PORT, LINKS, STACK, VIP, VIP_INTERFACE, LabNode
+from hawizard.lab.network import LOOPBACK
 
 
 def _node_entry(node: LabNode, identity_file: Path, known_hosts: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from ..errors import OperationFailed
+from hawizard.common.errors import OperationFailed
 
 SOURCE_LINE = "deb [trusted=yes] file:/srv/lab-repo ./\n"
 GUEST_PATH = "/srv/lab-repo"

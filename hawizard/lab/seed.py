@@ -16,8 +16,8 @@ import tarfile
 import time
 from pathlib import Path
 
-from .layout import LabNode, Nic
-from .paths import LabPaths
+from hawizard.lab.layout import LabNode, Nic
+from hawizard.lab.paths import LabPaths
 
 SEED_SERIAL = "labseed"
 

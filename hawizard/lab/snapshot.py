@@ -21,10 +21,10 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import EnvironmentProblem, InputError, OperationFailed
-from . import vm
-from .layout import LabNode
-from .paths import LabPaths
+from hawizard.common.errors import EnvironmentProblem, InputError, OperationFailed
+from hawizard.lab import vm
+from hawizard.lab.layout import LabNode
+from hawizard.lab.paths import LabPaths
 
 MANIFEST = "snapshot.json"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,40}$")

@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..errors import OperationFailed
-from .layout import LabNode
-from .network import LOOPBACK
-from .paths import LabPaths
+from hawizard.common.errors import OperationFailed
+from hawizard.lab.layout import LabNode
+from hawizard.lab.network import LOOPBACK
+from hawizard.lab.paths import LabPaths
 
 POLL_SECONDS = 2.0  # polling costs emulated guest CPU: not faster than this
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 
-from ..errors import EnvironmentProblem
+from hawizard.common.errors import EnvironmentProblem
 
 #: tool -> the Debian package that ships it
 PACKAGE_OF = {

@@ -29,10 +29,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import EnvironmentProblem, OperationFailed
-from .layout import SBD_SERIAL, LabNode
-from .network import LOOPBACK
-from .seed import SEED_SERIAL
+from hawizard.common.errors import EnvironmentProblem, OperationFailed
+from hawizard.lab.layout import SBD_SERIAL, LabNode
+from hawizard.lab.network import LOOPBACK
+from hawizard.lab.seed import SEED_SERIAL
 
 MEMORY_MIB = 768
 TB_SIZE_MIB = 128

@@ -5,7 +5,7 @@ Transports: ``shell.SshShellSession`` (pexpect over the OpenSSH client), ``local
 ``dryrun.DryRunSession`` (records only). ``open_session`` picks one by name.
 """
 
-from .base import (
+from hawizard.sessions.base import (
     CommandResult,
     ConnectFailed,
     ConnectionLost,
@@ -20,8 +20,8 @@ from .base import (
     WriteFailed,
     WriteResult,
 )
-from .factory import KINDS, open_session
-from .target import SshTarget
+from hawizard.sessions.factory import KINDS, open_session
+from hawizard.sessions.target import SshTarget
 
 __all__ = [
     "KINDS",

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import EnvironmentProblem, InputError, OperationFailed
+from hawizard.common.errors import EnvironmentProblem, InputError, OperationFailed
 
 #: (stream 'stdout'|'stderr', one line without its newline)
 OutputCallback = Callable[[str, str], None]

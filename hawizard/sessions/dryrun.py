@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .base import CommandResult, NodeSession, OutputCallback, WriteResult
+from hawizard.sessions.base import CommandResult, NodeSession, OutputCallback, WriteResult
 
 ProbeAnswer = Callable[[str], "int | CommandResult | None"]
 

@@ -6,9 +6,9 @@ flag) and must not import paramiko or pexpect unless that transport is used.
 
 from __future__ import annotations
 
-from ..errors import InputError
-from .base import HostKeyConfirm, NodeSession, SudoPassword
-from .target import SshTarget
+from hawizard.common.errors import InputError
+from hawizard.sessions.base import HostKeyConfirm, NodeSession, SudoPassword
+from hawizard.sessions.target import SshTarget
 
 KINDS = ("ssh", "paramiko", "local", "dry-run")
 
@@ -27,22 +27,22 @@ def open_session(
     ``sudo_password('user@node') -> str`` is asked once, when sudo first wants a password.
     """
     if kind == "ssh":
-        from .shell import SshShellSession
+        from hawizard.sessions.shell import SshShellSession
 
         return SshShellSession(target, confirm_host_key=confirm_host_key,
                                sudo_password=sudo_password)
     if kind == "paramiko":
-        from .paramiko_session import ParamikoSession
+        from hawizard.sessions.paramiko_session import ParamikoSession
 
         return ParamikoSession(target, confirm_host_key=confirm_host_key,
                                sudo_password=sudo_password)
     if kind == "local":
-        from .local import LocalSession
+        from hawizard.sessions.local import LocalSession
 
         return LocalSession(target.name, become_root=target.become_root,
                             sudo_password=sudo_password)
     if kind == "dry-run":
-        from .dryrun import DryRunSession
+        from hawizard.sessions.dryrun import DryRunSession
 
         return DryRunSession(target.name)
     raise InputError(f"unknown session kind {kind!r}: use one of {', '.join(KINDS)}")

@@ -27,8 +27,8 @@ import hashlib
 import logging
 import re
 
-from ..shellquote import q
-from .base import NodeSession, ReadFailed, WriteFailed, WriteResult
+from hawizard.common.shellquote import q
+from hawizard.sessions.base import NodeSession, ReadFailed, WriteFailed, WriteResult
 
 log = logging.getLogger("hawizard.sessions")
 

@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..shellquote import q
-from .base import HostKeyChanged, HostKeyRefused
+from hawizard.common.shellquote import q
+from hawizard.sessions.base import HostKeyChanged, HostKeyRefused
 
 
 def fingerprint(blob: bytes) -> str:
@@ -148,7 +148,7 @@ def changed_error(label: str, node: str, old: list[KnownHost], new_fp: str,
     )
 
 
-# The preset key that pins a node's host key (hawizard/model.py Node.ssh_fingerprint): every message
+# The preset key that pins a node's host key (hawizard/design/model.py Node.ssh_fingerprint): every message
 # that tells the operator what to write names this key, so the advice can be pasted as it is.
 PIN_KEY = "ssh_fingerprint"
 

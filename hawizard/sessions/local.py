@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import getpass
 
-from .base import ConnectFailed, SudoPassword
-from .shell import PtyShellSession, _Eof
+from hawizard.sessions.base import ConnectFailed, SudoPassword
+from hawizard.sessions.shell import PtyShellSession, _Eof
 
 
 class LocalSession(PtyShellSession):

@@ -36,8 +36,8 @@ import time
 
 import paramiko
 
-from . import filewrite, hostkeys, sudo
-from .base import (
+from hawizard.sessions import filewrite, hostkeys, sudo
+from hawizard.sessions.base import (
     EXIT_CANCELLED,
     EXIT_TIMEOUT,
     EXIT_UNKNOWN,
@@ -55,7 +55,7 @@ from .base import (
     SudoPassword,
     WriteResult,
 )
-from .target import SshTarget
+from hawizard.sessions.target import SshTarget
 
 log = logging.getLogger("hawizard.sessions")
 

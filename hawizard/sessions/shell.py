@@ -46,8 +46,8 @@ import time
 
 import pexpect
 
-from . import filewrite, sudo
-from .base import (
+from hawizard.sessions import filewrite, sudo
+from hawizard.sessions.base import (
     EXIT_CANCELLED,
     EXIT_TIMEOUT,
     EXIT_UNKNOWN,
@@ -561,7 +561,7 @@ class SshShellSession(PtyShellSession):
     kind = "ssh"
 
     def __init__(self, target, *, confirm_host_key=None, sudo_password=None) -> None:
-        from . import hostkeys
+        from hawizard.sessions import hostkeys
 
         super().__init__(
             target.name,
@@ -626,7 +626,7 @@ class SshShellSession(PtyShellSession):
 
     def _jump_command(self, j) -> str:
         """The jump host's own ssh: strict host key checking, no questions (BatchMode)."""
-        from ..shellquote import join
+        from hawizard.common.shellquote import join
 
         inner = ["ssh", "-p", str(j.port), "-l", j.user, "-o", "BatchMode=yes",
                  "-o", "StrictHostKeyChecking=yes", "-o",
@@ -638,7 +638,7 @@ class SshShellSession(PtyShellSession):
         return join(*inner) + " -W '[%h]:%p' " + join(j.host)
 
     def _login_prompts(self) -> None:
-        from . import hostkeys
+        from hawizard.sessions import hostkeys
 
         text = CRLF.sub("\n", self._pending)
         t = self.target

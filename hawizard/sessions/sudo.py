@@ -14,8 +14,8 @@ import re
 import secrets
 import threading
 
-from ..shellquote import q
-from .base import SudoAuthFailed, SudoError, SudoPassword
+from hawizard.common.shellquote import q
+from hawizard.sessions.base import SudoAuthFailed, SudoError, SudoPassword
 
 #: sudo's messages after a wrong password (sudo 1.8/1.9, sudo-rs)
 WRONG_PASSWORD = re.compile(

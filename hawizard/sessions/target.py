@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..statedir import state_dir
+from hawizard.common.statedir import state_dir
 
 
 def default_known_hosts() -> Path:
-    """hawizard's own known_hosts, beside its runs (hawizard/statedir.py decides where)."""
+    """hawizard's own known_hosts, beside its runs (hawizard/common/statedir.py decides where)."""
     return state_dir() / "known_hosts"
 
 

@@ -52,7 +52,7 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
 def lab_command() -> list[str]:
     """``hawizard lab`` through the main CLI when it loads, else the lab's own entry point."""
     try:
-        from hawizard.cli import build_parser
+        from hawizard.cli.main import build_parser
 
         build_parser()
         return [sys.executable, "-m", "hawizard", "lab"]

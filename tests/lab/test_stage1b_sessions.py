@@ -11,8 +11,8 @@ import dataclasses
 
 import pytest
 
-from hawizard.cli_run import target_for
-from hawizard.presets import load_preset
+from hawizard.design.preset_file import load_preset
+from hawizard.run.targets import target_for
 from hawizard.sessions import open_session
 from hawizard.sessions.base import HostKeyRefused
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from support.lab_apply import PAGE, apply_killed_at, cluster, hawizard, serving_node, step_times, wait_page
 
-from hawizard.presets import load_preset
+from hawizard.design.preset_file import load_preset
 
 
 @pytest.fixture(scope="module")

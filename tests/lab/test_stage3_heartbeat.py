@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 
-from hawizard.cli_run import target_for  # noqa: I001 - grouped with the engine imports above
-from hawizard.presets import load_preset
-from hawizard.render import render
-from hawizard.secretstore import generate
+from hawizard.design.preset_file import load_preset
+from hawizard.render.renderer import render
+from hawizard.run.secrets import generate
+from hawizard.run.targets import target_for  # noqa: I001 - grouped with the engine imports above
 from hawizard.sessions import open_session
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from support.lab_apply import PAGE, cluster, hawizard, serving_node, step_times, wait_page
 
-from hawizard.presets import dump_preset, load_preset
+from hawizard.design.preset_file import dump_preset, load_preset
 
 STACK = "debian12-pcs"
 

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pytest
 
+from hawizard.design.preset_file import design_from_dict
 from hawizard.lab import bmc, control, ssh, vm
-from hawizard.presets import design_from_dict
-from hawizard.render import render
+from hawizard.render.renderer import render
 
 TOOLS = ("ipmi_sim", "fence_ipmilan", "cibadmin", "crm")
 STACK = "debian12-crmsh"  # the crm file is what this test loads; lab.toml may be for pcs after stage 5

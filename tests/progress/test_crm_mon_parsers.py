@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hawizard.events import ClusterState
-from hawizard.progress.crm_mon import (
+from hawizard.readers.crm_mon import (
     CRM_MON_TEXT,
     CRM_MON_XML,
     parse_crm_mon,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hawizard.events import Progress
-from hawizard.progress.drbd import (
+from hawizard.readers.drbd import (
     Events2State,
     SyncProgress,
     SyncStatus,

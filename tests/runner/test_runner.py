@@ -16,18 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from hawizard import audit
+from hawizard.audit import log as audit
+from hawizard.audit.report import export_run
+from hawizard.common.redact import Redactor
+from hawizard.common.shellquote import q
+from hawizard.design.preset_file import load_preset
 from hawizard.events import EventBus, FileWritten, ListSink, StepFinished
-from hawizard.export import export_run
-from hawizard.journal import Journal
-from hawizard.plan import Action, Plan, Step
-from hawizard.presets import load_preset
-from hawizard.redact import Redactor
-from hawizard.render import RenderedFile, Rendering, SecretSpec
-from hawizard.runner import Runner
-from hawizard.secretstore import SecretStore
+from hawizard.plan.build import Action, Plan, Step
+from hawizard.render.renderer import RenderedFile, Rendering, SecretSpec
+from hawizard.run.journal import Journal
+from hawizard.run.runner import Runner
+from hawizard.run.secrets import SecretStore
 from hawizard.sessions import open_session
-from hawizard.shellquote import q
 
 NODES = ("srv1", "srv2")
 SECRET_ENV = "HAWIZARD_TEST_RUNNER_SECRET"
@@ -264,7 +264,7 @@ def test_run_over_real_ssh_logs_everything_and_leaks_no_secret(env, tmp_path):
 
 def _recorded_run(plan, sessions, *, confirm: bool, resume=None):
     """One attempt as the CLI makes it: run record (lock, journal, audit log), runner, bus closed."""
-    from hawizard.runrecord import open_run_record
+    from hawizard.run.record import open_run_record
 
     design = load_preset("debian12")
     redactor = Redactor()
@@ -289,7 +289,7 @@ def test_refused_then_confirmed_is_one_refusal_and_one_confirmation_in_the_repor
     record2, result2 = _recorded_run(plan, local_sessions(), confirm=True, resume=journal)
     assert record2.run_id == run_id and result2.status == "finished"
 
-    from hawizard.export import load_run
+    from hawizard.audit.report import load_run
 
     md = export_run(run_id, "md")
     assert md.count("confirmed by **operator**") == 1  # the old report said it twice
@@ -321,7 +321,7 @@ def test_console_shows_no_terminal_controls_from_a_real_node(env, tmp_path, tran
     """Issue 10, 3.8: OSC, clear-screen and BEL from a node (over a real sshd) never reach the terminal."""
     import io
 
-    from hawizard.console import ConsoleSink
+    from hawizard.run.console import ConsoleSink
     from tests.support.sshd import SshServer, sshd_available
     from tests.support.targets import make_target
 

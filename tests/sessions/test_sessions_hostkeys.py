@@ -47,8 +47,8 @@ def test_unknown_key_without_confirmation_is_refused(sshd, target_for, kind):
 
 
 def _loads_as_a_pin(fp: str) -> None:
-    from hawizard.model import Design, Node
-    from hawizard.presets import dump_preset, parse_preset_text
+    from hawizard.design.model import Design, Node
+    from hawizard.design.preset_file import dump_preset, parse_preset_text
 
     design = Design()
     design.nodes[0].ssh_host, design.nodes[1].ssh_host = "127.0.0.1", "127.0.0.2"

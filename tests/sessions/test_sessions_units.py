@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from hawizard.errors import InputError
+from hawizard.common.errors import InputError
 from hawizard.sessions import SshTarget, open_session
 from hawizard.sessions.base import CommandResult, LineSplitter
 from hawizard.sessions.dryrun import DryRunSession

@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
-from hawizard.presets import load_preset
-from hawizard.progress.crm_mon import parse_crm_mon
+from hawizard.design.preset_file import load_preset
+from hawizard.readers.crm_mon import parse_crm_mon
 
 PAGE = "hawizard test page"
 VIP = "192.168.0.200"

@@ -113,7 +113,7 @@ async def answer_confirmations(pilot, app, phrase_for=None, timeout: float = 20.
     ``typed``: key by key, as an operator would (slower); otherwise the answer is put in the field
     and Enter is pressed. Returns the phrases asked, in order.
     """
-    from hawizard.screens.dialogs import ConfirmPhraseScreen
+    from hawizard.ui.dialogs import ConfirmPhraseScreen
 
     asked: list[str] = []
     deadline = time.monotonic() + timeout

@@ -11,7 +11,7 @@ SCREENS = Path(__file__).resolve().parents[2] / "screens"
 
 
 def test_the_cli_imports_textual_only_when_the_wizard_opens():
-    code = ("import sys, hawizard.cli, hawizard.runner, hawizard.audit, hawizard.export\n"
+    code = ("import sys, hawizard.cli.main, hawizard.run.runner, hawizard.audit.log, hawizard.audit.report\n"
             "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == ""
@@ -31,6 +31,6 @@ def test_screens_import_the_engine_as_hawizard_and_never_a_top_level_screens():
 
 
 def test_the_stylesheet_ships_with_the_package():
-    import hawizard.screens
+    import hawizard.ui
 
-    assert (Path(hawizard.screens.__file__).parent / "hawizard.tcss").is_file()
+    assert (Path(hawizard.ui.__file__).parent / "hawizard.tcss").is_file()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 from conftest import wait_for
-from hawizard.screens.app import HawizardApp
-from hawizard.screens.design import DesignScreen, SectionPane
-from hawizard.screens.fieldpaths import leaf_paths
-from hawizard.screens.forms import FieldRow, field_id
-from hawizard.screens.questions import SECTIONS
-from hawizard.screens.start import StartScreen
 from textual.widgets import Input, OptionList, Select, Static
 
-from hawizard.journal import Journal
-from hawizard.presets import load_preset, save_preset, shipped_presets
+from hawizard.design.preset_file import load_preset, save_preset, shipped_presets
+from hawizard.run.journal import Journal
+from hawizard.ui.app import HawizardApp
+from hawizard.ui.design import DesignScreen, SectionPane
+from hawizard.ui.fieldpaths import leaf_paths
+from hawizard.ui.forms import FieldRow, field_id
+from hawizard.ui.questions import SECTIONS
+from hawizard.ui.start import StartScreen
 
 
 def row_text(screen, path: str) -> str:
@@ -91,7 +91,7 @@ async def test_start_open_file_explains_a_broken_preset(tmp_path):
 
 async def test_start_offers_to_resume_an_unfinished_run():
     design = load_preset("article")
-    from hawizard.presets import preset_sha256
+    from hawizard.design.preset_file import preset_sha256
 
     journal = Journal("20260101T000000Z-abcdef", "article", preset_sha256(design), ["preflight", "install"],
                       {"preflight": {"srv1": "done", "srv2": "done"}}, status="failed")

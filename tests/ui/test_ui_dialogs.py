@@ -5,18 +5,18 @@ from __future__ import annotations
 import time
 
 from conftest import answer_confirmations, footer_keys, wait_for
-from hawizard.screens.app import HawizardApp
-from hawizard.screens.design import DesignScreen
-from hawizard.screens.dialogs import ConfirmPhraseScreen, YesNoScreen
-from hawizard.screens.forms import field_id
-from hawizard.screens.review import ReviewScreen
-from hawizard.screens.run import RunScreen
-from hawizard.screens.start import StartScreen
 from textual.widgets import Input, Static
 from ui_fakes import fake_factory
 
-from hawizard.plan import build_plan
-from hawizard.presets import load_preset
+from hawizard.design.preset_file import load_preset
+from hawizard.plan.build import build_plan
+from hawizard.ui.app import HawizardApp
+from hawizard.ui.design import DesignScreen
+from hawizard.ui.dialogs import ConfirmPhraseScreen, YesNoScreen
+from hawizard.ui.forms import field_id
+from hawizard.ui.review import ReviewScreen
+from hawizard.ui.run import RunScreen
+from hawizard.ui.start import StartScreen
 
 
 def review_ready(app) -> bool:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hawizard.model import Design
-from hawizard.screens.fieldpaths import field_info, parse_input
+from hawizard.design.model import Design
+from hawizard.ui.fieldpaths import field_info, parse_input
 
 
 def _design() -> Design:

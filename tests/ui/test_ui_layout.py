@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import pytest
 from conftest import SIZES, answer_confirmations, burst, in_view, screen_text, wait_for
-from hawizard.screens.app import HawizardApp
-from hawizard.screens.design import DesignScreen, SectionPane
-from hawizard.screens.forms import FieldRow, field_id
-from hawizard.screens.questions import SECTIONS
-from hawizard.screens.review import ReviewScreen
-from hawizard.screens.run import RunScreen
 from textual.widgets import Input, Log, OptionList, Select, Static
 
-from hawizard.presets import shipped_presets
+from hawizard.design.preset_file import shipped_presets
+from hawizard.ui.app import HawizardApp
+from hawizard.ui.design import DesignScreen, SectionPane
+from hawizard.ui.forms import FieldRow, field_id
+from hawizard.ui.questions import SECTIONS
+from hawizard.ui.review import ReviewScreen
+from hawizard.ui.run import RunScreen
 
 
 def review_ready(app) -> bool:
@@ -213,7 +213,7 @@ async def test_the_help_box_shows_all_of_its_text_at_80x24(preset):
 
 
 async def test_a_long_line_of_a_file_is_folded_with_a_continuation_mark():
-    from hawizard.render import render
+    from hawizard.render.renderer import render
 
     app = HawizardApp(preset="article", initial="review")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -261,8 +261,8 @@ async def test_a_long_line_of_a_file_is_folded_with_a_continuation_mark():
 async def test_the_run_log_folds_long_commands_instead_of_cutting_them():
     from ui_fakes import fake_factory
 
-    from hawizard.plan import build_plan
-    from hawizard.presets import load_preset
+    from hawizard.design.preset_file import load_preset
+    from hawizard.plan.build import build_plan
 
     _made, factory = fake_factory(build_plan(load_preset("article")))
     app = HawizardApp(preset="article", initial="review", session_factory=factory, poll_scale=0.01)

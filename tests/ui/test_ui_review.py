@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from conftest import type_text, wait_for
-from hawizard.screens.app import HawizardApp
-from hawizard.screens.design import DesignScreen
-from hawizard.screens.questions import SECTIONS
-from hawizard.screens.review import ReviewScreen
 from textual.widgets import Input, OptionList, Static
 
-from hawizard.presets import load_preset
+from hawizard.design.preset_file import load_preset
+from hawizard.ui.app import HawizardApp
+from hawizard.ui.design import DesignScreen
+from hawizard.ui.questions import SECTIONS
+from hawizard.ui.review import ReviewScreen
 
 
 def review_ready(app) -> bool:

@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 
 from conftest import answer_confirmations, type_text, wait_for
-from hawizard.screens.app import HawizardApp
-from hawizard.screens.dialogs import ConfirmPhraseScreen
-from hawizard.screens.finish import FinishScreen
-from hawizard.screens.review import ReviewScreen
-from hawizard.screens.run import RunScreen
-from hawizard.screens.runctl import LOG_LINES, UiSink
 from textual.widgets import Log, ProgressBar, Sparkline, Static
 from ui_fakes import fake_factory
 
-from hawizard import audit
+from hawizard.audit import log as audit
+from hawizard.common.redact import Redactor
+from hawizard.design.preset_file import load_preset, shipped_presets
 from hawizard.events import OutputLine
-from hawizard.plan import build_plan
-from hawizard.presets import load_preset, shipped_presets
-from hawizard.redact import Redactor
+from hawizard.plan.build import build_plan
+from hawizard.ui.app import HawizardApp
+from hawizard.ui.dialogs import ConfirmPhraseScreen
+from hawizard.ui.finish import FinishScreen
+from hawizard.ui.review import ReviewScreen
+from hawizard.ui.run import RunScreen
+from hawizard.ui.runctl import LOG_LINES, UiSink
 
 
 def records(run_id: str) -> list[dict]:
@@ -177,9 +177,9 @@ async def test_an_unfinished_run_is_resumed_from_the_start_screen():
     """Same run id and audit log; the probes find the built steps done, so nothing is asked again."""
     from textual.widgets import OptionList
 
+    from hawizard.design.preset_file import preset_sha256
     from hawizard.events import RunStarted
-    from hawizard.journal import Journal, latest_unfinished
-    from hawizard.presets import preset_sha256
+    from hawizard.run.journal import Journal, latest_unfinished
 
     design = load_preset("article")
     plan = build_plan(design)

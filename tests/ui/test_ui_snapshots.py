@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import pytest
 from conftest import SIZES, answer_confirmations, wait_for
-from hawizard.screens.app import HawizardApp
-from hawizard.screens.dialogs import ConfirmPhraseScreen
-from hawizard.screens.finish import FinishScreen
-from hawizard.screens.review import ReviewScreen
-from hawizard.screens.runctl import RunOutcome
 from ui_fakes import fake_factory
 
-from hawizard.plan import build_plan
-from hawizard.presets import load_preset
+from hawizard.design.preset_file import load_preset
+from hawizard.plan.build import build_plan
+from hawizard.ui.app import HawizardApp
+from hawizard.ui.dialogs import ConfirmPhraseScreen
+from hawizard.ui.finish import FinishScreen
+from hawizard.ui.review import ReviewScreen
+from hawizard.ui.runctl import RunOutcome
 
 size_ids = [f"{w}x{h}" for w, h in SIZES]
 

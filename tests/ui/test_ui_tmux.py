@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from hawizard.presets import load_preset
+from hawizard.design.preset_file import load_preset
 
 TMUX = shutil.which("tmux")
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")

@@ -10,9 +10,10 @@ ordering bug shows up as a value the operator never typed reaching the design.
 from __future__ import annotations
 
 from conftest import burst, wait_for
-from hawizard.screens.app import HawizardApp
-from hawizard.screens.forms import field_id
 from textual.widgets import Input, Select
+
+from hawizard.ui.app import HawizardApp
+from hawizard.ui.forms import field_id
 
 TRIES = 5
 

@@ -7,17 +7,17 @@ import re
 
 import pytest
 from conftest import type_text, wait_for
-from hawizard.screens.app import HawizardApp
-from hawizard.screens.design import DesignScreen
-from hawizard.screens.fieldpaths import field_info
-from hawizard.screens.forms import FieldRow, field_id, label_for
-from hawizard.screens.questions import SECTIONS
-from hawizard.screens.review import ReviewScreen
-from hawizard.screens.start import StartScreen
 from rich.console import Console
 from textual.widgets import Input, OptionList, Select, Static
 
-from hawizard.presets import load_preset, shipped_presets
+from hawizard.design.preset_file import load_preset, shipped_presets
+from hawizard.ui.app import HawizardApp
+from hawizard.ui.design import DesignScreen
+from hawizard.ui.fieldpaths import field_info
+from hawizard.ui.forms import FieldRow, field_id, label_for
+from hawizard.ui.questions import SECTIONS
+from hawizard.ui.review import ReviewScreen
+from hawizard.ui.start import StartScreen
 
 
 def review_ready(app) -> bool:

@@ -14,7 +14,7 @@ import hashlib
 import threading
 import time
 
-from hawizard.plan import Plan
+from hawizard.plan.build import Plan
 from hawizard.sessions.base import CommandResult, NodeSession, WriteResult
 
 PROC_DRBD_SYNCING = """version: 8.3.8 (api:88/proto:86-94)

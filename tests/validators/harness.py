@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from hawizard import lint, stacks, validate
-from hawizard.model import Design
-from hawizard.presets import design_from_dict, design_to_dict, load_preset
-from hawizard.problems import ERROR
-from hawizard.render import Rendering, render
+from hawizard.design import lint, stacks, validate
+from hawizard.design.model import Design
+from hawizard.design.preset_file import design_from_dict, design_to_dict, load_preset
+from hawizard.design.problems import ERROR
+from hawizard.render.renderer import Rendering, render
 
 PRESETS = Path(__file__).resolve().parents[2] / "presets"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -48,7 +48,7 @@ OFFLINE_ARTEFACTS = (
 # With fencing disabled, Pacemaker 2.1 says so on every check; the design chose it (the lint warns).
 NO_FENCING = (re.compile(r"Blind faith: not fencing unseen nodes"),)
 # crmsh's own warnings that hawizard produces on purpose: its timeouts are derived from the
-# switch-over target (hawizard.timing) and may be below the agent's advice; the lint says so.
+# switch-over target (hawizard.design.timing) and may be below the agent's advice; the lint says so.
 CRMSH_ACCEPTED = (re.compile(r"(specified|default) timeout \S+ for \w+ is smaller than the advised"),)
 # Pacemaker 1.0 properties that Pacemaker 2.1 no longer knows (only for centos5-heartbeat).
 PCMK10_ACCEPTED = (

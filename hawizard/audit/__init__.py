@@ -1,0 +1,1 @@
+"""The audit trail: per-run logs, their hash chain, listing, and reports."""

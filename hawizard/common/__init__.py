@@ -1,0 +1,1 @@
+"""Small pieces every layer uses: errors, shell quoting, terminal text, local files."""

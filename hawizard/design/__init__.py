@@ -1,0 +1,1 @@
+"""The design: the model, the stacks, presets, field checks, validation, lint, timing."""

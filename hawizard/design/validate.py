@@ -1,0 +1,249 @@
+"""Cross-field errors: designs whose parts contradict each other and cannot be built.
+
+Field-level form checks happen while loading (hawizard/design/preset_file.py); what is here needs two or
+more fields at once: distinct nodes, the VIP inside the service subnet, interconnects that
+pair up, a mount point that holds the document root, an agent that exists on the stack.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+from collections.abc import Iterator
+
+from hawizard.design import stacks
+from hawizard.design.fieldcheck import fence_param_problems, parse_rate
+from hawizard.design.model import Design
+from hawizard.design.problems import ERROR, Problem
+
+# Where the DRBD filesystem must not be mounted, after the Filesystem Hierarchy Standard 3.0
+# (https://refspecs.linuxfoundation.org/FHS_3.0/fhs-3.0.html): the operating system's own trees
+# (chapter 3: /bin /boot /dev /etc /lib* /root /run /sbin /tmp; chapter 4: /usr; chapter 6: /proc /sys)
+# and the parts of /var that hold the node's own state (/var/log, /var/tmp, /var/run and /var/lock,
+# the package databases, and the state of the cluster stack and of hawizard itself) are refused at and
+# under them: a mount there hides the node's files from the node. The branching points /, /home,
+# /opt, /srv, /var, /var/lib, /var/www, /var/spool, /var/cache, /mnt and /media are refused only as
+# themselves: a service's data under them (/srv/web, /var/www/html, /var/lib/mysql) is what they are for.
+SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run",
+                "/sbin", "/sys", "/tmp", "/usr", "/var/log", "/var/tmp", "/var/run", "/var/lock",
+                "/var/lib/dpkg", "/var/lib/apt", "/var/lib/rpm", "/var/lib/dnf", "/var/lib/yum",
+                "/var/lib/drbd", "/var/lib/pacemaker", "/var/lib/heartbeat", "/var/lib/corosync",
+                "/var/lib/pcsd", "/var/lib/hawizard")
+SYSTEM_DIRS = frozenset({"/", "/home", "/opt", "/srv", "/var", "/var/lib", "/var/www", "/var/spool", "/var/cache",
+                         "/mnt", "/media", *SYSTEM_TREES})
+
+
+def normal_path(path: str) -> str:
+    """An absolute path with '.', '..', repeated and trailing slashes resolved (posixpath.normpath),
+    and POSIX's implementation-defined leading '//' made '/'."""
+    norm = posixpath.normpath("/" + path.lstrip("/"))
+    return "/" + norm.lstrip("/")
+
+
+def system_dir(path: str) -> str:
+    """The system directory that ``path`` is, or is under (see SYSTEM_TREES); '' if none."""
+    p = normal_path(path)
+    if p in SYSTEM_DIRS:
+        return p
+    return next((t for t in SYSTEM_TREES if p.startswith(t + "/")), "")
+
+AGENTS_BY_STACK = {
+    "centos5-heartbeat": ("ocf:heartbeat:apache", "lsb:httpd"),
+    "debian12-crmsh": ("ocf:heartbeat:apache", "systemd:apache2"),
+    "debian12-pcs": ("ocf:heartbeat:apache", "systemd:apache2"),
+    "el9-pcs": ("ocf:heartbeat:apache", "systemd:httpd"),
+}
+
+
+def _err(code: str, path: str, message: str) -> Problem:
+    return Problem(ERROR, code, path, message)
+
+
+def _iface(value: str) -> ipaddress.IPv4Interface | None:
+    try:
+        return ipaddress.IPv4Interface(value)
+    except ValueError:
+        return None
+
+
+def check(design: Design) -> list[Problem]:
+    return list(_checks(design))
+
+
+def _checks(d: Design) -> Iterator[Problem]:
+    if len(d.nodes) != 2:
+        yield _err("node-count", "nodes", f"an active/standby cluster has exactly 2 nodes; this design has "
+                   f"{len(d.nodes)}")
+        return
+    a, b = d.nodes
+    if a.name == b.name:
+        yield _err("node-names", "nodes[1].name", f"both nodes are named '{a.name}'; node names must differ")
+    if a.ssh_host and (a.ssh_host, a.ssh_port) == (b.ssh_host, b.ssh_port):
+        yield _err("node-ssh", "nodes[1].ssh_host", f"both nodes are reached at {a.ssh_host}:{a.ssh_port}")
+    for i, n in enumerate(d.nodes):
+        if not n.ssh_host:
+            yield _err("ssh-host", f"nodes[{i}].ssh_host", "is empty: give the address hawizard connects to")
+
+    # every address a node owns, for distinctness
+    owned: dict[str, str] = {}
+    for i, n in enumerate(d.nodes):
+        entries = [(f"nodes[{i}].service_address", n.service_address)]
+        entries += [(f"nodes[{i}].interconnects[{j}].address", ic.address) for j, ic in enumerate(n.interconnects)]
+        for path, value in entries:
+            iface = _iface(value)
+            if iface is None:
+                continue
+            ip = str(iface.ip)
+            if ip in owned:
+                yield _err("address-reused", path, f"{ip} is already used by {owned[ip]}")
+            else:
+                owned[ip] = path
+
+    # service network
+    sa, sb = _iface(a.service_address), _iface(b.service_address)
+    if sa and sb and sa.network != sb.network:
+        yield _err("service-subnet", "nodes[1].service_address",
+                   f"{sb} is not in the same subnet as {a.name}'s {sa} ({sa.network})")
+    if sa:
+        vip = ipaddress.IPv4Address(d.service.vip) if _is_ip(d.service.vip) else None
+        if vip is not None:
+            if vip not in sa.network:
+                yield _err("vip-subnet", "service.vip", f"{vip} is outside the service subnet {sa.network}; "
+                           "the VIP must be reachable where the nodes' service addresses are")
+            elif vip in (sa.network.network_address, sa.network.broadcast_address):
+                yield _err("vip-subnet", "service.vip", f"{vip} is the network or broadcast address of {sa.network}")
+            if str(vip) in owned:
+                yield _err("vip-taken", "service.vip", f"{vip} is a node's own address ({owned[str(vip)]}); "
+                           "the VIP must be a free address")
+        if d.service.vip_prefix != sa.network.prefixlen:
+            yield _err("vip-prefix", "service.vip_prefix", f"/{d.service.vip_prefix} differs from the service "
+                       f"subnet's /{sa.network.prefixlen}")
+    for n in d.nodes:
+        if d.service.vip_nic != n.service_nic:
+            yield _err("vip-nic", "service.vip_nic", f"'{d.service.vip_nic}' is not {n.name}'s service NIC "
+                       f"('{n.service_nic}'); the VIP goes on the service network")
+
+    # interconnects
+    if len(a.interconnects) != len(b.interconnects):
+        yield _err("interconnect-count", "nodes[1].interconnects",
+                   f"{a.name} has {len(a.interconnects)} interconnect(s), {b.name} has {len(b.interconnects)}; "
+                   "they must pair up")
+    if not a.interconnects:
+        yield _err("interconnect-none", "nodes[0].interconnects", "at least one interconnect is needed")
+    nets = []
+    for j, (ia, ib) in enumerate(zip(a.interconnects, b.interconnects, strict=False)):
+        xa, xb = _iface(ia.address), _iface(ib.address)
+        if xa and xb and xa.network != xb.network:
+            yield _err("interconnect-subnet", f"nodes[1].interconnects[{j}].address",
+                       f"{xb} and {a.name}'s {xa} are not in one subnet; interconnect {j} joins the two nodes")
+        if xa:
+            if xa.network in nets:
+                yield _err("interconnect-distinct", f"nodes[0].interconnects[{j}].address",
+                           f"interconnect {j} uses the subnet {xa.network} of another interconnect; "
+                           "separate links need separate subnets")
+            if sa and xa.network == sa.network:
+                yield _err("interconnect-distinct", f"nodes[0].interconnects[{j}].address",
+                           f"interconnect {j} is on the service subnet {sa.network}")
+            nets.append(xa.network)
+    for i, n in enumerate(d.nodes):
+        nics = [n.service_nic] + [ic.nic for ic in n.interconnects]
+        seen = set()
+        for j, nic in enumerate(nics):
+            if nic in seen:
+                path = f"nodes[{i}].service_nic" if j == 0 else f"nodes[{i}].interconnects[{j - 1}].nic"
+                yield _err("nic-reused", path, f"interface {nic} is named twice on {n.name}")
+            seen.add(nic)
+
+    # replication
+    for i, n in enumerate(d.nodes):
+        mine = {str(_iface(ic.address).ip): ic for ic in n.interconnects if _iface(ic.address)}
+        svc = _iface(n.service_address)
+        if svc:
+            mine.setdefault(str(svc.ip), None)
+        if _is_ip(n.replication_address) and n.replication_address not in mine:
+            yield _err("replication-address", f"nodes[{i}].replication_address",
+                       f"{n.replication_address} is not one of {n.name}'s addresses "
+                       f"({', '.join(sorted(mine))}); DRBD can only listen on an address the node has")
+    ra, rb = a.replication_address, b.replication_address
+    if _is_ip(ra) and _is_ip(rb):
+        for ic_a, ic_b in zip(a.interconnects, b.interconnects, strict=False):
+            xa, xb = _iface(ic_a.address), _iface(ic_b.address)
+            if xa and xb and str(xa.ip) == ra and str(xb.ip) != rb:
+                yield _err("replication-pair", "nodes[1].replication_address",
+                           f"{a.name} replicates over {ic_a.nic} ({ra}) but {b.name}'s address on that link is "
+                           f"{xb.ip}, not {rb}")
+    if a.backing_disk and d.drbd.meta_disk == a.backing_disk:
+        yield _err("meta-disk", "drbd.meta_disk", "external metadata cannot live on the backing disk itself")
+
+    # service
+    mp, dr = normal_path(d.service.mount_point), normal_path(d.service.document_root)
+    sysdir = system_dir(mp)
+    if sysdir:
+        where = "a system directory" if sysdir == mp else f"under the system directory {sysdir}"
+        yield _err("mount-point", "service.mount_point", f"{mp} is {where}; mounting the DRBD "
+                   "filesystem there would hide the node's own files")
+    sysdir = system_dir(dr)
+    if sysdir and not system_dir(mp) and dr != mp:
+        yield _err("document-root", "service.document_root",
+                   f"{dr} is {'a system directory' if sysdir == dr else f'under the system directory {sysdir}'}")
+    if not (dr == mp or dr.startswith(mp.rstrip("/") + "/")):
+        yield _err("document-root", "service.document_root",
+                   f"{dr} is not on the DRBD filesystem mounted at {mp}; the page served would not be replicated")
+    allowed = AGENTS_BY_STACK.get(d.stack, ())
+    if d.service.apache_agent not in allowed:
+        yield _err("apache-agent", "service.apache_agent",
+                   f"{d.service.apache_agent} does not exist on {d.stack}; use one of: {', '.join(allowed)}")
+
+    # fence agent parameters: checked when a preset is loaded, and here for a design made otherwise
+    for i, n in enumerate(d.nodes):
+        for key, why in fence_param_problems(n.fence_params):
+            yield _err("fence-params", f"nodes[{i}].fence_params.{key}", why)
+
+    # cluster
+    if d.cluster.stonith_enabled:
+        for i, n in enumerate(d.nodes):
+            if not n.fence_agent:
+                yield _err("fence-device", f"nodes[{i}].fence_agent",
+                           "fencing is enabled (cluster.stonith_enabled) but this node has no fence agent; "
+                           "without one the cluster refuses to start any resource. Name the agent, or "
+                           "disable fencing and accept the risk")
+    if d.design.switchover_failure == "fence" and not d.cluster.stonith_enabled:
+        yield _err("fence-intent", "cluster.stonith_enabled",
+                   "the design answers 'fence' for a failed switch-over, but fencing is disabled")
+    if d.cluster.drbd_promoted_monitor_interval_s and \
+            d.cluster.drbd_promoted_monitor_interval_s == d.cluster.drbd_monitor_interval_s:
+        yield _err("monitor-intervals", "cluster.drbd_promoted_monitor_interval_s",
+                   "the promoted and unpromoted monitors of DRBD have the same interval; Pacemaker tells "
+                   "operations apart by interval and would drop one of them")
+    ids = d.cluster.ids
+    values = [(k, getattr(ids, k)) for k in ("drbd", "drbd_clone", "ip", "fs", "web", "group", "colocation", "order")]
+    seen_ids: dict[str, str] = {}
+    for k, v in values:
+        if v in seen_ids:
+            yield _err("ids", f"cluster.ids.{k}", f"'{v}' is already the id of cluster.ids.{seen_ids[v]}")
+        seen_ids[v] = k
+    try:
+        parse_rate(d.drbd.resync_rate)
+    except ValueError:
+        pass  # reported by the field check
+    stack = stacks.get(d.stack)
+    if stack.membership == "corosync" and d.corosync.transport == "udpu" and len(a.interconnects) > 1:
+        yield _err("corosync-links", "corosync.transport",
+                   "the udpu transport carries one link only; use knet for several interconnects")
+    if stack.membership == "corosync" and d.corosync.transport == "knet" and d.corosync.crypto_cipher != "none" \
+            and d.corosync.crypto_hash == "none":
+        # corosync.conf(5): "Enabling crypto_cipher, requires also enabling of crypto_hash"; corosync 3.1
+        # stops with "crypto_cipher requires crypto_hash with value other than none"
+        yield _err("corosync-crypto", "corosync.crypto_hash",
+                   f"crypto_cipher {d.corosync.crypto_cipher} needs a crypto_hash: corosync refuses to start with "
+                   "a cipher and crypto_hash none")
+    if stack.membership == "corosync" and len(a.interconnects) > 8:
+        yield _err("corosync-links", "nodes[0].interconnects", "knet supports at most 8 links")
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.IPv4Address(value)
+        return True
+    except ValueError:
+        return False

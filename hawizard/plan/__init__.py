@@ -1,0 +1,1 @@
+"""The step plan: the procedure as typed data, pure, no I/O."""

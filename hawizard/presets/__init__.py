@@ -1,0 +1,1 @@
+"""Shipped TOML presets (installed as ``hawizard.presets``); see docs/presets.md."""

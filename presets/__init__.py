@@ -1,1 +1,0 @@
-"""Shipped TOML presets (installed as ``hawizard.builtin_presets``); see docs/presets.md."""
