@@ -18,11 +18,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hawizard.audit import log as audit
+from hawizard.audit import runs
 from hawizard.common.redact import Redactor  # noqa: E402
 from hawizard.design.preset_file import load_preset  # noqa: E402
-from hawizard.plan.build import Action, Plan, Step  # noqa: E402
-from hawizard.render.renderer import Rendering  # noqa: E402
 from hawizard.events import EventBus  # noqa: E402
+from hawizard.plan.types import Plan, Run, Step  # noqa: E402
+from hawizard.render.renderer import Rendering  # noqa: E402
 from hawizard.run.runner import Runner  # noqa: E402
 from hawizard.sessions import open_session  # noqa: E402
 from tests.support.sshd import SshServer, sshd_available  # noqa: E402
@@ -56,13 +57,13 @@ def main() -> None:
             direct.append(time.perf_counter() - t)
 
             steps = (Step("bench", "bench", "bench", "primary",
-                          {"srv1": tuple(Action("run", command=COMMAND) for _ in range(N))}),)
+                          {"srv1": tuple(Run(COMMAND) for _ in range(N))}),)
             plan = Plan("bench", design.stack, "srv1", "srv2", steps, Rendering((), {}))
             bus = EventBus()
             redactor = Redactor(["not-a-real-secret-123456"])
-            sink = audit.AuditSink.for_run(audit.new_run_id(), redactor=redactor)
+            sink = audit.AuditSink.for_run(runs.new_run_id(), redactor=redactor)
             bus.subscribe(sink, critical=True)
-            runner = Runner(plan, design, {"srv1": session}, bus, confirm=lambda s, p: True, secrets=None)
+            runner = Runner(plan, {"srv1": session}, bus, confirm=lambda s, p: True, secrets=None)
             t = time.perf_counter()
             result = runner.run()
             runner_t.append(time.perf_counter() - t)

@@ -137,12 +137,11 @@ def flood_session_class():
 
 
 async def flood(lines: int, interval: float) -> None:
+    from hawizard.design.preset_file import load_preset
+    from hawizard.plan.build import build_plan
     from hawizard.ui.app import HawizardApp
     from hawizard.ui.run import RunScreen
     from hawizard.ui.runctl import RunController
-
-    from hawizard.design.preset_file import load_preset
-    from hawizard.plan.build import build_plan
 
     design = load_preset("article")
     plan = build_plan(design)

@@ -20,16 +20,47 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 log = logging.getLogger(__name__)
 
-#: Statuses a step may finish with (StepFinished.status).
-STEP_STATUSES = ("done", "already-done", "skipped", "failed", "cancelled")
-#: Statuses a run may finish with (RunFinished.status): the runner's own words ("finished",
-#: "failed", "cancelled", as in hawizard/run/runner.py RunResult.status), and "interrupted" for a run
-#: whose record was closed before the runner said how it ended (hawizard/run/record.py).
-RUN_STATUSES = ("finished", "failed", "cancelled", "interrupted")
+
+class StepStatus(StrEnum):
+    """How a step ended on one node (``StepFinished.status``, and each node's entry in the journal).
+
+    The values are the strings the audit log and the journal have always held; they do not change.
+    """
+
+    DONE = "done"
+    ALREADY_DONE = "already-done"  # its probe said so: nothing was run
+    SKIPPED = "skipped"  # by the operator, with a reason (the wizard's skip)
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def settled(self) -> bool:
+        """Nothing is left to do for the step on that node: a resume goes on after it."""
+        return self in SETTLED
+
+
+#: The step statuses after which a run goes on with the next step.
+SETTLED = frozenset({StepStatus.DONE, StepStatus.ALREADY_DONE, StepStatus.SKIPPED})
+
+
+class RunStatus(StrEnum):
+    """How a run ended (``RunFinished.status``): the runner's words, and ``interrupted`` for a run whose
+    record was closed before the runner said how it ended (hawizard/run/record.py)."""
+
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+#: The same words as tuples, for messages and for readers that take plain strings.
+STEP_STATUSES = tuple(s.value for s in StepStatus)
+RUN_STATUSES = tuple(s.value for s in RunStatus)
 
 
 def utc_now() -> str:
@@ -95,11 +126,21 @@ class Event:
 
 
 def _to_json(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
     if isinstance(value, tuple | list):
         return [_to_json(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): _to_json(v) for k, v in value.items()}
     return value
+
+
+def _member(enum: type[StrEnum], value: Any, what: str) -> Any:
+    """``value`` as a member of ``enum``; ValueError naming the words allowed (an event read back from a log)."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise ValueError(f"{what} status must be one of {tuple(m.value for m in enum)}, not {value!r}") from None
 
 
 def _tuple(value: Iterable[Any] | None) -> tuple[Any, ...]:
@@ -217,13 +258,12 @@ class StepFinished(Event):
     kind: ClassVar[str] = "step-finished"
     step_id: str
     node: str
-    status: str
+    status: StepStatus
     duration: float
     message: str = ""
 
     def __post_init__(self) -> None:
-        if self.status not in STEP_STATUSES:
-            raise ValueError(f"step status must be one of {STEP_STATUSES}, not {self.status!r}")
+        object.__setattr__(self, "status", _member(StepStatus, self.status, "step"))
 
 
 @dataclass(frozen=True)
@@ -254,13 +294,12 @@ class RunFinished(Event):
 
     kind: ClassVar[str] = "run-finished"
     run_id: str
-    status: str
+    status: RunStatus
     duration: float
     message: str = ""
 
     def __post_init__(self) -> None:
-        if self.status not in RUN_STATUSES:
-            raise ValueError(f"run status must be one of {RUN_STATUSES}, not {self.status!r}")
+        object.__setattr__(self, "status", _member(RunStatus, self.status, "run"))
 
 
 # --- sinks and the bus -------------------------------------------------------------------------

@@ -11,8 +11,10 @@ import threading
 
 import pytest
 
-from hawizard.audit import log as audit
-from hawizard.audit.log import AuditSink, list_runs, new_run_id, runs_dir, verify_chain
+from hawizard.audit import chain, runs
+from hawizard.audit.chain import verify_chain
+from hawizard.audit.log import AuditSink
+from hawizard.audit.runs import list_runs, new_run_id, runs_dir
 from hawizard.common.errors import InputError, OperationFailed
 from hawizard.common.redact import Redactor
 from hawizard.events import (
@@ -76,7 +78,7 @@ def test_created_exclusively_with_final_mode(tmp_path):
     with pytest.raises(InputError):
         AuditSink(path)
     with pytest.raises(InputError):
-        audit.run_dir("../escape")
+        runs.run_dir("../escape")
 
 
 def test_chain_verifies_and_records_are_linked():
@@ -137,9 +139,9 @@ def test_inserted_forged_record_is_detected():
     lines = lines_of(sink.path)
     prev = json.loads(lines[1])
     forged = {"seq": 3, "time": prev["time"], "kind": "command-started", "data": {"step_id": "s1", "node": "srv1", "command": "rm -rf /"}}
-    forged["prev"] = audit._sha256(lines[1].rstrip("\n"))
-    forged["hash"] = audit.record_hash(forged["prev"], forged)
-    _rewrite(sink.path, lines[:2] + [audit.canonical_json(forged) + "\n"] + lines[2:])
+    forged["prev"] = chain.line_hash(lines[1].rstrip("\n"))
+    forged["hash"] = chain.record_hash(forged["prev"], forged)
+    _rewrite(sink.path, lines[:2] + [chain.canonical_json(forged) + "\n"] + lines[2:])
     ok, bad, _ = verify_chain(sink.path)
     assert not ok and bad == 4  # the forged record chains, the next one does not
 
@@ -167,7 +169,7 @@ def test_missing_head_fails_verification():
     sink.head_path.unlink()
     ok, _, msg = verify_chain(sink.path)
     assert not ok and "audit.head is missing" in msg
-    assert not audit.verify_run(sink.path)[0]
+    assert not chain.verify_run(sink.path)[0]
 
 
 def test_empty_log_does_not_verify():
@@ -176,7 +178,7 @@ def test_empty_log_does_not_verify():
     ok, bad, msg = verify_chain(sink.path)
     assert not ok and bad == 1 and "empty" in msg
     sink.head_path.unlink()
-    assert not verify_chain(sink.path)[0] and not audit.verify_run(sink.path)[0]
+    assert not verify_chain(sink.path)[0] and not chain.verify_run(sink.path)[0]
 
 
 def _journal(sink, status):
@@ -186,7 +188,7 @@ def _journal(sink, status):
 def test_records_cut_from_the_end_with_the_head_deleted_do_not_verify():
     sink = make_run()
     lines = lines_of(sink.path)
-    assert audit.verify_run(sink.path) == (True, None, f"chain intact: {len(lines)} records")
+    assert chain.verify_run(sink.path) == (True, None, f"chain intact: {len(lines)} records")
     # cut the end (run-finished and more) and delete the head: the rest still chains...
     _rewrite(sink.path, lines[:-3])
     sink.head_path.unlink()
@@ -197,12 +199,12 @@ def test_records_cut_from_the_end_with_the_head_deleted_do_not_verify():
     for status in (None, "finished", "failed", "cancelled"):
         if status:
             _journal(sink, status)
-        ok, bad, msg = audit.verify_run(sink.path)
+        ok, bad, msg = chain.verify_run(sink.path)
         assert not ok, (status, msg)
     # even with a forged head that matches the shortened log, the missing end shows
-    sink.head_path.write_bytes(audit._head_line(len(lines) - 3, audit._sha256(lines[-4].rstrip("\n"))))
+    sink.head_path.write_bytes(chain.head_line(len(lines) - 3, chain.line_hash(lines[-4].rstrip("\n"))))
     assert verify_chain(sink.path)[0]
-    ok, bad, msg = audit.verify_run(sink.path)
+    ok, bad, msg = chain.verify_run(sink.path)
     assert not ok and bad == len(lines) - 2 and "not with 'run-finished'" in msg and "journal says cancelled" in msg
 
 
@@ -219,10 +221,10 @@ def test_a_running_run_and_a_run_that_died_at_once_verify():
     sink.handle(RunStarted(rid, "article", "a" * 64, "alice", "heartbeat", ["s1"]))
     sink.handle(StepStarted("s1", "Install", "srv1"))
     _journal(sink, "running")
-    ok, _, msg = audit.verify_run(sink.path)
+    ok, _, msg = chain.verify_run(sink.path)
     assert ok and "has not finished" in msg
     _journal(sink, "failed")
-    assert not audit.verify_run(sink.path)[0]  # says it ended, but its log has no end
+    assert not chain.verify_run(sink.path)[0]  # says it ended, but its log has no end
     sink.close()
 
 
@@ -233,7 +235,7 @@ def test_a_log_that_does_not_start_with_run_started_is_not_a_run():
     other.handle(StepStarted("s1", "Install", "srv1"))
     other.handle(RunFinished("x", "finished", 1.0))
     other.close()
-    ok, bad, msg = audit.verify_run(other.path)
+    ok, bad, msg = chain.verify_run(other.path)
     assert not ok and bad == 1 and "not 'run-started'" in msg
     assert len(lines) > 2
 
@@ -382,7 +384,7 @@ def assert_no_secret(text: str, where: str) -> None:
 
 
 def test_no_secret_in_the_audit_log_or_any_export():
-    from hawizard.audit.report import export_run
+    from hawizard.audit.report.export import export_run
 
     sink, _ = emit_secret_run()
     raw = sink.path.read_text(encoding="utf-8")

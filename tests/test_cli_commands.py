@@ -145,7 +145,8 @@ def test_export_latest_without_runs_says_there_are_none(env, tmp_path):
 
 def _make_run(env) -> str:
     code = textwrap.dedent("""
-        from hawizard.audit.log import AuditSink, new_run_id
+        from hawizard.audit.log import AuditSink
+        from hawizard.audit.runs import new_run_id
         from hawizard.events import EventBus, RunFinished, RunStarted
         rid = new_run_id()
         bus = EventBus()

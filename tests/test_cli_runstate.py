@@ -124,9 +124,9 @@ def test_status_with_no_node_answering_is_exit_3_naming_each_node(env, tmp_path)
 
 
 def test_a_relative_xdg_state_home_is_ignored_by_runs_and_known_hosts_alike(tmp_path, monkeypatch):
-    from hawizard.audit import log as audit
-    from hawizard.common import statedir
     from hawizard.audit import lock as runlock
+    from hawizard.audit import runs as audit
+    from hawizard.common import statedir
     from hawizard.sessions.target import SshTarget, default_known_hosts
 
     home = tmp_path / "home"
@@ -161,7 +161,8 @@ def test_a_run_with_a_relative_xdg_state_home_keeps_everything_under_home(env, t
 
 def _recorded_run(env) -> Path:
     code = (
-        "from hawizard.audit.log import AuditSink, new_run_id\n"
+        "from hawizard.audit.log import AuditSink\n"
+        "from hawizard.audit.runs import new_run_id\n"
         "from hawizard.events import *\n"
         "rid = new_run_id()\n"
         "bus = EventBus(); sink = AuditSink.for_run(rid); bus.subscribe(sink, critical=True)\n"

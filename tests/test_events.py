@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
 
+from hawizard import events as ev
 from hawizard.events import (
     ClusterState,
     CommandFinished,
@@ -24,7 +26,6 @@ from hawizard.events import (
     StepStarted,
     parse_time,
 )
-from hawizard import events as ev
 
 ALL = [
     RunStarted("r1", "article", "a" * 64, "alice", "heartbeat", ["s1", "s2"], True),
@@ -78,22 +79,32 @@ def test_step_status_is_checked():
 
 
 def test_run_status_is_one_vocabulary_and_checked():
-    """The statuses a run finishes with are the runner's own words; anything else is refused."""
+    """The statuses a run finishes with are one enum whose strings are the ones the logs hold; anything else is
+    refused."""
     with pytest.raises(ValueError):
         RunFinished("r", "done", 1.0)  # the old list said "done"; the runner has always said "finished"
+    assert ev.RUN_STATUSES == ("finished", "failed", "cancelled", "interrupted")  # the wire strings do not change
+    assert ev.STEP_STATUSES == ("done", "already-done", "skipped", "failed", "cancelled")
     for status in ev.RUN_STATUSES:
         assert RunFinished("r", status, 1.0).to_dict()["status"] == status
-    # the strings hawizard/run/runner.py writes today
-    import inspect
+    # the runner says how a run ended in these words and no others (hawizard/run/runner.py)
+    from typing import get_type_hints
 
     from hawizard.run import runner
 
-    src = inspect.getsource(runner.Runner.run)
-    for word in ("finished", "failed", "cancelled"):
-        assert f'"{word}"' in src and word in ev.RUN_STATUSES
+    assert get_type_hints(runner.RunResult)["status"] is ev.RunStatus
+    finished = RunFinished("r", ev.RunStatus.FINISHED, 1.0)
+    assert finished.status is ev.RunStatus.FINISHED and json.dumps(finished.to_dict()["status"]) == '"finished"'
+    assert Event.from_dict(finished.to_dict()) == finished
     with pytest.raises(ValueError):
         Event.from_dict({**RunFinished("r", "finished", 1.0).to_dict(), "status": "ok"})
     assert RunFinished("r", "failed", 1.0, message="no node").to_dict()["message"] == "no node"
+
+
+def test_settled_step_statuses():
+    """A resume goes on after a step that is done, already done or skipped on every node; not after the others."""
+    assert {s.value for s in ev.StepStatus if s.settled} == {"done", "already-done", "skipped"}
+    assert "done" in ev.SETTLED and "failed" not in ev.SETTLED  # plain strings from a journal file too
 
 
 def test_bus_fans_out_and_isolates_failing_sinks():

@@ -11,8 +11,15 @@ from html.parser import HTMLParser
 
 import pytest
 
-from hawizard.audit.log import AuditSink, new_run_id, verify_chain
-from hawizard.audit.report import export_run, load_run, progress_summary, resolve_run
+from hawizard.audit.chain import verify_chain
+from hawizard.audit.log import AuditSink
+from hawizard.audit.report import html as html_report
+from hawizard.audit.report import markdown as md_report
+from hawizard.audit.report import view
+from hawizard.audit.report.export import export_run
+from hawizard.audit.report.load import load_run
+from hawizard.audit.report.view import progress_summary
+from hawizard.audit.runs import new_run_id, resolve_run
 from hawizard.common.errors import HawizardError, InputError
 from hawizard.events import (
     ClusterState,
@@ -135,6 +142,37 @@ def test_html_report_is_well_formed_and_escaped():
     assert "<script>alert('x')</script>" in text  # shown as text
     assert "FAILED" in text and "21 lines omitted" in text and "W: something & <odd>" in text
     assert page.lstrip().startswith("<!DOCTYPE html>") and "<style>" in page and "http" not in page.split("<body>")[0]
+
+
+def test_markdown_and_html_show_the_same_parts_of_each_step():
+    """The parts of a step are decided once (hawizard/audit/report/view.py) and both formats walk them:
+    every question, node, command and file/progress/cluster line is in both, each in its own markup."""
+    sink = synthetic_run()
+    report = load_run(sink.path)
+    md, page = md_report.render_markdown(report), html_report.render_html(report)
+    steps = view.steps(report)
+    assert [s.step_id for s in steps] == ["install", "create-md", "sync", "cluster"]
+    parts = 0
+    for step in steps:
+        for line in step.confirmations:
+            assert f"- {view.render_line(line, md_report._MARKUP)}\n" in md
+            assert f"<li>{view.render_line(line, html_report._MARKUP)}</li>" in page
+            parts += 1
+        for node in step.nodes:
+            status = f": {node.status}" if node.status else ""
+            assert f"#### {node.name}{' - ' if status else ''}" in md and f">{node.name}{status}</h4>" in page
+            for cmd in node.commands:
+                assert f"command, {cmd.exit_text}, {cmd.duration}:" in md
+                assert f"Command, {cmd.exit_text}, {cmd.duration}:</p>" in page
+                parts += 1
+            for item in node.items:
+                assert f"- {view.render_line(item, md_report._MARKUP)}\n" in md
+                assert f"<li>{view.render_line(item, html_report._MARKUP)}</li>" in page
+                parts += 1
+    assert parts == 1 + 2 + 1 + 1 + 1  # a question, two commands, a file, a progress, a cluster line
+    # a path is code in HTML, escaped text in Markdown; a name from the log is escaped in both
+    assert "file <code>/etc/ha.d/authkeys</code>: mode 0600" in page
+    assert "- file /etc/ha.d/authkeys: mode 0600" in md
 
 
 def test_jsonl_export_is_the_log_itself():

@@ -21,7 +21,7 @@ from hawizard.common.redact import Redactor
 from hawizard.design import lint, model
 from hawizard.design.preset_file import PresetError, design_from_dict, design_to_dict, load_preset
 from hawizard.events import EventBus
-from hawizard.plan.build import Action, Plan, Step
+from hawizard.plan.types import Plan, Step, Where, Write
 from hawizard.render.renderer import render
 from hawizard.run.runner import Runner
 from hawizard.run.secrets import SecretStore
@@ -107,13 +107,12 @@ def test_apply_writes_a_forged_placeholder_as_plain_text(tmp_path, monkeypatch):
     d = _design_with_forged_values()
     d.service.mount_point = d.service.document_root = str(tmp_path / "www")
     rendering = render(d)
-    step = Step("page", "write the test page", "service", "primary",
-                {"srv1": (Action("write", file_id="index-html"),)})
+    step = Step("page", "write the test page", "service", Where.PRIMARY, {"srv1": (Write(file_id="index-html"),)})
     plan = Plan(d.name, d.stack, "srv1", "srv2", (step,), rendering)
     sessions = {n: open_session(SshTarget(name=n, host="localhost"), "local") for n in ("srv1", "srv2")}
     try:
         secrets = SecretStore(rendering.secrets, Redactor())
-        runner = Runner(plan, d, sessions, EventBus(), confirm=lambda s, p: False, secrets=secrets)
+        runner = Runner(plan, sessions, EventBus(), confirm=lambda s, p: False, secrets=secrets)
         secrets.resolve_all(sessions["srv1"])
         result = runner.run()
     finally:

@@ -20,19 +20,9 @@ from hawizard.common.errors import EnvironmentProblem, InputError
 from hawizard.lab import image, layout, network, preset, seed, ssh, tools, vm
 from hawizard.lab.paths import LabPaths
 
-
-def _lab_command() -> list[str]:
-    """``hawizard lab`` through the main CLI when it loads, else the lab's own entry point."""
-    try:
-        from hawizard.cli.main import build_parser
-
-        build_parser()
-        return [sys.executable, "-m", "hawizard", "lab"]
-    except Exception:  # the rest of the CLI is still being written: the lab does not need it
-        return [sys.executable, "-m", "hawizard.lab"]
-
-
-LAB = _lab_command()
+LAB = [sys.executable, "-m", "hawizard", "lab"]
+#: both ways to run the lab: through hawizard's CLI, and its own entry point for CI scripts
+ENTRY_POINTS = {"hawizard lab": LAB, "python -m hawizard.lab": [sys.executable, "-m", "hawizard.lab"]}
 
 
 def run_lab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -307,6 +297,23 @@ def test_cli_ssh_without_a_lab_exits_3(tmp_path: Path) -> None:
     assert result.returncode == 3 and "hawizard lab up" in result.stderr
 
 
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_both_entry_points_report_errors_alike_and_cleaned(tmp_path: Path, entry: str) -> None:
+    """One message, one exit code, no traceback, and nothing in it that drives the terminal (the
+    lab directory here names an escape sequence), whichever entry point runs the lab."""
+    if not tools.find("ssh"):
+        pytest.skip("no ssh client")
+    lab_dir = tmp_path / "lab\x1b]0;owned\x07\x1b[2J"
+    result = subprocess.run([*ENTRY_POINTS[entry], "--dir", str(lab_dir), "ssh", "srv1", "hostname"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr == f"hawizard: there is no lab in {tmp_path}/lab; make one with: hawizard lab up\n"
+    for usage in ([], ["srv9"]):  # bad usage: argparse's exit 2, also alike
+        bad = subprocess.run([*ENTRY_POINTS[entry], "--dir", str(tmp_path), "ssh", *usage],
+                             capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
 # -- pid files ---------------------------------------------------------------------------------
 
 
@@ -499,7 +506,7 @@ def test_port_base_that_leaves_no_room_for_the_bmcs_is_refused() -> None:
 
 def _bmc_lab(tmp_path: Path, count: int = 2) -> tuple[LabPaths, list[layout.LabNode]]:
     """A lab state (lab.json) with nodes that never booted, on ports whose BMC ports are free."""
-    from hawizard.lab import control
+    from hawizard.lab import state
 
     paths = LabPaths(root=tmp_path / "lab", cache=tmp_path / "cache")
     for base in range(41000, 60000, 370):
@@ -507,9 +514,9 @@ def _bmc_lab(tmp_path: Path, count: int = 2) -> tuple[LabPaths, list[layout.LabN
         if all(network.port_is_free(p, "udp") for p, _k, _w in network.bmc_ports(nodes)):
             break
     paths.ensure(paths.state)
-    control.save_state(paths, {"version": control.STATE_VERSION, "count": count, "port_base": base,
-                               "disk_mib": {n.name: n.disk_mib for n in nodes}, "memory_mib": 768,
-                               "image": {"hash": "none", "build_id": "none"}, "machine_ids": {}})
+    state.save_state(paths, {"version": state.STATE_VERSION, "count": count, "port_base": base,
+                             "disk_mib": {n.name: n.disk_mib for n in nodes}, "memory_mib": 768,
+                             "image": {"hash": "none", "build_id": "none"}, "machine_ids": {}})
     return paths, nodes
 
 

@@ -43,10 +43,14 @@ def test_article_risks_are_named(article):
     assert not codes(article, "error")
 
 
-def test_article_io_error_message_says_what_happens(article):
-    (p,) = [p for p in lint.check(article) if p.code == "io-error-handler"]
+def test_article_io_error_message_says_what_happens():
+    from hawizard.design.preset_file import read_preset
+
+    loaded = read_preset("article")
+    (p,) = [p for p in loaded.source.place(lint.check(loaded.design)) if p.code == "io-error-handler"]
     assert "never runs" in p.message and "shut down" in p.message
     assert p.path == "drbd.on_io_error" and p.line is not None
+    assert loaded.source.lines[p.line - 1].startswith("on_io_error")
 
 
 def test_fixing_the_io_error_setting_clears_the_warning(article):

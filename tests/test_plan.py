@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hawizard.design.preset_file import load_preset
-from hawizard.plan.build import build_plan, cross_node_problems, cross_node_warnings
+from hawizard.plan.build import build_plan
 
 GOLDEN = Path(__file__).parent / "golden"
 ORDER = ["preflight", "install", "post-install", "hosts", "membership-files", "drbd-files", "create-md", "drbd-up",
@@ -58,22 +58,45 @@ def test_stack_commands_differ():
     deb = build_plan(load_preset("debian12"))
     assert deb.step("initial-sync").actions["srv1"][0].command == "drbdadm primary --force r0"
     assert "apt-get install" in deb.step("install").actions["srv1"][-1].command
-    assert deb.step("cluster-start").actions["srv1"][-1].reader == "crm-mon-xml"
+    assert deb.step("cluster-start").actions["srv1"][-1].reader.name == "crm-mon-xml"
     el9 = build_plan(load_preset("el9"))
-    assert el9.step("initial-sync").actions["srv1"][1].reader == "drbd9-events2"
-    assert any("pcs cluster cib-push" in a.command for a in el9.step("cluster-config").actions["srv1"])
+    assert el9.step("initial-sync").actions["srv1"][1].reader.name == "drbd9-events2"
+    assert any("pcs cluster cib-push" in getattr(a, "command", "") for a in el9.step("cluster-config").actions["srv1"])
 
 
-def test_cross_node_checks():
-    d = load_preset("debian12")
-    assert cross_node_problems(d, {"srv1": {"disk_bytes": "100", "clock": "1000"},
-                                   "srv2": {"disk_bytes": "100", "clock": "1002"}}) == []
-    probs = cross_node_problems(d, {"srv1": {"disk_bytes": "100", "clock": "1000"},
-                                    "srv2": {"disk_bytes": "200", "clock": "1100"}})
+def test_cross_node_checks_come_with_preflight():
+    """The check of both nodes' facts is the preflight step's own data (the runner knows no step ids)."""
+    plan = build_plan(load_preset("debian12"))
+    checks = {s.id: s.facts_check for s in plan.steps if s.facts_check is not None}
+    assert list(checks) == ["preflight"]
+    agree = checks["preflight"]
+    read = {a.fact for a in plan.step("preflight").actions["srv1"] if a.kind == "fact"}
+    assert {"disk_bytes", "clock"} <= read  # the facts the check compares are read on every node
+    assert agree.problems({"srv1": {"disk_bytes": "100", "clock": "1000"},
+                           "srv2": {"disk_bytes": "100", "clock": "1002"}}) == []
+    probs = agree.problems({"srv1": {"disk_bytes": "100", "clock": "1000"},
+                            "srv2": {"disk_bytes": "200", "clock": "1100"}})
     assert len(probs) == 2 and "differ in size" in probs[0] and "differ by 100 s" in probs[1]
     seven = {"srv1": {"disk_bytes": "100", "clock": "1000"}, "srv2": {"disk_bytes": "100", "clock": "1007"}}
-    assert cross_node_problems(d, seven) == []  # emulated VMs drift by seconds: a warning, not a stop
-    assert "differ by 7 s" in cross_node_warnings(d, seven)[0]
+    assert agree.problems(seven) == []  # emulated VMs drift by seconds: a warning, not a stop
+    assert "differ by 7 s" in agree.warnings(seven)[0]
+    assert agree.problems({"srv1": {}, "srv2": {}}) == agree.warnings({"srv1": {}, "srv2": {}}) == []  # dry run
+
+
+def test_markers_are_data_of_their_steps():
+    """Completion markers: the steps without a natural probe carry one; cluster-config's holds the config hash."""
+    import hashlib
+
+    plan = build_plan(load_preset("debian12"))
+    marked = {s.id: s.marker for s in plan.steps if s.marker is not None}
+    assert set(marked) == {"rehearsal", "drbd-down", "cluster-config"}
+    assert marked["rehearsal"].content == marked["drbd-down"].content == "done"
+    config = plan.rendering.get("cluster-config").content
+    assert marked["cluster-config"].content == hashlib.sha256(config.encode()).hexdigest()[:16]
+    for step_id, marker in marked.items():  # each step's probe looks at its own marker
+        assert marker.path == f"/var/lib/hawizard/done/{step_id}"
+        assert all(marker.path in probe for probe in plan.step(step_id).probe.values())
+    assert marked["cluster-config"].content in plan.step("cluster-config").probe["srv1"]
 
 
 # -- the page check looks for exactly what index.html holds -------------------------------------
@@ -106,7 +129,7 @@ def _page_checks(design, port):
     d.service.vip, d.service.port = "127.0.0.1", port  # the checks fetch from this machine's server
     plan = build_plan(d)
     cmds = [a.command for sid in ("rehearsal", "verify") for acts in plan.step(sid).actions.values()
-            for a in acts if "curl" in a.command]
+            for a in acts if "curl" in getattr(a, "command", "")]
     assert len(cmds) == 3  # the rehearsal on the primary, verify on both nodes
     return plan, cmds
 

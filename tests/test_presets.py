@@ -113,3 +113,30 @@ def test_docs_preset_reference_is_current():
         assert fh.read() == preset_reference()
     for key in ("`drbd.resync_rate`", "`nodes[].interconnects[].nic`", "`cluster.ids.group`"):
         assert key in preset_reference()
+
+
+def test_the_loader_returns_the_design_with_its_source_and_no_side_channel(tmp_path):
+    """The design carries only its fields; the file's lines travel beside it and place the problems."""
+    import dataclasses
+
+    from hawizard.design import lint
+    from hawizard.design.preset_file import read_preset
+
+    loaded = read_preset("article")
+    assert set(vars(loaded.design)) == {f.name for f in dataclasses.fields(loaded.design)}
+    assert loaded.source.filename == "presets/article.toml"
+    placed = loaded.source.place(lint.check(loaded.design))
+    fencing = next(p for p in placed if p.code == "fencing-off")
+    key_line = next(i for i, text in enumerate(loaded.source.lines, 1) if text.startswith("stonith_enabled"))
+    assert fencing.line == key_line
+    assert fencing.format(loaded.source.filename).startswith(f"presets/article.toml:{key_line}: ")
+
+
+def test_validate_names_file_and_line_of_each_problem(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "hawizard", "validate", "article"], capture_output=True, text=True,
+                       env={**__import__("os").environ, "XDG_STATE_HOME": str(tmp_path)})
+    lines = [ln for ln in r.stdout.splitlines() if "[fencing-off]" in ln]
+    assert lines and lines[0].split(":")[1].isdigit(), r.stdout

@@ -129,7 +129,7 @@ def test_no_pathological_backtracking(text):
 def test_a_secret_split_by_terminal_controls_is_caught_as_it_would_be_shown():
     """Everything shown is cleaned of escape sequences first (hawizard/common/terminal_text.py): a secret with
     a colour code or a BEL in the middle is whole again on the screen, so it must be redacted too."""
-    from hawizard.audit.report import _r
+    from hawizard.audit.report.view import shown as _r
     from hawizard.common.terminal_text import clean
     from hawizard.events import OutputLine
     from hawizard.run.console import ConsoleSink

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hawizard.design.model import Design
 from hawizard.design.preset_file import load_preset
 from hawizard.plan.build import build_plan
+from hawizard.plan.types import Write
 
 BASE = load_preset("debian12")
 ARTICLE = load_preset("article")
@@ -67,7 +68,7 @@ def commands(design: Design) -> list[str]:
     for step in plan.steps:
         out += list(step.probe.values())
         for acts in step.actions.values():
-            out += [a.command for a in acts if a.command]
+            out += [a.command for a in acts if not isinstance(a, Write) and a.command]
     return out
 
 

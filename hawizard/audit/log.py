@@ -1,28 +1,17 @@
-"""The per-run audit log: append-only JSON lines, secrets redacted, each record hash-chained.
+"""The writer of a run's audit log: an event sink that redacts, batches, chains and appends.
 
 Why: the design card says runs are "exported for audit". An audit trail must say who ran what
 where and with which result, must not leak the secrets it saw, and must show when someone
-edited it afterwards. So:
+edited it afterwards. This sink is the only code that writes one; the format it writes and the
+check that reads it back are hawizard/audit/chain.py, the place it writes to hawizard/audit/runs.py.
 
-* one file per run, ``$XDG_STATE_HOME/hawizard/runs/<run_id>/audit.jsonl``; the directories are
-  0700 and the file is created 0600 from its first byte (``O_CREAT|O_EXCL``), then only ever
-  appended to (``O_APPEND``, one ``write`` per record);
+* one file per run, ``<run dir>/audit.jsonl``; the directories are 0700 and the file is created
+  0600 from its first byte (``O_CREAT|O_EXCL``), then only ever appended to (``O_APPEND``, one
+  ``write`` per record);
 * every event goes through the run's ``Redactor`` before it is serialised;
-* record ``n`` is ``{"seq": n, "time", "kind", "data", "prev", "hash"}`` where ``prev`` is the
-  SHA-256 of record ``n-1``'s line (its canonical JSON) and ``hash`` is the SHA-256 of ``prev``
-  followed by the canonical JSON of record ``n`` without ``hash``. Editing, removing, inserting
-  or reordering lines breaks the chain at a known ``seq`` (``verify_chain``);
-* a small ``audit.head`` beside the log holds the last seq and hash (one fixed-size line,
-  rewritten in place), so that records cut from the *end* of the file show too (a chain alone
-  cannot tell a truncated log from a short one). The head is required: a log of more than one
-  record without it does not verify;
-* ``verify_run`` adds what a run's log must look like: it starts with ``run-started`` and, unless
-  the run is still going, ends with ``run-finished`` - so cutting records from the end *and*
-  deleting the head still shows. ``hawizard audit verify RUN`` runs it (hawizard/cli/audit.py).
-
-What the chain does not do: it is not a signature. Someone who can write the file can rewrite
-the whole chain; it detects careless or partial tampering and storage corruption. For more,
-copy the head hash somewhere the operator does not control.
+* after each record the head file beside the log is rewritten in place (so that records cut
+  from the end show: hawizard/audit/chain.py);
+* a resumed run's log is continued only after its chain verifies.
 
 Command output is batched per (step, node) into one ``output`` record - flushed when the
 command finishes, the step ends, the batch grows large or old, or the sink closes - which keeps
@@ -34,22 +23,26 @@ Engine core: standard library only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
-import secrets
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hawizard.audit.chain import (
+    GENESIS,
+    HEAD_FILE,
+    canonical_json,
+    head_line,
+    line_hash,
+    raw_lines,
+    record_hash,
+    verify_chain,
+)
+from hawizard.audit.runs import AUDIT_FILE, run_dir
 from hawizard.common.errors import EnvironmentProblem, InputError, OperationFailed
 from hawizard.common.redact import Redactor
-from hawizard.common.statedir import make_private_dir, state_dir
 from hawizard.events import (
     CommandFinished,
     Event,
@@ -58,57 +51,6 @@ from hawizard.events import (
     StepFinished,
     utc_now,
 )
-
-AUDIT_FILE = "audit.jsonl"
-HEAD_FILE = "audit.head"
-GENESIS = "0" * 64
-RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-RECORD_KEYS = ("seq", "time", "kind", "data", "prev", "hash")
-
-
-# --- where runs live (the state directory itself: hawizard/common/statedir.py) -----------------------
-
-
-def runs_dir() -> Path:
-    return state_dir() / "runs"
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    """A sortable run id: UTC timestamp + 6 random hex digits, e.g. ``20261124T202213Z-3fa9c1``."""
-    now = now or datetime.now(UTC)
-    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-def _check_run_id(run_id: str) -> str:
-    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id) or ".." in run_id:
-        raise InputError(f"not a valid run id: {run_id!r} (letters, digits, '.', '_', '-')")
-    return run_id
-
-
-def run_dir(run_id: str, *, create: bool = False) -> Path:
-    d = runs_dir() / _check_run_id(run_id)
-    if create:
-        try:
-            make_private_dir(d)
-        except OSError as exc:
-            raise EnvironmentProblem(f"cannot create the run directory {d}: {exc.strerror or exc}") from None
-    return d
-
-
-# --- canonical form and hashing -----------------------------------------------------------------
-
-
-def canonical_json(obj: Any) -> str:
-    """The one serialisation that is hashed and written: sorted keys, no spaces, UTF-8."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def record_hash(prev: str, record_without_hash: dict[str, Any]) -> str:
-    return _sha256(prev + canonical_json(record_without_hash))
 
 
 def _json_safe(value: Any) -> Any:
@@ -198,10 +140,10 @@ class AuditSink:
         except OSError as exc:
             raise EnvironmentProblem(f"cannot open the audit log {self.path}: {exc.strerror or exc}") from None
         os.fchmod(self._fd, 0o600)
-        for line in _raw_lines(self.path):
+        for line in raw_lines(self.path):
             rec = json.loads(line)
             self.seq = rec["seq"]
-            self.last_hash = _sha256(line)
+            self.last_hash = line_hash(line)
         self.write_record("audit-resumed", {"pid": os.getpid()})
 
     # -- writing ---------------------------------------------------------------------------------
@@ -233,7 +175,7 @@ class AuditSink:
             except OSError as exc:
                 raise EnvironmentProblem(f"cannot write the audit log {self.path}: {exc.strerror or exc}") from None
             self.seq += 1
-            self.last_hash = _sha256(line)
+            self.last_hash = line_hash(line)
             self._write_head()
             return rec
 
@@ -245,7 +187,7 @@ class AuditSink:
                 flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
                 self._head_fd = os.open(self.head_path, flags, 0o600)
                 os.fchmod(self._head_fd, 0o600)
-            os.pwrite(self._head_fd, _head_line(self.seq, self.last_hash), 0)
+            os.pwrite(self._head_fd, head_line(self.seq, self.last_hash), 0)
         except OSError as exc:
             # verification needs the head (records cut from the end show only through it): a run
             # that cannot keep it cannot be recorded, like one that cannot append to its log
@@ -364,248 +306,3 @@ class _Batch:
     def add(self, ev: OutputLine) -> None:
         self.items.append([ev.time, ev.stream, ev.text])
         self.size += len(ev.text) + 8
-
-
-# --- reading and verifying ----------------------------------------------------------------------
-
-
-def _raw_lines(path: Path) -> Iterator[str]:
-    with open(path, encoding="utf-8", errors="surrogateescape", newline="\n") as fh:
-        for line in fh:
-            yield line[:-1] if line.endswith("\n") else line
-
-
-def read_records(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """All records that parse, plus a list of problems (unparsable lines). Never raises on content."""
-    records: list[dict[str, Any]] = []
-    problems: list[str] = []
-    try:
-        for n, line in enumerate(_raw_lines(Path(path)), 1):
-            if not line.strip():
-                problems.append(f"line {n} is empty")
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                problems.append(f"line {n} is not valid JSON")
-                continue
-            if not isinstance(rec, dict):
-                problems.append(f"line {n} is not a record")
-                continue
-            records.append(rec)
-    except OSError as exc:
-        problems.append(f"cannot read {path}: {exc.strerror or exc}")
-    return records, problems
-
-
-def _head_line(seq: int, digest: str) -> bytes:
-    """``hawizard-audit-head 000000000042 <sha256 of record 42's line>\n``: always 97 bytes."""
-    return f"hawizard-audit-head {seq:012d} {digest}\n".encode("ascii")
-
-
-def read_head(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    try:
-        text = Path(path).with_name(HEAD_FILE).read_text(encoding="ascii")
-    except (OSError, ValueError):
-        return None
-    m = re.fullmatch(r"hawizard-audit-head (\d{12}) ([0-9a-f]{64})\n", text)
-    return {"seq": int(m.group(1)), "hash": m.group(2)} if m else None
-
-
-def verify_chain(path: str | os.PathLike[str], *, use_head: bool = True) -> tuple[bool, int | None, str]:
-    """Check the whole chain. Returns ``(ok, first_bad_seq, message)``.
-
-    ``first_bad_seq`` is the sequence number at which the log stops being trustworthy: the
-    edited record, the position of a removed or moved record, or, when records were cut from
-    the end (seen through ``audit.head``), the first missing one.
-
-    An empty log does not verify (every log the sink writes starts with a record), and neither
-    does a log of two or more records without its ``audit.head``: the sink writes the head with
-    every record, so a missing head means records may have been cut from the end unseen. (A
-    head may lag its log by one record - the process died between the two writes - so a log of
-    one record without a head is a run that died at once, not a damaged log.)
-    """
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        return False, None, f"no audit log at {p}"
-    except OSError as exc:
-        return False, None, f"cannot read {p}: {exc.strerror or exc}"
-    if not data:
-        return False, 1, "the log is empty: a run's log starts with its run-started record"
-    lines = data.split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
-    else:
-        n = len(lines)
-        return False, n, f"record {n} is incomplete (no end of line): the file was truncated or is being written"
-    prev = GENESIS
-    for n, raw in enumerate(lines, 1):
-        try:
-            line = raw.decode("utf-8")
-            rec = json.loads(line)
-        except (UnicodeDecodeError, ValueError):
-            return False, n, f"record {n} is not valid JSON: the line was edited or damaged"
-        if not isinstance(rec, dict) or set(rec) != set(RECORD_KEYS):
-            return False, n, f"record {n} does not have the fields {', '.join(RECORD_KEYS)}"
-        if rec.get("seq") != n:
-            return False, n, (
-                f"line {n} holds record {rec.get('seq')!r}, expected {n}: "
-                "a record was removed, inserted or moved here"
-            )
-        if rec.get("prev") != prev:
-            return False, n, f"record {n} does not follow record {n - 1}: a record before it was changed, removed or inserted"
-        claimed = rec.pop("hash")
-        if not isinstance(claimed, str) or record_hash(prev, rec) != claimed:
-            return False, n, f"record {n} was modified after it was written (hash mismatch)"
-        rec["hash"] = claimed
-        try:
-            canonical = canonical_json(rec)
-        except ValueError:
-            canonical = None
-        if canonical != line:
-            return False, n, f"record {n} is not in its written form: the line was edited"
-        prev = _sha256(line)
-    count = len(lines)
-    if use_head:
-        head = read_head(p)
-        if head is None:
-            if p.with_name(HEAD_FILE).exists():
-                return False, None, f"{count} records chain correctly, but {HEAD_FILE} is unreadable"
-            if count > 1:
-                return False, None, (
-                    f"{count} records chain correctly, but {HEAD_FILE} is missing: the log cannot show "
-                    "whether records were cut from its end (the head is written with every record)"
-                )
-            head = {"seq": 0, "hash": GENESIS}
-        hseq = head["seq"]
-        if hseq > count:
-            return False, count + 1, (
-                f"the log ends at record {count} but {HEAD_FILE} says {hseq} were written: "
-                f"records {count + 1}-{hseq} were removed from the end"
-            )
-        # the head may lag by one record if the process died between the two writes
-        if hseq >= 1 and _sha256(lines[hseq - 1].decode("utf-8")) != head["hash"]:
-            return False, hseq, f"record {hseq} does not match {HEAD_FILE}: the end of the log was rewritten"
-        if hseq < count - 1:
-            return False, hseq + 1, f"{HEAD_FILE} says {hseq} records, the log has {count}: records were appended by something else"
-    return True, None, f"chain intact: {count} records"
-
-
-JOURNAL_FILE = "journal.json"  # hawizard/run/journal.py JOURNAL (read here as plain JSON: no import cycle)
-
-
-def _journal_status(run_directory: Path) -> str | None:
-    try:
-        data = json.loads((run_directory / JOURNAL_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    status = data.get("status") if isinstance(data, dict) else None
-    return status if isinstance(status, str) else None
-
-
-def verify_run(path: str | os.PathLike[str]) -> tuple[bool, int | None, str]:
-    """``verify_chain`` and what a run's log must be: it starts with run-started and, unless the
-    run is still going, ends with run-finished. Returns ``(ok, first_bad_seq, message)``.
-
-    "Still going" is what the run's journal says ("running": a live run, or one whose process
-    died and can be resumed); a run without a journal (a dry run) is still going while a live
-    process holds its lock (hawizard/audit/lock.py). A log that ends early and whose run says it
-    ended was cut short - even when its head was cut with it.
-    """
-    p = Path(path)
-    ok, bad, message = verify_chain(p)
-    if not ok:
-        return ok, bad, message
-    try:
-        lines = p.read_bytes().rstrip(b"\n").split(b"\n")
-        first_rec, last_rec = json.loads(lines[0]), json.loads(lines[-1])
-    except (OSError, ValueError):  # verify_chain read them; only a concurrent change gets here
-        return False, None, "the log changed while it was being verified"
-    if first_rec.get("kind") != "run-started":
-        return False, 1, (f"record 1 is {first_rec.get('kind')!r}, not 'run-started': the start of the log is "
-                          "missing, or this is not the log of a run")
-    count = last_rec.get("seq")
-    if last_rec.get("kind") != "run-finished":
-        status = _journal_status(p.parent)
-        if status == "running":
-            return True, None, f"{message}; the run has not finished (its journal says running)"
-        if status is None:
-            from hawizard.audit import lock as runlock
-
-            holder = runlock.holder_of_run(p.parent.name)
-            if holder is not None:
-                return True, None, f"{message}; the run is still going ({runlock.describe_holder(holder)})"
-        said = f"its journal says {status}" if status else "it has no journal and no live process"
-        return False, (count + 1) if isinstance(count, int) else None, (
-            f"the log ends with record {count} ({last_rec.get('kind')!r}), not with 'run-finished', although "
-            f"the run is not running ({said}): records were cut from the end"
-        )
-    return True, None, message
-
-
-# --- listing runs -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    run_id: str
-    path: Path
-    started: str | None
-    finished: str | None
-    status: str | None
-    operator: str | None
-    preset_name: str | None
-    preset_sha256: str | None
-
-
-def _first_and_last_line(path: Path, tail: int = 256 * 1024) -> tuple[str | None, str | None]:
-    try:
-        with open(path, "rb") as fh:
-            first = fh.readline().decode("utf-8", "replace").rstrip("\n") or None
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - tail))
-            chunk = fh.read().decode("utf-8", "replace").rstrip("\n")
-    except OSError:
-        return None, None
-    last = chunk.rsplit("\n", 1)[-1] if chunk else None
-    return first, last
-
-
-def summarize_run(path: str | os.PathLike[str]) -> RunSummary:
-    p = Path(path)
-    first, last = _first_and_last_line(p)
-
-    def parse(line: str | None) -> dict[str, Any]:
-        try:
-            rec = json.loads(line) if line else {}
-        except ValueError:
-            return {}
-        return rec if isinstance(rec, dict) else {}
-
-    a, b = parse(first), parse(last)
-    ad = a.get("data") if isinstance(a.get("data"), dict) else {}
-    bd = b.get("data") if isinstance(b.get("data"), dict) else {}
-    finished = b.get("kind") == "run-finished"
-    return RunSummary(
-        run_id=str(ad.get("run_id") or p.parent.name),
-        path=p,
-        started=a.get("time"),
-        finished=b.get("time") if finished else None,
-        status=bd.get("status") if finished else ("running or interrupted" if a else None),
-        operator=ad.get("operator"),
-        preset_name=ad.get("preset_name"),
-        preset_sha256=ad.get("preset_sha256"),
-    )
-
-
-def list_runs() -> list[RunSummary]:
-    """Every run under ``runs_dir()``, oldest first (run ids sort by time)."""
-    root = runs_dir()
-    try:
-        entries = sorted(root.iterdir(), key=lambda d: d.name)
-    except OSError:
-        return []
-    return [summarize_run(d / AUDIT_FILE) for d in entries if (d / AUDIT_FILE).is_file()]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-from hawizard.audit.log import list_runs, runs_dir, verify_run
-from hawizard.audit.report import resolve_run
+from hawizard.audit.chain import verify_run
+from hawizard.audit.runs import list_runs, resolve_run, runs_dir
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

@@ -10,17 +10,17 @@ import json
 import shutil
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 from hawizard.common.errors import InputError
 from hawizard.common.localfiles import atomic_write
 from hawizard.design import lint
 from hawizard.design.model import Design
-from hawizard.design.preset_file import PresetError, dump_preset, load_preset, shipped_presets
+from hawizard.design.preset_file import PresetError, dump_preset, load_preset, read_preset, shipped_presets
 from hawizard.design.problems import ERROR, WARNING, Problem
-from hawizard.plan.build import build_plan, estimate_note
-from hawizard.plan.describe import describe_action
-from hawizard.render.renderer import render
+from hawizard.plan.build import estimate_note
+from hawizard.plan.prepare import Prepared, prepare
 
 PRESET_HELP = "a preset file, or the name of a shipped preset (see hawizard presets)"
 
@@ -53,14 +53,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_plan)
 
 
-def load_valid(preset: str) -> tuple[Design, list[Problem]]:
-    """Load a preset and check it; raise InputError (exit 2) when it has errors."""
-    design = load_preset(preset)
-    problems = lint.check(design)
+def load_valid(preset: str) -> Prepared:
+    """Load a preset, check, render and plan it (hawizard/plan/prepare.py); InputError (exit 2) naming
+    each error at its file:line when it has errors."""
+    loaded = read_preset(preset)
+    prepared = prepare(loaded.design)
+    problems = loaded.source.place(prepared.problems)
     errs = [p for p in problems if p.severity == ERROR]
     if errs:
         raise PresetError(preset, errs)
-    return design, problems
+    return replace(prepared, problems=tuple(problems))
 
 
 def _print_problems(problems: list[Problem], filename: str, out=sys.stdout) -> None:
@@ -100,13 +102,14 @@ def print_preset_list(designs: list[tuple[str, Design]], out=None) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     try:
-        design = load_preset(args.preset)
+        loaded = read_preset(args.preset)
     except PresetError as err:
         if args.json:
             print(json.dumps({"ok": False, "problems": [p.to_dict() for p in err.problems]}, indent=2))
             return 2
         raise
-    problems = lint.check(design)
+    design = loaded.design
+    problems = loaded.source.place(lint.check(design))
     n_err = sum(p.severity == ERROR for p in problems)
     n_warn = sum(p.severity == WARNING for p in problems)
     if args.json:
@@ -124,8 +127,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    design, problems = load_valid(args.preset)
-    rendering = render(design)
+    prepared = load_valid(args.preset)
+    rendering, problems = prepared.rendering, prepared.problems
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a directory")
@@ -146,8 +149,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    design, _ = load_valid(args.preset)
-    plan = build_plan(design)
+    prepared = load_valid(args.preset)
+    design, plan = prepared.design, prepared.plan
     if args.json:
         print(json.dumps(plan.to_dict(), indent=2))
         return 0
@@ -158,11 +161,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
             flags.append(f"DESTRUCTIVE, confirm by typing '{step.confirm}'")
         if step.optional:
             flags.append("optional")
-        where = {"each": "each node in turn", "both": "both nodes at once", "primary": "primary only"}[step.where]
-        print(f"\n{i:2}. {step.id}: {step.title} [{where}{'; ' + '; '.join(flags) if flags else ''}]")
+        print(f"\n{i:2}. {step.id}: {step.title} [{step.where.words}{'; ' + '; '.join(flags) if flags else ''}]")
         if step.explain:
             print(f"    {step.explain}")
         for node, actions in step.actions.items():
             for act in actions:
-                print(f"    {node}: {describe_action(act, plan)}")
+                print(f"    {node}: {act.describe(plan)}")
     return 0

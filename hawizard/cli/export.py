@@ -12,7 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from hawizard.audit.report import FORMATS, load_run, render
+from hawizard.audit.report.export import FORMATS, render
+from hawizard.audit.report.load import load_run
 from hawizard.common.localfiles import atomic_write
 
 

@@ -1,54 +1,40 @@
 """The command line's entry: the parser of every sub-command, and errors turned into exit codes.
 
-Each sub-command lives in the module that owns its job; this file only wires them and turns
-``HawizardError`` into a message and an exit code (see hawizard/common/errors.py). ``hawizard``
+Each sub-command lives in the module that owns its job; this file only wires them and has
+hawizard.common.errors.run_command turn errors into a message and an exit code. ``hawizard``
 without a command is the wizard: hawizard/__main__.py decides that, so the CLI never imports it.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from hawizard import __version__
-from hawizard.common.errors import HawizardError
-from hawizard.common.terminal_text import clean
+from hawizard.common.errors import run_command
 
 
 def _register_commands(sub: argparse._SubParsersAction) -> None:
+    # imported when the parser is built: reading HEADLESS (hawizard/__main__.py, when the wizard
+    # has no terminal) loads no command module
+    from hawizard.cli import audit as cli_audit
     from hawizard.cli import design as cli_design
+    from hawizard.cli import export as cli_export
+    from hawizard.cli import run as cli_run
+    from hawizard.lab import cli as lab_cli
 
     cli_design.add_parsers(sub)
-    from hawizard.cli import export as cli_export
-
     cli_export.add_parsers(sub)
-    from hawizard.cli import audit as cli_audit
-
     cli_audit.add_parsers(sub)
-    try:
-        from hawizard.cli import run as cli_run
-    except ImportError:  # pragma: no cover - during bring-up only
-        cli_run = None
-    if cli_run is not None:
-        cli_run.add_parsers(sub)
-    try:
-        from hawizard.lab import cli as lab_cli
-    except ImportError:  # pragma: no cover - during bring-up only
-        lab_cli = None
-    if lab_cli is not None:
-        lab_cli.add_parser(sub)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad usage already; keep its message but name the program."""
+    cli_run.add_parsers(sub)
+    lab_cli.add_parser(sub)
 
 
 HEADLESS = ("presets", "validate", "render", "plan", "apply", "status", "export", "audit", "lab")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="hawizard",
         description="Design, render, plan and build a two-node Pacemaker + DRBD cluster.\n\n"
                     "Without a COMMAND, hawizard opens the wizard (it needs a terminal).\n"
@@ -72,21 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    try:
-        return int(args.func(args) or 0)
-    except HawizardError as err:
-        # a message may quote a node's words: never let them drive the terminal
-        print(f"hawizard: {clean(str(err), keep_newlines=True)}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("hawizard: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # output piped into head(1) and the like: stop quietly
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter shutdown from complaining
-        except OSError:
-            pass
-        return 0
+    return run_command(lambda: args.func(args))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,24 +17,20 @@ import os
 import signal
 import sys
 
-from hawizard.audit import log as audit
+from hawizard.audit.runs import runs_dir
 from hawizard.cli.design import add_preset_argument, load_valid
 from hawizard.common.errors import EnvironmentProblem, HawizardError, InputError, OperationFailed
-from hawizard.common.redact import Redactor
 from hawizard.common.terminal_text import clean
 from hawizard.design.model import Design
 from hawizard.design.preset_file import preset_sha256
 from hawizard.events import EventBus
-from hawizard.plan.build import build_plan
-from hawizard.plan.describe import describe_action
-from hawizard.readers.crm_mon import parse_crm_mon
+from hawizard.plan.build import crm_mon_command
+from hawizard.readers.crm_mon.parse import parse_crm_mon
 from hawizard.run.console import ConsoleSink
+from hawizard.run.facade import RunRequest, RunSession
 from hawizard.run.journal import Journal, latest_unfinished
-from hawizard.run.record import open_run_record
 from hawizard.run.runner import Runner
-from hawizard.run.secrets import SecretStore
 from hawizard.run.targets import target_for
-from hawizard.sessions.base import NodeSession
 from hawizard.sessions.factory import open_session
 
 
@@ -63,44 +59,34 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def confirm_host_key(label: str, key_type: str, fingerprint: str) -> bool:
-    """First contact with a node: show the fingerprint, ask for yes (terminal only)."""
-    if not _interactive():
-        return False
-    print(f"The host key of {label} is not known yet.\n  {key_type} {fingerprint}\n"
-          "Compare it with the node's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console).")
-    return input("Trust this key? Type yes: ").strip() == "yes"
+class TerminalOperator:
+    """The run's Operator on a terminal: typed confirmations, host keys and sudo passwords asked at
+    the prompt; without a terminal, destructive steps need --yes and unknown host keys are refused."""
 
+    def __init__(self, yes: bool) -> None:
+        self.yes = yes
 
-def ask_sudo_password(who: str) -> str:
-    if not _interactive():
-        raise InputError(f"{who} needs a sudo password, and there is no terminal to ask it on")
-    return getpass.getpass(f"sudo password for {who}: ")
-
-
-def make_confirm(yes: bool):
-    def confirm(step, phrase: str) -> bool:
-        if yes:
+    def confirm_step(self, step, phrase: str) -> bool:
+        if self.yes:
             return True
         if not _interactive():
             raise OperationFailed(f"step {step.id} destroys data ({step.explain}) and needs confirmation: run "
                                   "on a terminal, or pass --yes")
         print(f"\n{step.title}: {step.explain}\nType '{phrase}' to go ahead (anything else stops the run):")
         return input("> ").strip() == phrase
-    return confirm
 
+    def confirm_host_key(self, label: str, key_type: str, fingerprint: str) -> bool:
+        """First contact with a node: show the fingerprint, ask for yes (terminal only)."""
+        if not _interactive():
+            return False
+        print(f"The host key of {label} is not known yet.\n  {key_type} {fingerprint}\n"
+              "Compare it with the node's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on its console).")
+        return input("Trust this key? Type yes: ").strip() == "yes"
 
-def open_sessions(design: Design, transport: str) -> dict[str, NodeSession]:
-    sessions: dict[str, NodeSession] = {}
-    try:
-        for node in design.nodes:
-            sessions[node.name] = open_session(target_for(node), transport, confirm_host_key=confirm_host_key,
-                                               sudo_password=ask_sudo_password)
-    except BaseException:
-        for s in sessions.values():
-            s.close()
-        raise
-    return sessions
+    def sudo_password(self, who: str) -> str:
+        if not _interactive():
+            raise InputError(f"{who} needs a sudo password, and there is no terminal to ask it on")
+        return getpass.getpass(f"sudo password for {who}: ")
 
 
 def parse_only(value: str | None, step_ids: list[str]) -> set[str] | None:
@@ -120,13 +106,9 @@ def parse_only(value: str | None, step_ids: list[str]) -> set[str] | None:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    design, _problems = load_valid(args.preset)
-    plan = build_plan(design)
+    prepared = load_valid(args.preset)
+    design, plan = prepared.design, prepared.plan
     only = parse_only(args.only, list(plan.step_ids))
-    redactor = Redactor()
-    bus = EventBus()
-    bus.subscribe(ConsoleSink(verbose=args.verbose or args.dry_run, redactor=redactor))
-
     if args.dry_run:
         return _dry_run(design, plan, EventBus(), only, args.switchover_test)
 
@@ -135,47 +117,40 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if args.resume:
         resume = latest_unfinished(sha) if args.resume == "latest" else _load_journal(args.resume)
         if resume is None:
-            raise InputError(f"--resume: no unfinished run of {args.preset} in {audit.runs_dir()}")
+            raise InputError(f"--resume: no unfinished run of {args.preset} in {runs_dir()}")
         if resume.preset_sha256 != sha:
             raise InputError(f"--resume: run {resume.run_id} was made from a different version of the preset; "
                              "start a new run instead")
     ref = os.path.abspath(args.preset) if os.path.exists(args.preset) else args.preset
-    # the run's lock first (RunLocked, exit 3, names who holds the run or its nodes), then its records
-    record = open_run_record(design, plan, ref, bus, redactor, resume=resume)
-    journal, sink = record.journal, record.sink
-    if resume is not None:
-        print(f"resuming run {journal.run_id} at step {journal.first_unfinished() or '(all recorded done)'}")
-    sessions: dict[str, NodeSession] = {}
+    run = RunSession(RunRequest(design, plan, ref, transport=args.transport, resume=resume),
+                     TerminalOperator(args.yes))
+    run.bus.subscribe(ConsoleSink(verbose=args.verbose, redactor=run.redactor))  # redacts the run's secrets
     previous = signal.getsignal(signal.SIGTERM)
     try:
+        # the run's lock first (RunLocked, exit 3, names who holds the run or its nodes), then its records
+        run.start()
+        if resume is not None:
+            print(f"resuming run {run.run_id} at step {run.journal.first_unfinished() or '(all recorded done)'}")
         try:
-            sessions = open_sessions(design, args.transport)
-            secrets = SecretStore(plan.rendering.secrets, redactor)
-            secrets.resolve_all(sessions[plan.primary])
-        except HawizardError as exc:
-            # the run ends here: its journal and audit log must say so (not "running")
-            record.finish("failed", redactor.redact_text(clean(str(exc))))
-            print(f"audit log: {sink.path}; continue with: hawizard apply {args.preset} --resume "
-                  f"{journal.run_id}", file=sys.stderr)
+            run.connect()
+        except HawizardError:
+            print(f"audit log: {run.audit_path}; continue with: hawizard apply {args.preset} --resume "
+                  f"{run.run_id}", file=sys.stderr)
             raise
-        runner = Runner(plan, design, sessions, bus, confirm=make_confirm(args.yes), secrets=secrets,
-                        journal=journal, only=only, include_optional=args.switchover_test)
-        signal.signal(signal.SIGTERM, lambda *_: runner.cancel())
+        signal.signal(signal.SIGTERM, lambda *_: run.cancel())
         try:
-            result = runner.run()
+            result = run.run(only, include_optional=args.switchover_test)
         except KeyboardInterrupt:
-            runner.cancel()
+            run.cancel()
             raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-        for s in sessions.values():
-            s.close()
-        bus.close()  # closes the audit log, then releases the run's lock
-    print(f"audit log: {sink.path}  (hawizard export {journal.run_id} --format md)")
+        run.close()  # the sessions, the audit log, then the run's lock
+    print(f"audit log: {run.audit_path}  (hawizard export {run.run_id} --format md)")
     if result.status == "finished":
         return 0
     if result.message:
-        print(f"hawizard: {redactor.redact_text(clean(result.message))}", file=sys.stderr)
+        print(f"hawizard: {run.redactor.redact_text(clean(result.message))}", file=sys.stderr)
     if result.status == "cancelled":
         return 130 if "not confirmed" not in result.message else 1
     print(f"continue with: hawizard apply {args.preset} --resume", file=sys.stderr)
@@ -195,7 +170,7 @@ def _dry_run(design: Design, plan, bus: EventBus, only, switchover: bool) -> int
     from hawizard.sessions.dryrun import DryRunSession
 
     sessions = {n: DryRunSession(n) for n in design.node_names}
-    runner = Runner(plan, design, sessions, bus, confirm=lambda step, phrase: True, secrets=None, only=only,
+    runner = Runner(plan, sessions, bus, confirm=lambda step, phrase: True, secrets=None, only=only,
                     include_optional=switchover, dry_run=True)
     print(f"dry run of {design.name} ({design.stack}): nothing is sent to the nodes")
     for step in runner.selected_steps():
@@ -205,7 +180,7 @@ def _dry_run(design: Design, plan, bus: EventBus, only, switchover: bool) -> int
             if step.probe.get(node):
                 print(f"  {node}: skipped if already done: {step.probe[node]}")
             for act in step.actions[node]:
-                print(f"  {node}: {describe_action(act, plan)}")
+                print(f"  {node}: {act.describe(plan)}")
     result = runner.run()
     print(f"\n{len(runner.selected_steps())} step(s); dry run {result.status}")
     return 0
@@ -219,18 +194,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     named, a refused host key included). A node that could not be asked is named on stderr
     even when another one answered.
     """
-    design, _ = load_valid(args.preset)
-    from hawizard.design import stacks
-    from hawizard.plan.build import crm_mon_command
-
-    stack = stacks.get(design.stack)
-    mon_cmd, _reader = crm_mon_command(stack)
+    prepared = load_valid(args.preset)
+    design = prepared.design
+    mon_cmd, _reader = crm_mon_command(prepared.stack)
+    operator = TerminalOperator(yes=False)
     unreachable: list[str] = []
     failed: list[str] = []
     for node in design.nodes:
         try:
-            session = open_session(target_for(node), args.transport, confirm_host_key=confirm_host_key,
-                                   sudo_password=ask_sudo_password)
+            session = open_session(target_for(node), args.transport, confirm_host_key=operator.confirm_host_key,
+                                   sudo_password=operator.sudo_password)
         except (OperationFailed, EnvironmentProblem) as exc:
             unreachable.append(f"{node.name}: {clean(str(exc))}")
             continue

@@ -5,7 +5,7 @@ Why: command output is whatever a node's programs print. With a pty (the paramik
 plain ssh a stray BEL or a ``\\r`` progress bar. Echoed raw, a node can retitle or clear the
 operator's terminal, hide lines it printed before, or make a Markdown report lie; bidirectional
 override characters reorder what a line seems to say ("Trojan Source", CVE-2021-42574). Every
-place that shows or exports node text (hawizard/run/console.py, hawizard/audit/report.py, the wizard)
+place that shows or exports node text (hawizard/run/console.py, hawizard/audit/report/view.py, the wizard)
 passes it through ``clean`` here, so that they all agree on what is removed.
 
 What is removed (ECMA-48, 5th edition, sections 5.3-5.7 and 8.3; the C1 set per ISO/IEC 6429):

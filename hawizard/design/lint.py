@@ -29,27 +29,23 @@ def _info(code: str, path: str, message: str) -> Problem:
     return Problem(INFO, code, path, message)
 
 
-def check(design: Design) -> list[Problem]:
-    """Every problem of a design: errors first, then warnings, then notes."""
+def check(design: Design, stack: stacks.Stack | None = None) -> list[Problem]:
+    """Every problem of a design: errors first, then warnings, then notes.
+
+    ``stack`` is the design's stack when the caller has it (it is looked up otherwise)."""
     found = validate.check(design)
     if not any(p.code == "node-count" for p in found):
-        found += list(_lint(design))
+        found += list(_lint(design, stack or stacks.get(design.stack)))
         found += stackswitch.foreign_values(design)  # another stack's path left in the design
-    lines = getattr(design, "_source_lines", None)
-    if lines:
-        from hawizard.design.preset_file import line_of
-
-        found = [Problem(p.severity, p.code, p.path, p.message, p.line or line_of(lines, p.path)) for p in found]
     return sort_problems(found)
 
 
-def _lint(d: Design) -> Iterator[Problem]:
-    stack = stacks.get(d.stack)
+def _lint(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     yield from _fencing_and_quorum(d, stack)
     yield from _membership(d, stack)
     yield from _drbd(d, stack)
     yield from _monitoring(d, stack)
-    yield from _switchover(d)
+    yield from _switchover(d, stack)
 
 
 def _fencing_and_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
@@ -293,8 +289,8 @@ def _monitoring(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                         f"The status URL's port differs from the port Apache listens on ({s.port}).")
 
 
-def _switchover(d: Design) -> Iterator[Problem]:
-    est = timing.estimate(d)
+def _switchover(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    est = timing.estimate(d, stack)
     target = d.design.switchover_target_s
     fails_over = "failover" in (d.design.power_loss, d.design.kernel_panic)
     if fails_over and est.node_loss_s > target:

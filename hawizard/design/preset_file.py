@@ -16,6 +16,8 @@ import os
 import re
 import stat
 import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -209,7 +211,35 @@ def _table_matches(current: list[tuple[str, int | None]], want: list[tuple[str, 
     return True
 
 
-def parse_preset_text(text: str, filename: str = "<preset>") -> Design:
+@dataclass(frozen=True)
+class PresetSource:
+    """Where a design was read from: the file as the operator named it, and its lines.
+
+    Problems are found on the design, which knows nothing of files; where they are shown, the
+    source places them (``place``) so that each says file:line. A design edited since it was
+    read has no source any more (its lines no longer match).
+    """
+
+    filename: str
+    lines: tuple[str, ...] = ()
+
+    def line_of(self, path: str) -> int | None:
+        return line_of(list(self.lines), path)
+
+    def place(self, problems: Iterable[Problem]) -> list[Problem]:
+        """The problems, each with the line of its key in this file when it has none yet."""
+        return [p if p.line or not p.path else dataclasses.replace(p, line=self.line_of(p.path)) for p in problems]
+
+
+@dataclass(frozen=True)
+class LoadedPreset:
+    """A preset read from a file: the design, and the source its problems are placed in."""
+
+    design: Design
+    source: PresetSource
+
+
+def parse_preset(text: str, filename: str = "<preset>") -> LoadedPreset:
     """Parse and check a preset's text; raise PresetError listing every field problem."""
     try:
         data = tomllib.loads(text)
@@ -236,8 +266,12 @@ def parse_preset_text(text: str, filename: str = "<preset>") -> Design:
     if builder.problems:
         raise PresetError(filename, builder.problems)
     resolve_defaults(design)
-    design._source_lines = lines  # type: ignore[attr-defined]
-    return design
+    return LoadedPreset(design, PresetSource(filename, tuple(lines)))
+
+
+def parse_preset_text(text: str, filename: str = "<preset>") -> Design:
+    """The design of a preset's text (its source left out): see parse_preset."""
+    return parse_preset(text, filename).design
 
 
 def resolve_defaults(design: Design) -> Design:
@@ -254,20 +288,25 @@ MAX_PRESET_BYTES = 1024 * 1024
 
 
 def load_preset(path: str | os.PathLike[str]) -> Design:
-    """Load a preset file, or a shipped preset by name ('article', 'debian12', 'el9')."""
+    """The design of a preset file or a shipped preset (see read_preset), without its source."""
+    return read_preset(path).design
+
+
+def read_preset(path: str | os.PathLike[str]) -> LoadedPreset:
+    """Read a preset file, or a shipped preset by name ('article', 'debian12', 'el9')."""
     try:
         text = _read_preset_file(Path(path))
     except FileNotFoundError:
         if not Path(path).suffix and str(path) in shipped_presets():
             text = resources.files("hawizard.presets").joinpath(f"{path}.toml").read_text(encoding="utf-8")
-            return parse_preset_text(text, f"presets/{path}.toml")
+            return parse_preset(text, f"presets/{path}.toml")
         names = ", ".join(shipped_presets())
         raise InputError(f"{path}: no such preset file (shipped presets: {names})") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read the preset: {exc.strerror or exc.__class__.__name__}") from None
     except ValueError as exc:  # an embedded NUL in the name
         raise InputError(f"{path}: cannot read the preset: {exc}") from None
-    return parse_preset_text(text, str(path))
+    return parse_preset(text, str(path))
 
 
 def _read_preset_file(p: Path) -> str:

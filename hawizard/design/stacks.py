@@ -1,4 +1,4 @@
-"""The three target stacks: each one's dialects, packages, paths and service commands.
+"""The target stacks: each one's dialects, packages, paths and service commands.
 
 Everything that differs between the article's CentOS 5 cluster and today's Debian and
 RHEL-family clusters is a value here, so templates and the plan ask "what does this stack

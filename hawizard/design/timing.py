@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hawizard.design import stacks
 from hawizard.design.model import Design
 
 # Recommended timeouts (seconds) from the agents' metadata (resource-agents, drbd-utils).
@@ -37,21 +38,15 @@ class Estimate:
     notes: tuple[str, ...]
 
 
-def detection_s(design: Design) -> float:
-    """How long the membership layer takes to declare the peer dead."""
-    if _membership(design) == "heartbeat":
+def detection_s(design: Design, stack: stacks.Stack | None = None) -> float:
+    """How long the membership layer takes to declare the peer dead (``stack``: the design's, if known)."""
+    if (stack or stacks.get(design.stack)).membership == "heartbeat":
         return float(design.heartbeat.deadtime_s)
     token = design.corosync.token_ms / 1000.0
     return token + 1.2 * token  # token, then consensus (1.2 x token by default)
 
 
-def _membership(design: Design) -> str:
-    from hawizard.design import stacks
-
-    return stacks.get(design.stack).membership
-
-
-def _scale(design: Design) -> float:
+def _scale(design: Design, stack: stacks.Stack) -> float:
     """Factor applied to the recommended timeouts so that the worst case fits the target.
 
     The largest factor (at most 1) for which both worst cases, with every scaled timeout held
@@ -60,7 +55,7 @@ def _scale(design: Design) -> float:
     """
     target = design.design.switchover_target_s
     fixed_service = design.timing.monitor_interval_s + _monitor_timeout_unscaled(design)
-    fixed_node = detection_s(design) + (FENCE_TIMEOUT_S if design.cluster.stonith_enabled else 0)
+    fixed_node = detection_s(design, stack) + (FENCE_TIMEOUT_S if design.cluster.stonith_enabled else 0)
     service_ops = [("web", "stop"), ("fs", "stop"), ("ip", "stop"), ("drbd", "demote"), ("drbd", "promote"),
                    ("ip", "start"), ("fs", "start"), ("web", "start")]
     node_ops = [("drbd", "promote"), ("ip", "start"), ("fs", "start"), ("web", "start")]
@@ -91,8 +86,10 @@ def _monitor_timeout_unscaled(design: Design) -> int:
     return AGENT_DEFAULTS["web"]["monitor"]
 
 
-def rendered_timeout(design: Design, agent: str, op: str) -> int | None:
-    """The timeout to write on an operation, or None when the configuration leaves it to a default."""
+def rendered_timeout(design: Design, agent: str, op: str, stack: stacks.Stack | None = None) -> int | None:
+    """The timeout to write on an operation, or None when the configuration leaves it to a default.
+
+    ``stack`` is the design's stack when the caller has it (it is looked up otherwise)."""
     if op == "monitor" and design.timing.monitor_timeout_s:
         return design.timing.monitor_timeout_s
     if design.timing.default_action_timeout_s:
@@ -103,24 +100,26 @@ def rendered_timeout(design: Design, agent: str, op: str) -> int | None:
         return AGENT_DEFAULTS["drbd"]["start"]  # not on the switch-over path: keep the agent's value
     if op == "notify":
         return AGENT_DEFAULTS["drbd"]["notify"]
-    scaled = round(AGENT_DEFAULTS[agent][op] * _scale(design))
+    scaled = round(AGENT_DEFAULTS[agent][op] * _scale(design, stack or stacks.get(design.stack)))
     return max(FLOOR_S, min(scaled, AGENT_DEFAULTS[agent][op]))
 
 
-def effective_timeout(design: Design, agent: str, op: str) -> int:
+def effective_timeout(design: Design, agent: str, op: str, stack: stacks.Stack | None = None) -> int:
     """What the cluster will actually wait for this operation."""
-    t = rendered_timeout(design, agent, op)
+    t = rendered_timeout(design, agent, op, stack)
     if t is not None:
         return t
     return design.timing.default_action_timeout_s or 20  # Pacemaker's built-in default is 20 s
 
 
-def estimate(design: Design) -> Estimate:
-    """Worst-case times of the switch-overs the design promises."""
-    def t(agent: str, op: str) -> float:
-        return float(effective_timeout(design, agent, op))
+def estimate(design: Design, stack: stacks.Stack | None = None) -> Estimate:
+    """Worst-case times of the switch-overs the design promises (``stack``: the design's, if known)."""
+    stack = stack or stacks.get(design.stack)
 
-    det = detection_s(design)
+    def t(agent: str, op: str) -> float:
+        return float(effective_timeout(design, agent, op, stack))
+
+    det = detection_s(design, stack)
     fence = FENCE_TIMEOUT_S if design.cluster.stonith_enabled else 0
     starts = t("ip", "start") + t("fs", "start") + t("web", "start")
     stops = t("web", "stop") + t("fs", "stop") + t("ip", "stop")

@@ -18,10 +18,12 @@ Modules, one job each:
   ssh      operator and host keys, known_hosts, the ssh command line, waiting for sshd
   seed     the per-node seed disk that gives each overlay its own identity before boot
   vm       the qemu command line, pid files, kill by pid, clean power-down
-  control  up / start / kill / down / reset / status, built from the pieces above; the faults
-           (cut / heal the cluster links, freeze / thaw a node) and snapshots
+  state    lab.json (what the lab is), the lock every changing command holds, node lookups
+  control  the life cycle: up / start / kill / down / reset / status / ssh, built from the pieces above
+  faults   what a fenced cluster must survive: cut / heal the cluster links, freeze / thaw a node
   snapshot saving the stopped nodes' disks, and booting a lab from them
-  bmc      an IPMI LAN BMC simulator per node on 127.0.0.1, whose power commands act on the VM
+  bmc      an IPMI LAN BMC simulator per node on 127.0.0.1 (ipmi_sim): its files, start and stop
+  chassis  the BMC's power, run by ipmi_sim: status, off (a power loss) and on (a boot) of the VM
   preset   lab.toml, the preset that points the wizard at the lab
   cli      the argparse wiring for ``hawizard lab``
 """

@@ -1,7 +1,8 @@
 """``python -m hawizard.lab ARGS`` = ``hawizard lab ARGS``, without loading the rest of hawizard.
 
 For CI scripts and for the lab's own tests: the lab then depends on nothing but itself and
-hawizard.common.errors. Errors become one line and the same exit codes as in hawizard/cli/main.py.
+hawizard.common (errors and the terminal text cleaner). Errors become one line and the same exit
+codes as for ``hawizard``: both entry points use hawizard.common.errors.run_command.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hawizard.common.errors import HawizardError
+from hawizard.common.errors import run_command
 from hawizard.lab.cli import add_parser
 
 
@@ -18,14 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_parser(sub)
     args = parser.parse_args(["lab", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return int(args.func(args) or 0)
-    except HawizardError as err:
-        print(f"hawizard: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("hawizard: interrupted", file=sys.stderr)
-        return 130
+    return run_command(lambda: args.func(args))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ each node gets a simulated one on the host: the IPMI LAN protocol (RMCP+, what `
 selects) is ipmi_sim's, the power is the lab's own -- status is "is the node's qemu alive",
 off is a power loss (SIGKILL of the qemu, hawizard.lab.control.kill), on boots the node again on
 its disks (hawizard.lab.control.start, in the background: the BMC answers at once, as a real one
-does, and the node comes up while the fence agent polls its status). Nothing runs in the guests
+does, and the node comes up while the fence agent polls its status); chassis.py is that power. Nothing runs in the guests
 and nothing is added to the host's network: ipmi_sim binds 127.0.0.1 only.
 
 How, per node, in ``<lab dir>/state/bmc/<node>/`` (mode 0700):
@@ -18,7 +18,7 @@ How, per node, in ``<lab dir>/state/bmc/<node>/`` (mode 0700):
              ipmi_sim opens no LAN socket and every client times out (seen).
   chassis    the chassis_control program. ipmi_sim runs it through ``sh -c`` (seen: a path with
              a space breaks unquoted) as ``PROGRAM get power`` (answer ``power:1``/``power:0``),
-             ``PROGRAM set power 0|1`` and ``PROGRAM set reset 1``; it calls this module's main().
+             ``PROGRAM set power 0|1`` and ``PROGRAM set reset 1``; it runs chassis.py.
   password   made afresh at every start (16 letters and digits), 0600, never printed and never
              on a command line; a preset names it as ``fence_password_ref = "file:..."``.
   bmc.pid    ipmi_sim has no daemon mode: it is started in its own session with ``-n`` (no
@@ -26,6 +26,9 @@ How, per node, in ``<lab dir>/state/bmc/<node>/`` (mode 0700):
              /proc shows a live process whose command line names this node's lan.conf.
   ipmi_sim.log, chassis.log   what ipmi_sim said at start, and every chassis request with its
              outcome (the background boots write there too).
+
+``start_command``, ``stop_command`` and ``status_command`` are ``hawizard lab bmc start|stop|status``;
+``lab down`` and ``lab reset`` call ``stop_all`` first.
 
 Measured on the project's machine (2 cores, loaded): with ``cipher=3`` fence_ipmilan's status
 takes about 0.4 s, off and on about 3 s each (the agent waits for the new power state), and a
@@ -37,7 +40,6 @@ for that; so the fence parameters carry ``cipher=3`` (fence_ipmilan's ``cipher``
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import os
 import re
@@ -51,16 +53,17 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hawizard.common.errors import EnvironmentProblem, HawizardError, OperationFailed
+from hawizard.common.errors import EnvironmentProblem, OperationFailed
 from hawizard.lab import network, vm
 from hawizard.lab.layout import LabNode
 from hawizard.lab.network import LOOPBACK
 from hawizard.lab.paths import LabPaths
+from hawizard.lab.state import Out, load_state, locked, node_of, nodes_of, print_line, require_state
 
 IPMI_SIM = "ipmi_sim"
 PACKAGE = "openipmi"  # Debian's package for ipmi_sim
@@ -178,8 +181,8 @@ def _package_root() -> Path:
 
 def chassis_argv(paths: LabPaths, name: str) -> list[str]:
     """The command the chassis program runs (ipmi_sim appends its words, e.g. ``get power``)."""
-    return [sys.executable, "-m", "hawizard.lab.bmc", "--root", str(paths.root), "--cache", str(paths.cache),
-            "--node", name]
+    return [sys.executable, "-m", "hawizard.lab.chassis", "--root", str(paths.root),
+            "--cache", str(paths.cache), "--node", name]
 
 
 def chassis_program_text(paths: LabPaths, name: str) -> str:
@@ -329,85 +332,71 @@ def stop(files: BmcFiles, timeout: float = STOP_TIMEOUT) -> int | None:
     return pid
 
 
-# -- the chassis (called by ipmi_sim through the chassis program) --------------------------------
+# -- the commands (every node of the lab, or the ones named) -------------------------------------
 
 
-def _log(files: BmcFiles, text: str) -> None:
-    stamp = datetime.now().isoformat(timespec="milliseconds")
-    with open(files.events, "a") as fh:
-        fh.write(f"{stamp} {text}\n")
+def _line(paths: LabPaths, node: LabNode) -> str:
+    files = files_of(paths, node.name)
+    where = (f"password in {files.password} (mode 0600)" if files.password.is_file()
+             else "no password yet (made by 'hawizard lab bmc start')")
+    return (f"IPMI over LAN (lanplus, cipher {CIPHER_SUITE}) at {LOOPBACK}:{node.bmc_port}/udp, "
+            f"user {USER}, {where}")
 
 
-def chassis(paths: LabPaths, name: str, words: list[str]) -> int:
-    """One chassis request from ipmi_sim; what it prints on stdout is the answer to ``get``."""
-    # control imports this module's siblings; importing it here keeps bmc importable from control
-    from hawizard.lab import control
-
-    files = files_of(paths, name)
-    node_files = vm.NodeFiles(paths.node_dir(name))
-
-    def out(text: str) -> None:  # control's own lines already name the node
-        _log(files, text)
-
-    request = " ".join(words)
-    if len(words) >= 2 and words[0] == "get":
-        answers = []
-        for item in words[1:]:
-            if item == "power":
-                answers.append(f"power:{1 if vm.running_pid(node_files) is not None else 0}")
-        print(" ".join(answers), flush=True)
-        _log(files, f"{name}: {request} -> {' '.join(answers) or '(nothing asked that this chassis has)'}")
-        return 0
-    if words in (["set", "power", "0"], ["set", "reset", "1"]):
-        pid = control.kill(paths, name, out=out)
-        _log(files, f"{name}: {request}: power cut" + (f" (qemu pid {pid} killed)" if pid else " (was off)"))
-        if words[1] == "power":
-            return 0
-    if words in (["set", "power", "1"], ["set", "reset", "1"]):
-        if vm.running_pid(node_files) is not None:
-            _log(files, f"{name}: {request}: already on")
-            return 0
-        with open(files.events, "a") as log:  # the boot's own lines go to the same log
-            boot = subprocess.Popen([*chassis_argv(paths, name), "boot"], stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        _log(files, f"{name}: {request}: powering on in the background (pid {boot.pid})")
-        return 0
-    _log(files, f"{name}: {request}: not a chassis request this BMC knows")
-    return 1
+def stop_all(paths: LabPaths, state: dict, out: Out, names: Sequence[str] | None = None) -> list[str]:
+    """Stop the BMC of every node (or of the ones named); the lock is the caller's."""
+    stopped = []
+    for node in nodes_of(state):
+        if names and node.name not in names:
+            continue
+        pid = stop(files_of(paths, node.name))
+        if pid is not None:
+            stopped.append(node.name)
+            out(f"{node.name}: BMC stopped (ipmi_sim pid {pid})")
+    return stopped
 
 
-def boot(paths: LabPaths, name: str) -> int:
-    """Power on: the lab's own start (same disks, waits for SSH), run apart from ipmi_sim."""
-    from hawizard.lab import control
+def start_command(paths: LabPaths, names: Sequence[str] = (), out: Out = print_line) -> dict[str, int]:
+    """Start the BMC simulator of each named node (default: every node); {name: ipmi_sim pid}.
 
-    files = files_of(paths, name)
-    t0 = time.monotonic()
-    try:
-        control.start(paths, name, out=lambda text: _log(files, text))
-    except HawizardError as err:
-        _log(files, f"{name}: power on failed after {time.monotonic() - t0:.1f}s: {err}")
-        return err.exit_code
-    _log(files, f"{name}: powered on; SSH answers after {time.monotonic() - t0:.1f}s")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m hawizard.lab.bmc --root R --cache C --node N get power|set power 0|1|set reset 1|boot``."""
-    parser = argparse.ArgumentParser(prog="hawizard-lab-bmc-chassis")
-    parser.add_argument("--root", required=True)
-    parser.add_argument("--cache", required=True)
-    parser.add_argument("--node", required=True)
-    parser.add_argument("words", nargs="+")
-    args = parser.parse_args(argv)
-    paths = LabPaths(root=Path(args.root), cache=Path(args.cache))
-    try:
-        if args.words == ["boot"]:
-            return boot(paths, args.node)
-        return chassis(paths, args.node, args.words)
-    except HawizardError as err:
-        _log(files_of(paths, args.node), f"{args.node}: {' '.join(args.words)} failed: {err}")
-        return err.exit_code
+    A BMC already running is left as it is (its password does not change).
+    """
+    state = require_state(paths)
+    nodes = [node_of(state, n) for n in names] if names else nodes_of(state)
+    pids = {}
+    with locked(paths):
+        for node in nodes:
+            pid, started = start(paths, node)
+            pids[node.name] = pid
+            out(f"{node.name}: BMC {'started' if started else 'already running'} (ipmi_sim pid {pid}): "
+                f"{_line(paths, node)}")
+    out("  its power acts on the node's qemu: status = qemu alive, off = power loss (SIGKILL), on = boot "
+        "(same disks); fence parameters: see docs/lab.md")
+    return pids
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def stop_command(paths: LabPaths, names: Sequence[str] = (), out: Out = print_line) -> list[str]:
+    """Stop the BMC simulators (default: every node's); the nodes themselves are not touched."""
+    state = load_state(paths)
+    if state is None:
+        out(f"no lab in {paths.root}; nothing to stop")
+        return []
+    for name in names:
+        node_of(state, name)
+    with locked(paths):
+        stopped = stop_all(paths, state, out, names)
+    if not stopped:
+        out("no BMC was running")
+    return stopped
+
+
+def status_command(paths: LabPaths, out: Out = print_line) -> dict[str, int | None]:
+    """Each node's BMC: running (pid) or stopped, its address, user and password file."""
+    state = require_state(paths)
+    result = {}
+    for node in nodes_of(state):
+        pid = running_pid(files_of(paths, node.name))
+        result[node.name] = pid
+        what = f"BMC running, ipmi_sim pid {pid}" if pid is not None else "BMC stopped"
+        out(f"{node.name}: {what}; {_line(paths, node)}")
+    return result

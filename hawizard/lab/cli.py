@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from hawizard.common.errors import InputError
-from hawizard.lab import control
+from hawizard.lab import bmc, control, faults, snapshot
 from hawizard.lab import image as image_mod
 from hawizard.lab.layout import DEFAULT_DISK_MIB, NODE_NAMES, STACK, STACKS
 from hawizard.lab.paths import LabPaths
@@ -92,59 +92,68 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def cmd_cut(args: argparse.Namespace) -> int:
-    control.set_links(_paths(args), up=False)
+    faults.set_links(_paths(args), up=False)
     return 0
 
 
 def cmd_heal(args: argparse.Namespace) -> int:
-    control.set_links(_paths(args), up=True)
+    faults.set_links(_paths(args), up=True)
     return 0
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:
-    control.freeze(_paths(args), args.node, frozen=True)
+    faults.freeze(_paths(args), args.node, frozen=True)
     return 0
 
 
 def cmd_thaw(args: argparse.Namespace) -> int:
-    control.freeze(_paths(args), args.node, frozen=False)
+    faults.freeze(_paths(args), args.node, frozen=False)
     return 0
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
     if args.name is None:
-        control.snapshot_list(_paths(args))
+        snapshot.list_command(_paths(args))
     else:
-        control.snapshot_save(_paths(args), args.name)
+        snapshot.save_command(_paths(args), args.name)
     return 0
 
 
 def cmd_bmc_start(args: argparse.Namespace) -> int:
-    control.bmc_start(_paths(args), args.nodes)
+    bmc.start_command(_paths(args), args.nodes)
     return 0
 
 
 def cmd_bmc_stop(args: argparse.Namespace) -> int:
-    control.bmc_stop(_paths(args), args.nodes)
+    bmc.stop_command(_paths(args), args.nodes)
     return 0
 
 
 def cmd_bmc_status(args: argparse.Namespace) -> int:
-    control.bmc_status(_paths(args))
+    bmc.status_command(_paths(args))
     return 0
+
+
+def _node_command(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, name: str, summary: str,
+                  func) -> argparse.ArgumentParser:
+    """``lab NAME NODE``: a sub-command that acts on one node."""
+    p = sub.add_parser(name, parents=[common], help=summary)
+    p.add_argument("node", type=_node_name, help=" or ".join(NODE_NAMES))
+    p.set_defaults(func=func)
+    return p
 
 
 def _add_bmc(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """``lab bmc start|stop|status``: the IPMI BMC simulators (bmc.py)."""
-    bmc = sub.add_parser(
+    parser = sub.add_parser(
         "bmc", parents=[common],
         help="IPMI BMC simulators on 127.0.0.1 (ipmi_sim) whose power acts on the nodes' qemu",
         description="One IPMI-over-LAN BMC per node (OpenIPMI's ipmi_sim, 127.0.0.1 only): chassis power "
                     "status is the node's qemu alive, off is a power loss (SIGKILL), on boots the node again. "
                     "For fence_ipmilan from the host; nothing changes in the guests.",
     )  # fmt: skip
-    bmc.set_defaults(func=lambda _args: (bmc.print_help(), 2)[1])
-    bsub = bmc.add_subparsers(dest="bmc_command", metavar="COMMAND")
+    parser.set_defaults(func=lambda _args: (parser.print_help(), 2)[1])
+    bsub = parser.add_subparsers(dest="bmc_command", metavar="COMMAND")
     p = bsub.add_parser("start", parents=[common],
                         help="start the BMC of each NODE (default: all); prints address, user, password file")
     p.add_argument("nodes", nargs="*", type=_node_name, metavar="NODE")
@@ -204,20 +213,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--no-probe", action="store_true", help="do not try SSH on running nodes")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("ssh", parents=[common], help="SSH into a node as root (the lab's key, strict host keys)")
-    p.add_argument("node", type=_node_name, help="srv1 or srv2")
+    p = _node_command(sub, common, "ssh", "SSH into a node as root (the lab's key, strict host keys)", cmd_ssh)
     p.add_argument("command", nargs=argparse.REMAINDER,
                    help="command to run; one word is a shell command line, several are quoted one by one")
-    p.set_defaults(func=cmd_ssh)
-
-    p = sub.add_parser("kill", parents=[common], help="power loss: SIGKILL to the node's qemu")
-    p.add_argument("node", type=_node_name)
-    p.set_defaults(func=cmd_kill)
-
-    p = sub.add_parser("start", parents=[common], help="power a node on again (same disks) and wait for SSH")
-    p.add_argument("node", type=_node_name)
+    _node_command(sub, common, "kill", "power loss: SIGKILL to the node's qemu", cmd_kill)
+    p = _node_command(sub, common, "start", "power a node on again (same disks) and wait for SSH", cmd_start)
     p.add_argument("--timeout", type=float, default=control.DEFAULT_BOOT_TIMEOUT)
-    p.set_defaults(func=cmd_start)
 
     p = sub.add_parser("down", parents=[common], help="clean power-down of every node (SIGKILL after --timeout)")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_DOWN_TIMEOUT)
@@ -229,12 +230,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.set_defaults(func=cmd_cut)
     p = sub.add_parser("heal", parents=[common], help="carrier back on for the cluster links cut by 'cut'")
     p.set_defaults(func=cmd_heal)
-    p = sub.add_parser("freeze", parents=[common], help="a hung node: SIGSTOP to its qemu (every vCPU and device)")
-    p.add_argument("node", type=_node_name)
-    p.set_defaults(func=cmd_freeze)
-    p = sub.add_parser("thaw", parents=[common], help="SIGCONT to a frozen node's qemu")
-    p.add_argument("node", type=_node_name)
-    p.set_defaults(func=cmd_thaw)
+    _node_command(sub, common, "freeze", "a hung node: SIGSTOP to its qemu (every vCPU and device)", cmd_freeze)
+    _node_command(sub, common, "thaw", "SIGCONT to a frozen node's qemu", cmd_thaw)
     p = sub.add_parser("snapshot", parents=[common],
                        help="save the stopped nodes' disks as NAME (no NAME: list the snapshots)")
     p.add_argument("name", nargs="?", metavar="NAME")

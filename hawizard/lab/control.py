@@ -1,53 +1,46 @@
-"""The lab's life cycle: up, start, kill, down, reset, status, ssh; and the faults a fenced
-cluster must survive: cut/heal the cluster links, freeze/thaw a node; snapshots of the disks.
+"""The lab's life cycle: up, start, kill, down, reset, status, ssh.
 
-This is where the pieces meet: the layout gives the plan, ``lab.json`` remembers it (ports,
-disk sizes, which image, each node's machine-id) so that later commands act on the same lab,
-the image cache gives the disks' base, ssh and seed give each node its identity, and vm runs
-qemu. Every command that changes the lab holds a lock on its state directory, so two of
-them never interleave.
+This is where the pieces meet: the layout gives the plan, ``lab.json`` (state.py) remembers it
+(ports, disk sizes, which image, each node's machine-id) so that later commands act on the same
+lab, the image cache gives the disks' base, ssh and seed give each node its identity, and vm runs
+qemu. Every command that changes the lab holds a lock on its state directory, so two of them
+never interleave. The faults (faults.py), snapshots (snapshot.py) and BMCs (bmc.py) are verbs of
+their own modules.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 from hawizard.common.errors import EnvironmentProblem, InputError, OperationFailed
 from hawizard.lab import bmc, network, snapshot, ssh, tools, vm
 from hawizard.lab import image as image_mod
-from hawizard.lab.layout import (
-    CLUSTER_LINKS,
-    DEFAULT_DISK_MIB,
-    DEFAULT_PORT_BASE,
-    SBD_DISK_MIB,
-    STACK,
-    LabNode,
-    check_node_name,
-    plan_nodes,
-)
+from hawizard.lab.layout import DEFAULT_DISK_MIB, DEFAULT_PORT_BASE, SBD_DISK_MIB, STACK, LabNode, plan_nodes
 from hawizard.lab.paths import LabPaths
 from hawizard.lab.preset import make_lab_preset
 from hawizard.lab.seed import write_seed
+from hawizard.lab.state import (
+    STATE_VERSION,
+    Out,
+    files_of,
+    load_state,
+    locked,
+    node_of,
+    nodes_of,
+    print_line,
+    require_state,
+    save_state,
+)
 
-STATE_VERSION = 1
 ENV_PORT_BASE = "HAWIZARD_LAB_PORT_BASE"
 DEFAULT_BOOT_TIMEOUT = 300.0
 DEFAULT_DOWN_TIMEOUT = 60.0
-
-Out = Callable[[str], None]
-
-
-def _print(text: str) -> None:
-    print(text, flush=True)
 
 
 def default_port_base() -> int:
@@ -57,59 +50,6 @@ def default_port_base() -> int:
     if not value.isdigit():
         raise InputError(f"${ENV_PORT_BASE} must be a port number, not {value!r}")
     return int(value)
-
-
-# -- state ------------------------------------------------------------------------------------
-
-
-@contextmanager
-def locked(paths: LabPaths) -> Iterator[None]:
-    """Exclusive use of the lab's state for one changing command."""
-    paths.ensure(paths.state)
-    with open(paths.state / ".lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise EnvironmentProblem(
-                f"another 'hawizard lab' command is working on {paths.root}; wait for it to finish"
-            ) from exc
-        yield
-
-
-def load_state(paths: LabPaths) -> dict | None:
-    try:
-        data = json.loads(paths.state_file.read_text())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise EnvironmentProblem(f"the lab's state file {paths.state_file} is unreadable ({exc}); run: hawizard lab reset") from exc
-    return data if data.get("version") == STATE_VERSION else None
-
-
-def save_state(paths: LabPaths, state: dict) -> None:
-    tmp = paths.state_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2) + "\n")
-    os.replace(tmp, paths.state_file)
-
-
-def require_state(paths: LabPaths) -> dict:
-    state = load_state(paths)
-    if state is None:
-        raise EnvironmentProblem(f"there is no lab in {paths.root}; make one with: hawizard lab up")
-    return state
-
-
-def nodes_of(state: dict) -> list[LabNode]:
-    return plan_nodes(state["count"], state["port_base"], DEFAULT_DISK_MIB, state["disk_mib"])
-
-
-def node_of(state: dict, name: str) -> LabNode:
-    check_node_name(name, state["count"])
-    return next(n for n in nodes_of(state) if n.name == name)
-
-
-def files_of(paths: LabPaths, node: LabNode) -> vm.NodeFiles:
-    return vm.NodeFiles(paths.node_dir(node.name))
 
 
 # -- pieces -------------------------------------------------------------------------------------
@@ -181,7 +121,7 @@ def up(
     disk_mib_by_node: dict[str, int] | None = None,
     timeout: float = DEFAULT_BOOT_TIMEOUT,
     memory_mib: int = vm.MEMORY_MIB,
-    out: Out = _print,
+    out: Out = print_line,
     stack: str = STACK,
     from_snapshot: str | None = None,
 ) -> dict:
@@ -251,7 +191,7 @@ def up(
     return {"ready": ready, "boot_seconds": boot_s, "total_seconds": round(time.monotonic() - t0, 1), "rss_mib": rss}
 
 
-def start(paths: LabPaths, name: str, timeout: float = DEFAULT_BOOT_TIMEOUT, out: Out = _print) -> dict:
+def start(paths: LabPaths, name: str, timeout: float = DEFAULT_BOOT_TIMEOUT, out: Out = print_line) -> dict:
     """Power a stopped node on again, on the disks it had."""
     tools.require(*tools.RUN_TOOLS)
     state = require_state(paths)
@@ -275,7 +215,7 @@ def start(paths: LabPaths, name: str, timeout: float = DEFAULT_BOOT_TIMEOUT, out
     return {"ready": ready, "boot_seconds": round(time.monotonic() - t0, 1)}
 
 
-def kill(paths: LabPaths, name: str, out: Out = _print) -> int | None:
+def kill(paths: LabPaths, name: str, out: Out = print_line) -> int | None:
     """Power loss: SIGKILL to the node's qemu. Not locked: it must work while 'up' waits."""
     state = require_state(paths)
     node = node_of(state, name)
@@ -321,14 +261,14 @@ def _stop_all(paths: LabPaths, state: dict, timeout: float, out: Out) -> dict[st
     return result
 
 
-def down(paths: LabPaths, timeout: float = DEFAULT_DOWN_TIMEOUT, out: Out = _print) -> dict[str, str]:
+def down(paths: LabPaths, timeout: float = DEFAULT_DOWN_TIMEOUT, out: Out = print_line) -> dict[str, str]:
     """Stop every node (clean power-down, SIGKILL after ``timeout``); the disks stay."""
     state = load_state(paths)
     if state is None:
         out(f"no lab in {paths.root}; nothing to stop")
         return {}
     with locked(paths):
-        _stop_bmcs(paths, state, out)  # first: no fence request powers a node on again meanwhile
+        bmc.stop_all(paths, state, out)  # first: no fence request powers a node on again meanwhile
         result = _stop_all(paths, state, timeout, out)
     if not result:
         out("no lab node was running")
@@ -338,14 +278,14 @@ def down(paths: LabPaths, timeout: float = DEFAULT_DOWN_TIMEOUT, out: Out = _pri
     return result
 
 
-def reset(paths: LabPaths, timeout: float = DEFAULT_DOWN_TIMEOUT, out: Out = _print) -> None:
+def reset(paths: LabPaths, timeout: float = DEFAULT_DOWN_TIMEOUT, out: Out = print_line) -> None:
     """Stop the nodes, then give each fresh overlays, DRBD disks and machine-ids (left powered off)."""
     state = load_state(paths)
     if state is None:
         out(f"no lab in {paths.root}; nothing to reset")
         return
     with locked(paths):
-        _stop_bmcs(paths, state, out)
+        bmc.stop_all(paths, state, out)
         _stop_all(paths, state, timeout, out)
         img = image_mod.require_image(paths)
         state["image"] = {"hash": img.manifest["recipe_hash"], "build_id": img.build_id}
@@ -357,7 +297,7 @@ def reset(paths: LabPaths, timeout: float = DEFAULT_DOWN_TIMEOUT, out: Out = _pr
         "or 'hawizard lab start NODE'")
 
 
-def status(paths: LabPaths, probe: bool = True, out: Out = _print) -> int:
+def status(paths: LabPaths, probe: bool = True, out: Out = print_line) -> int:
     img = image_mod.find_image(paths)
     if img is None:
         out(f"image:  not built for the current recipe ({image_mod.recipe_hash()}); run: hawizard lab build")
@@ -396,132 +336,3 @@ def ssh_command(paths: LabPaths, name: str, words: Sequence[str]) -> int:
     if vm.running_pid(files_of(paths, node)) is None:
         raise EnvironmentProblem(f"{name} is not running; power it on with: hawizard lab start {name}")
     return subprocess.run(ssh.ssh_argv(paths, node, words)).returncode
-
-
-# -- faults -------------------------------------------------------------------------------------
-
-
-def _running(paths: LabPaths, state: dict, name: str) -> tuple[LabNode, vm.NodeFiles]:
-    node = node_of(state, name)
-    files = files_of(paths, node)
-    if vm.running_pid(files) is None:
-        raise EnvironmentProblem(f"{name} is not running; power it on with: hawizard lab start {name}")
-    return node, files
-
-
-def set_links(paths: LabPaths, up: bool, roles: Sequence[str] = CLUSTER_LINKS, out: Out = _print) -> list[str]:
-    """Cut (or heal) the cluster links at both ends: a partition with both nodes up.
-
-    Not locked, like kill: it acts on running VMs only and must work while a test waits.
-    """
-    state = require_state(paths)
-    done = []
-    for node in nodes_of(state):
-        files = files_of(paths, node)
-        if vm.running_pid(files) is None:
-            out(f"{node.name}: not running, nothing to {'heal' if up else 'cut'}")
-            continue
-        if vm.is_frozen(files):
-            raise EnvironmentProblem(f"{node.name} is frozen; thaw it first (hawizard lab thaw {node.name})")
-        for role in roles:
-            vm.set_link(files, vm.netdev_of(node, role), up)
-            done.append(f"{node.name}:{node.nic(role).ifname}")
-    out(f"{'healed' if up else 'cut'}: {' '.join(done) or 'nothing'}")
-    return done
-
-
-def freeze(paths: LabPaths, name: str, frozen: bool, out: Out = _print) -> int:
-    """A hung node: SIGSTOP of its qemu stops every virtual CPU and device, its clock included."""
-    state = require_state(paths)
-    _node, files = _running(paths, state, name)
-    pid = vm.signal_qemu(files, vm.signal.SIGSTOP if frozen else vm.signal.SIGCONT)
-    assert pid is not None
-    out(f"{name}: qemu pid {pid} {'frozen (SIGSTOP)' if frozen else 'thawed (SIGCONT)'}")
-    return pid
-
-
-# -- snapshots ----------------------------------------------------------------------------------
-
-
-def snapshot_save(paths: LabPaths, name: str, out: Out = _print) -> Path:
-    """Save the stopped nodes' disks as ``name`` (see snapshot.py); the nodes stay as they were."""
-    state = require_state(paths)
-    with locked(paths):
-        target = snapshot.save(paths, state, nodes_of(state), name)
-    out(f"snapshot {name!r} saved in {target}; boot a lab from it with: hawizard lab up --from-snapshot {name}")
-    return target
-
-
-def snapshot_list(paths: LabPaths, out: Out = _print) -> list[str]:
-    found = snapshot.names(paths)
-    out("\n".join(found) if found else f"no snapshots in {paths.snapshots}")
-    return found
-
-
-# -- BMC simulators (bmc.py) ----------------------------------------------------------------------
-
-
-def _bmc_line(paths: LabPaths, node: LabNode) -> str:
-    files = bmc.files_of(paths, node.name)
-    where = (f"password in {files.password} (mode 0600)" if files.password.is_file()
-             else "no password yet (made by 'hawizard lab bmc start')")
-    return (f"IPMI over LAN (lanplus, cipher {bmc.CIPHER_SUITE}) at {network.LOOPBACK}:{node.bmc_port}/udp, "
-            f"user {bmc.USER}, {where}")
-
-
-def _stop_bmcs(paths: LabPaths, state: dict, out: Out, names: Sequence[str] | None = None) -> list[str]:
-    stopped = []
-    for node in nodes_of(state):
-        if names and node.name not in names:
-            continue
-        pid = bmc.stop(bmc.files_of(paths, node.name))
-        if pid is not None:
-            stopped.append(node.name)
-            out(f"{node.name}: BMC stopped (ipmi_sim pid {pid})")
-    return stopped
-
-
-def bmc_start(paths: LabPaths, names: Sequence[str] = (), out: Out = _print) -> dict[str, int]:
-    """Start the BMC simulator of each named node (default: every node); {name: ipmi_sim pid}.
-
-    A BMC already running is left as it is (its password does not change).
-    """
-    state = require_state(paths)
-    nodes = [node_of(state, n) for n in names] if names else nodes_of(state)
-    pids = {}
-    with locked(paths):
-        for node in nodes:
-            pid, started = bmc.start(paths, node)
-            pids[node.name] = pid
-            out(f"{node.name}: BMC {'started' if started else 'already running'} (ipmi_sim pid {pid}): "
-                f"{_bmc_line(paths, node)}")
-    out("  its power acts on the node's qemu: status = qemu alive, off = power loss (SIGKILL), on = boot "
-        "(same disks); fence parameters: see docs/lab.md")
-    return pids
-
-
-def bmc_stop(paths: LabPaths, names: Sequence[str] = (), out: Out = _print) -> list[str]:
-    """Stop the BMC simulators (default: every node's); the nodes themselves are not touched."""
-    state = load_state(paths)
-    if state is None:
-        out(f"no lab in {paths.root}; nothing to stop")
-        return []
-    for name in names:
-        node_of(state, name)
-    with locked(paths):
-        stopped = _stop_bmcs(paths, state, out, names)
-    if not stopped:
-        out("no BMC was running")
-    return stopped
-
-
-def bmc_status(paths: LabPaths, out: Out = _print) -> dict[str, int | None]:
-    """Each node's BMC: running (pid) or stopped, its address, user and password file."""
-    state = require_state(paths)
-    result = {}
-    for node in nodes_of(state):
-        pid = bmc.running_pid(bmc.files_of(paths, node.name))
-        result[node.name] = pid
-        what = f"BMC running, ipmi_sim pid {pid}" if pid is not None else "BMC stopped"
-        out(f"{node.name}: {what}; {_bmc_line(paths, node)}")
-    return result

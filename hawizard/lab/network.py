@@ -55,14 +55,14 @@ def bmc_ports(nodes: Iterable[LabNode]) -> list[tuple[int, str, str]]:
 
 
 def check_ports_free(nodes: Iterable[LabNode], ports: list[tuple[int, str, str]] | None = None) -> None:
-    """EnvironmentProblem (exit 3) naming the first taken port, what it was for and the way out.
+    """EnvironmentProblem (exit 3) naming every taken port, what it was for and the way out.
 
     ``ports`` (default: needed_ports of ``nodes``) lets the BMC check its own ports only.
     """
-    for port, kind, purpose in needed_ports(nodes) if ports is None else ports:
-        if not port_is_free(port, kind):
-            raise EnvironmentProblem(
-                f"port {port}/{kind} on {LOOPBACK} is taken, and the lab needs it for {purpose}; "
-                "stop whatever uses it, or move the lab's ports with --port-base "
-                "(or $HAWIZARD_LAB_PORT_BASE)"
-            )
+    taken = [f"port {port}/{kind} ({purpose})" for port, kind, purpose in
+             (needed_ports(nodes) if ports is None else ports) if not port_is_free(port, kind)]
+    if taken:
+        raise EnvironmentProblem(
+            f"{'; '.join(taken)} on {LOOPBACK}: taken, and the lab needs {'it' if len(taken) == 1 else 'them'}; "
+            "stop whatever uses them, or move the lab's ports with --port-base (or $HAWIZARD_LAB_PORT_BASE)"
+        )

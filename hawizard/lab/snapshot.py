@@ -10,6 +10,9 @@ on top of it, so it goes on exactly where it was. A lab booted from the snapshot
 overlays over the same read-only files. The small disks (DRBD backing disks, the shared SBD
 disk) are copied, sparse. The snapshot records the image it was made from: a rebuilt image
 makes it unusable, and it says so.
+
+``save_command`` and ``list_command`` are ``hawizard lab snapshot [NAME]``; ``restore`` is
+what ``hawizard lab up --from-snapshot`` does (control.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from hawizard.common.errors import EnvironmentProblem, InputError, OperationFail
 from hawizard.lab import vm
 from hawizard.lab.layout import LabNode
 from hawizard.lab.paths import LabPaths
+from hawizard.lab.state import Out, locked, nodes_of, print_line, require_state
 
 MANIFEST = "snapshot.json"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,40}$")
@@ -135,3 +139,21 @@ def restore(paths: LabPaths, state: dict, nodes: Sequence[LabNode], name: str, i
     paths.sbd_disk.unlink(missing_ok=True)
     if (source / "sbd.img").is_file():
         _copy_sparse(source / "sbd.img", paths.sbd_disk)
+
+
+# -- the commands -------------------------------------------------------------------------------
+
+
+def save_command(paths: LabPaths, name: str, out: Out = print_line) -> Path:
+    """Save the stopped nodes' disks as ``name``; the nodes stay as they were."""
+    state = require_state(paths)
+    with locked(paths):
+        target = save(paths, state, nodes_of(state), name)
+    out(f"snapshot {name!r} saved in {target}; boot a lab from it with: hawizard lab up --from-snapshot {name}")
+    return target
+
+
+def list_command(paths: LabPaths, out: Out = print_line) -> list[str]:
+    found = names(paths)
+    out("\n".join(found) if found else f"no snapshots in {paths.snapshots}")
+    return found

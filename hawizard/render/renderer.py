@@ -183,11 +183,10 @@ def index_page_line(design: Design) -> str:
     return f"<body><p>{markupsafe.escape(design.service.index_page)}</p></body>"
 
 
-def _context(design: Design) -> dict:
-    stack = stacks.get(design.stack)
+def _context(design: Design, stack: stacks.Stack) -> dict:
     a, b = design.nodes
     same_disk = a.backing_disk == b.backing_disk
-    ops = {agent: {op: timing.rendered_timeout(design, agent, op) for op in timing.AGENT_DEFAULTS[agent]}
+    ops = {agent: {op: timing.rendered_timeout(design, agent, op, stack) for op in timing.AGENT_DEFAULTS[agent]}
            for agent in timing.AGENTS}
     fence = [n for n in design.nodes if n.fence_agent] if design.cluster.stonith_enabled else []
     oplists = {agent: _operations(design, stack, agent) for agent in timing.AGENTS}
@@ -214,7 +213,7 @@ def _operations(design: Design, stack: stacks.Stack, agent: str) -> list[str]:
     else:
         monitors = [(design.timing.monitor_interval_s, None)]
     out = []
-    mt = timing.rendered_timeout(design, agent, "monitor")
+    mt = timing.rendered_timeout(design, agent, "monitor", stack)
     for interval, role in monitors:
         words = ["monitor", f"interval={interval}s"]
         if role:
@@ -225,14 +224,13 @@ def _operations(design: Design, stack: stacks.Stack, agent: str) -> list[str]:
     for op in timing.AGENT_DEFAULTS[agent]:
         if op == "monitor":
             continue
-        t = timing.rendered_timeout(design, agent, op)
+        t = timing.rendered_timeout(design, agent, op, stack)
         if t is not None:
             out.append(f"{op} timeout={t}s")
     return out
 
 
-def _secrets(design: Design) -> dict[str, SecretSpec]:
-    stack = stacks.get(design.stack)
+def _secrets(design: Design, stack: stacks.Stack) -> dict[str, SecretSpec]:
     out: dict[str, SecretSpec] = {}
     if stack.membership == "heartbeat" and design.heartbeat.auth != "crc":
         out["heartbeat-authkey"] = SecretSpec("heartbeat-authkey", design.heartbeat.auth_secret_ref, "hex",
@@ -294,13 +292,15 @@ class _SecretMarkers:
         return content, tuple(slots)
 
 
-def render(design: Design) -> Rendering:
-    """Every file hawizard writes for this design, in the order the plan writes them."""
-    stack = stacks.get(design.stack)
+def render(design: Design, stack: stacks.Stack | None = None) -> Rendering:
+    """Every file hawizard writes for this design, in the order the plan writes them.
+
+    ``stack`` is the design's stack when the caller has it (it is looked up otherwise)."""
+    stack = stack or stacks.get(design.stack)
     env = _env()
-    specs = _secrets(design)
+    specs = _secrets(design, stack)
     markers = _SecretMarkers(specs)
-    ctx = {**_context(design), "secret": markers}
+    ctx = {**_context(design, stack), "secret": markers}
     both = tuple(design.node_names)
     files: list[RenderedFile] = []
 

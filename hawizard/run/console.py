@@ -17,6 +17,7 @@ from typing import TextIO
 
 from hawizard.common.redact import Redactor
 from hawizard.common.terminal_text import clean
+from hawizard.common.timefmt import fmt_eta
 from hawizard.events import (
     ClusterState,
     CommandStarted,
@@ -32,13 +33,6 @@ from hawizard.events import (
 
 SYMBOL = {"done": "ok", "already-done": "already done", "failed": "FAILED", "cancelled": "cancelled",
           "skipped": "skipped"}
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    s = int(seconds)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 def progress_bar(percent: float | None, width: int = 24) -> str:
@@ -94,7 +88,7 @@ class ConsoleSink:
     def _progress(self, ev: Progress) -> None:
         speed = f"{ev.speed_kib_s / 1024:.1f} MiB/s" if ev.speed_kib_s else "-- MiB/s"
         pct = f"{ev.percent:5.1f}%" if ev.percent is not None else "  ?  %"
-        text = f"[{ev.node}] {ev.step_id} {progress_bar(ev.percent)} {pct} {speed} ETA {format_eta(ev.eta_s)} {ev.state}"
+        text = f"[{ev.node}] {ev.step_id} {progress_bar(ev.percent)} {pct} {speed} ETA {fmt_eta(ev.eta_s)} {ev.state}"
         text = self.redactor.redact_text(clean(text))
         if self.tty:
             self.out.write("\r" + text.ljust(100)[:110])

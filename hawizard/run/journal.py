@@ -3,6 +3,10 @@
 ``hawizard apply --resume`` reads it to continue the same run (same audit log, same run id).
 The journal says where a run got to; the steps' probes decide what still needs doing, so a
 resumed run reaches the same end state even when a node rebooted in between.
+
+The runner does not write it: a ``JournalSink`` on the run's event bus records each
+``StepFinished`` and the ``RunFinished`` (hawizard/run/record.py subscribes it), as the console,
+the wizard and the audit log each record what they need of the same events.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hawizard.audit.log import RUN_ID_RE, run_dir, runs_dir
+from hawizard.audit.runs import RUN_ID_RE, run_dir, runs_dir
 from hawizard.common.errors import InputError
 from hawizard.common.localfiles import atomic_write
+from hawizard.events import RUN_STATUSES, SETTLED, Event, RunFinished, RunStatus, StepFinished, StepStatus
 
 JOURNAL = "journal.json"
-#: A run's status in its journal: the runner's words (hawizard/events.py RUN_STATUSES) and "running".
-STATUSES = ("running", "finished", "failed", "cancelled", "interrupted")
+RUNNING = "running"
+#: A run's status in its journal: "running", or how it ended (hawizard/events.py RunStatus).
+STATUSES = (RUNNING, *RUN_STATUSES)
 
 
 @dataclass
@@ -29,7 +35,7 @@ class Journal:
     preset_sha256: str
     plan: list[str]
     steps: dict[str, dict[str, str]] = field(default_factory=dict)  # step -> node -> status
-    status: str = "running"  # one of STATUSES
+    status: str = RUNNING  # one of STATUSES
     started: float = field(default_factory=time.time)
     resumed: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -38,13 +44,13 @@ class Journal:
     def path(self) -> Path:
         return run_dir(self.run_id, create=True) / JOURNAL
 
-    def record(self, step_id: str, node: str, status: str) -> None:
+    def record(self, step_id: str, node: str, status: StepStatus) -> None:
         with self._lock:  # both-at-once steps finish on two threads
-            self.steps.setdefault(step_id, {})[node] = status
+            self.steps.setdefault(step_id, {})[node] = StepStatus(status).value
             self.save()
 
-    def finish(self, status: str) -> None:
-        self.status = status
+    def finish(self, status: RunStatus) -> None:
+        self.status = RunStatus(status).value
         self.save()
 
     def save(self) -> None:
@@ -56,7 +62,7 @@ class Journal:
     def first_unfinished(self) -> str | None:
         for step in self.plan:
             done = self.steps.get(step, {})
-            if not done or any(s not in ("done", "already-done", "skipped") for s in done.values()):
+            if not done or any(s not in SETTLED for s in done.values()):
                 return step
         return None
 
@@ -75,6 +81,24 @@ class Journal:
         except ValueError as exc:
             raise InputError(f"{path}: not valid JSON ({exc})") from None
         return cls(**_checked(data, path, run_id))
+
+
+class JournalSink:
+    """Records in ``journal`` how each step ended on each node, and how the run ended: a sink of the run's events.
+
+    Subscribed (as critical: a run whose journal cannot be written stops, as the audit log's does)
+    by hawizard/run/record.py ``open_run_record``; the operator's skips reach it the same way,
+    as ``StepFinished`` events with the status ``skipped``.
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, StepFinished):
+            self.journal.record(event.step_id, event.node, event.status)
+        elif isinstance(event, RunFinished):
+            self.journal.finish(event.status)
 
 
 def _checked(data: object, path: Path, run_id: str) -> dict:
@@ -124,6 +148,6 @@ def latest_unfinished(preset_sha256: str | None = None) -> Journal | None:
             j = Journal.load(d.name)
         except InputError:  # not a run's journal (or damaged): `apply --resume RUN` names the problem
             continue
-        if j.status != "finished" and (preset_sha256 is None or j.preset_sha256 == preset_sha256):
+        if j.status != RunStatus.FINISHED and (preset_sha256 is None or j.preset_sha256 == preset_sha256):
             return j
     return None

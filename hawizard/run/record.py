@@ -17,14 +17,15 @@ import getpass
 import time
 from dataclasses import dataclass, field
 
+from hawizard.audit import lock as runlock
 from hawizard.audit import log as audit
+from hawizard.audit import runs
 from hawizard.common.redact import Redactor
 from hawizard.design.model import Design
 from hawizard.design.preset_file import preset_sha256
 from hawizard.events import Event, EventBus, RunFinished, RunStarted
 from hawizard.plan.build import Plan
-from hawizard.audit import lock as runlock
-from hawizard.run.journal import Journal
+from hawizard.run.journal import Journal, JournalSink
 
 
 @dataclass
@@ -85,7 +86,7 @@ def open_run_record(design: Design, plan: Plan, preset_ref: str, bus: EventBus, 
     A dry run sends nothing to the nodes: it locks only its own run id.
     """
     sha = preset_sha256(design)
-    run_id = resume.run_id if resume is not None else audit.new_run_id()
+    run_id = resume.run_id if resume is not None else runs.new_run_id()
     nodes = [] if dry_run else [(n.ssh_host, n.ssh_port) for n in design.nodes]
     lock = runlock.lock_run(run_id, nodes, preset=design.name, operator=operator())
     try:
@@ -94,7 +95,7 @@ def open_run_record(design: Design, plan: Plan, preset_ref: str, bus: EventBus, 
             journal: Journal | None = Journal.load(run_id)
             journal.resumed += 1
             journal.status = "running"
-            sink = audit.AuditSink.resume(audit.run_dir(run_id) / audit.AUDIT_FILE, redactor=redactor)
+            sink = audit.AuditSink.resume(runs.run_dir(run_id) / runs.AUDIT_FILE, redactor=redactor)
         else:
             journal = None if dry_run else Journal(run_id, preset_ref, sha, plan.step_ids)
             sink = audit.AuditSink.for_run(run_id, redactor=redactor)
@@ -104,6 +105,8 @@ def open_run_record(design: Design, plan: Plan, preset_ref: str, bus: EventBus, 
     guard = _EndGuard(bus, run_id, journal)
     bus.subscribe(guard)  # before the log: what it emits on close is still written
     bus.subscribe(sink, critical=True)
+    if journal is not None:  # after the log: a step is in the journal once the log has it
+        bus.subscribe(JournalSink(journal), critical=True)
     bus.subscribe(lock)  # after the log: released once the log is closed
     if journal is not None:
         journal.save()

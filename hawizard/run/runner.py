@@ -6,7 +6,13 @@ confirmation of a destructive step, through the ``confirm`` callback it was give
 
 Per step: probes first (exit 0 = already done on that node); if any node needs work and the
 step destroys data, the confirmation; then the actions, on each node in turn, on both at once,
-or on the primary only; then a completion marker where the step has no natural probe.
+or on the primary only; then the step's completion marker, if it has one; then the check of the
+facts its nodes reported, if it carries one. The runner knows kinds of action, not particular
+steps: what a step needs beyond its actions is data of the step (hawizard/plan/types.py), and
+what a poll waits for is the poll's reader and condition (hawizard/plan/waits.py).
+
+The runner keeps no records itself: the journal, like the console, the wizard and the audit
+log, is a sink of the events (hawizard/run/journal.py ``JournalSink``).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hawizard.common.errors import OperationFailed
-from hawizard.design.model import Design
+from hawizard.common.shellquote import q
 from hawizard.events import (
     CommandFinished,
     CommandStarted,
@@ -26,16 +32,13 @@ from hawizard.events import (
     EventBus,
     FileWritten,
     OutputLine,
-    Progress,
     RunFinished,
+    RunStatus,
     StepFinished,
     StepStarted,
+    StepStatus,
 )
-from hawizard.plan import build as planmod
-from hawizard.plan.build import Action, Plan, Step
-from hawizard.readers.crm_mon import ClusterStatus, parse_crm_mon
-from hawizard.readers.drbd import SyncProgress, parse_any
-from hawizard.run.journal import Journal
+from hawizard.plan.types import Action, Fact, Plan, Poll, Run, Step, Where, Write
 from hawizard.run.secrets import SecretStore
 from hawizard.sessions.base import CommandResult, ConnectionLost, NodeSession
 
@@ -54,24 +57,31 @@ class RunCancelled(OperationFailed):
 
 @dataclass
 class RunResult:
-    status: str  # finished | failed | cancelled
+    status: RunStatus  # finished | failed | cancelled
     duration: float
     message: str = ""
-    steps: dict[str, dict[str, str]] = field(default_factory=dict)
+    steps: dict[str, dict[str, StepStatus]] = field(default_factory=dict)  # this run's: step -> node -> status
 
 
 class Runner:
-    def __init__(self, plan: Plan, design: Design, sessions: dict[str, NodeSession], bus: EventBus, *,
-                 confirm: Confirm, secrets: SecretStore | None, journal: Journal | None = None,
+    """Runs the selected steps of ``plan`` over ``sessions`` (node name -> session), emitting to ``bus``.
+
+    ``run_id`` names the run in its ``RunFinished``; the plan carries all else the runner needs.
+    """
+
+    def __init__(self, plan: Plan, sessions: dict[str, NodeSession], bus: EventBus, *,
+                 confirm: Confirm, secrets: SecretStore | None, run_id: str = "dry-run",
                  only: set[str] | None = None, include_optional: bool = False, dry_run: bool = False,
                  poll_scale: float = 1.0):
-        self.plan, self.design, self.sessions, self.bus = plan, design, sessions, bus
-        self.confirm, self.secrets, self.journal = confirm, secrets, journal
+        self.plan, self.sessions, self.bus = plan, sessions, bus
+        self.confirm, self.secrets = confirm, secrets
         self.only, self.include_optional, self.dry_run = only, include_optional, dry_run
         self.poll_scale = poll_scale  # tests shorten poll intervals
         self.facts: dict[str, dict[str, str]] = {n: {} for n in sessions}
+        self.outcomes: dict[str, dict[str, StepStatus]] = {}
+        self._outcomes_lock = threading.Lock()  # both-at-once steps finish on two threads
         self._cancel = threading.Event()
-        self._run_id = journal.run_id if journal else "dry-run"
+        self._run_id = run_id
 
     # -- control ---------------------------------------------------------------------
     def cancel(self) -> None:
@@ -100,34 +110,38 @@ class Runner:
 
     def run(self) -> RunResult:
         t0 = time.monotonic()
-        status, message = "finished", ""
+        status, message = RunStatus.FINISHED, ""
         try:
             for step in self.selected_steps():
                 if self.cancelled:
                     raise RunCancelled("cancelled by the operator")
                 self._run_step(step)
-                if step.id == "preflight" and not self.dry_run:
-                    problems = planmod.cross_node_problems(self.design, self.facts)
-                    if problems:
-                        raise StepFailed(step, "both", "; ".join(problems))
-                    for warning in planmod.cross_node_warnings(self.design, self.facts):
-                        self.bus.emit(OutputLine(step_id=step.id, node="both", stream="status",
-                                                 text=f"warning: {warning}"))
+                if step.facts_check is not None and not self.dry_run:
+                    self._check_facts(step)
         except RunCancelled as exc:
-            status, message = "cancelled", str(exc)
+            status, message = RunStatus.CANCELLED, str(exc)
         except (StepFailed, OperationFailed) as exc:
-            status, message = "failed", str(exc)
+            status, message = RunStatus.FAILED, str(exc)
         duration = time.monotonic() - t0
         self.bus.emit(RunFinished(run_id=self._run_id, status=status, duration=round(duration, 3)))
-        if self.journal:
-            self.journal.finish(status)
-        return RunResult(status, duration, message, dict(self.journal.steps) if self.journal else {})
+        with self._outcomes_lock:
+            outcomes = {step_id: dict(nodes) for step_id, nodes in self.outcomes.items()}
+        return RunResult(status, duration, message, outcomes)
 
-    def _record(self, step: Step, node: str, status: str, duration: float, message: str = "") -> None:
+    def _check_facts(self, step: Step) -> None:
+        """The step's check of what its nodes reported (preflight: disks of one size, clocks together)."""
+        assert step.facts_check is not None
+        problems = step.facts_check.problems(self.facts)
+        if problems:
+            raise StepFailed(step, "both", "; ".join(problems))
+        for warning in step.facts_check.warnings(self.facts):
+            self.bus.emit(OutputLine(step_id=step.id, node="both", stream="status", text=f"warning: {warning}"))
+
+    def _record(self, step: Step, node: str, status: StepStatus, duration: float, message: str = "") -> None:
+        with self._outcomes_lock:
+            self.outcomes.setdefault(step.id, {})[node] = status
         self.bus.emit(StepFinished(step_id=step.id, node=node, status=status, duration=round(duration, 3),
                                    message=message))
-        if self.journal:
-            self.journal.record(step.id, node, status)
 
     def _run_step(self, step: Step) -> None:
         nodes = step.nodes
@@ -135,10 +149,10 @@ class Runner:
         todo = []
         for node in nodes:
             if step.probe.get(node) and not self.dry_run:
-                res = self._exec(step, node, step.probe[node], timeout=60, quiet=True)
-                if res.exit_status == 0:
+                result = self._exec(step, node, step.probe[node], timeout=60, quiet=True)
+                if result.exit_status == 0:
                     self.bus.emit(StepStarted(step_id=step.id, title=step.title, node=node))
-                    self._record(step, node, "already-done", 0.0, "already done (probe)")
+                    self._record(step, node, StepStatus.ALREADY_DONE, 0.0, "already done (probe)")
                     continue
             todo.append(node)
         if not todo:
@@ -149,11 +163,11 @@ class Runner:
                                              expected_phrase=step.confirm))
             if not self.confirm(step, step.confirm):
                 for node in todo:
-                    self._record(step, node, "cancelled", 0.0, "not confirmed")
+                    self._record(step, node, StepStatus.CANCELLED, 0.0, "not confirmed")
                 raise RunCancelled(f"step {step.id} was not confirmed; nothing was changed by it")
             self.bus.emit(Confirmed(step_id=step.id, by="operator"))
         # 3. actions
-        if step.where == planmod.BOTH and len(todo) > 1:
+        if step.where == Where.BOTH and len(todo) > 1:
             errors: list[BaseException] = []
 
             def work(n: str) -> None:
@@ -192,26 +206,24 @@ class Runner:
                 if self.cancelled:
                     raise RunCancelled("cancelled by the operator")
                 self._action(step, node, action, warnings)
-            if step.marker and not self.dry_run:
-                content = (planmod.config_hash(self.plan.rendering, "cluster-config")
-                           if step.id == "cluster-config" else "done")
-                self.sessions[node].run(f"mkdir -p {planmod.DONE_DIR}", timeout=30)
-                self.sessions[node].write_file(f"{planmod.DONE_DIR}/{step.id}", content.encode(), mode=0o644,
-                                               backup=False)
+            if step.marker is not None and not self.dry_run:
+                marker = step.marker
+                self.sessions[node].run(f"mkdir -p {q(marker.directory)}", timeout=30)
+                self.sessions[node].write_file(marker.path, marker.content.encode(), mode=0o644, backup=False)
         except StepFailed as exc:
-            self._record(step, node, "failed", time.monotonic() - t0, str(exc))
+            self._record(step, node, StepStatus.FAILED, time.monotonic() - t0, str(exc))
             raise
         except RunCancelled:
-            self._record(step, node, "cancelled", time.monotonic() - t0, "cancelled")
+            self._record(step, node, StepStatus.CANCELLED, time.monotonic() - t0, "cancelled")
             raise
         except ConnectionLost as exc:
-            self._record(step, node, "failed", time.monotonic() - t0, f"connection lost: {exc}")
+            self._record(step, node, StepStatus.FAILED, time.monotonic() - t0, f"connection lost: {exc}")
             raise StepFailed(step, node, f"connection lost ({exc}); run again with --resume") from None
         except OperationFailed as exc:
-            self._record(step, node, "failed", time.monotonic() - t0, str(exc))
+            self._record(step, node, StepStatus.FAILED, time.monotonic() - t0, str(exc))
             raise StepFailed(step, node, str(exc)) from None
         msg = "; ".join(f"warning: {w}" for w in warnings)
-        self._record(step, node, "done", time.monotonic() - t0, msg)
+        self._record(step, node, StepStatus.DONE, time.monotonic() - t0, msg)
 
     # -- actions ---------------------------------------------------------------------
     def _exec(self, step: Step, node: str, command: str, *, timeout: float, quiet: bool = False) -> CommandResult:
@@ -222,39 +234,39 @@ class Runner:
             if not quiet:
                 self.bus.emit(OutputLine(step_id=step.id, node=node, stream=stream, text=line))
         try:
-            res = session.run(command, timeout=timeout, on_output=out)
+            result = session.run(command, timeout=timeout, on_output=out)
         except ConnectionLost as exc:
             r = exc.result
             self.bus.emit(CommandFinished(step_id=step.id, node=node, command=command, exit_status=-1,
                                           duration=round(r.duration, 3) if r else 0.0))
             raise
-        self.bus.emit(CommandFinished(step_id=step.id, node=node, command=command, exit_status=res.exit_status,
-                                      duration=round(res.duration, 3), timed_out=res.timed_out))
-        if self.cancelled and res.exit_status in (130, -1):
+        self.bus.emit(CommandFinished(step_id=step.id, node=node, command=command, exit_status=result.exit_status,
+                                      duration=round(result.duration, 3), timed_out=result.timed_out))
+        if self.cancelled and result.exit_status in (130, -1):
             raise RunCancelled("cancelled by the operator")
-        return res
+        return result
 
     def _action(self, step: Step, node: str, action: Action, warnings: list[str]) -> None:
-        timeout = float(action.timeout_s or step.timeout_s)
-        if action.kind in ("run", "fact"):
-            res = self._exec(step, node, action.command, timeout=timeout)
-            if res.exit_status != 0:
-                why = _last_line(res) or f"exit status {res.exit_status}"
-                if res.timed_out:
+        if isinstance(action, Run | Fact):
+            timeout = float(action.timeout_s or step.timeout_s)
+            result = self._exec(step, node, action.command, timeout=timeout)
+            if result.exit_status != 0:
+                why = _last_line(result) or f"exit status {result.exit_status}"
+                if result.timed_out:
                     why = f"timed out after {timeout:.0f} s"
                 if action.fatal:
                     raise StepFailed(step, node, f"{action.description or action.command}: {why}")
                 warnings.append(why)
-            if action.kind == "fact":
-                self.facts[node][action.fact] = res.stdout.strip()
-        elif action.kind == "write":
+            if isinstance(action, Fact):
+                self.facts[node][action.fact] = result.stdout.strip()
+        elif isinstance(action, Write):
             self._write(step, node, action)
-        elif action.kind == "poll":
-            self._poll(step, node, action, timeout)
-        else:  # pragma: no cover - the plan only makes the kinds above
-            raise StepFailed(step, node, f"unknown action kind {action.kind}")
+        elif isinstance(action, Poll):
+            self._poll(step, node, action, float(action.timeout_s or step.timeout_s))
+        else:  # pragma: no cover - hawizard/plan/types.py has the kinds above
+            raise StepFailed(step, node, f"unknown kind of action {type(action).__name__}")
 
-    def _write(self, step: Step, node: str, action: Action) -> None:
+    def _write(self, step: Step, node: str, action: Write) -> None:
         f = self.plan.rendering.get(action.file_id)
         if self.dry_run or self.secrets is None:
             data = f.preview(self.plan.rendering.secrets).encode()
@@ -266,99 +278,47 @@ class Runner:
             data = f.with_secrets(self.secrets.text_values()).encode()
         parent = f.path.rsplit("/", 1)[0] or "/"
         if not self.dry_run:
-            self.sessions[node].run(f"mkdir -p {planmod.q(parent)}", timeout=30)
-        res = self.sessions[node].write_file(f.path, data, mode=f.mode, owner=f.owner, group=f.group, backup=True)
+            self.sessions[node].run(f"mkdir -p {q(parent)}", timeout=30)
+        written = self.sessions[node].write_file(f.path, data, mode=f.mode, owner=f.owner, group=f.group, backup=True)
         self.bus.emit(FileWritten(step_id=step.id, node=node, path=f.path, mode=f.mode_str, owner=f"{f.owner}:{f.group}",
-                                  sha256=res.sha256, changed=res.changed, backup_path=res.backup_path))
+                                  sha256=written.sha256, changed=written.changed, backup_path=written.backup_path))
 
-    def _poll(self, step: Step, node: str, action: Action, timeout: float) -> None:
+    def _poll(self, step: Step, node: str, poll: Poll, timeout: float) -> None:
+        """Run the poll's command until its condition holds; say each new state; fail after ``timeout``."""
         if self.dry_run:
-            self._exec(step, node, action.command, timeout=30)
+            self._exec(step, node, poll.command, timeout=30)
             return
         deadline = time.monotonic() + timeout
-        tracker = SyncProgress(step.id, node) if action.until == "synced" else None
+        watch = poll.watch(step.id, node)
+        what = poll.description or poll.until.wire
         last_state = ""
         while True:
             if self.cancelled:
                 raise RunCancelled("cancelled by the operator")
-            res = self._exec(step, node, action.command, timeout=60, quiet=True)
-            if res.exit_status in (126, 127):  # the shell cannot run it: waiting will not help
-                raise StepFailed(step, node, f"{action.description or action.until}: the command cannot run "
-                                             f"on {node} ({_last_line(res) or f'exit {res.exit_status}'})")
-            ok, state = self._condition(step, node, action, res, tracker)
-            if state and state != last_state:
-                self.bus.emit(OutputLine(step_id=step.id, node=node, stream="status", text=state))
-                last_state = state
-            if ok:
+            result = self._exec(step, node, poll.command, timeout=60, quiet=True)
+            if result.exit_status in (126, 127):  # the shell cannot run it: waiting will not help
+                raise StepFailed(step, node, f"{what}: the command cannot run "
+                                             f"on {node} ({_last_line(result) or f'exit {result.exit_status}'})")
+            answer = watch.check(result.exit_status, result.stdout)
+            for event in answer.events:
+                self.bus.emit(event)
+            if answer.state and answer.state != last_state:
+                self.bus.emit(OutputLine(step_id=step.id, node=node, stream="status", text=answer.state))
+                last_state = answer.state
+            if answer.reached:
                 return
             if time.monotonic() >= deadline:
-                raise StepFailed(step, node, f"{action.description or action.until}: not reached after "
-                                             f"{timeout:.0f} s (last: {state or _last_line(res) or 'no answer'})")
-            self._cancel.wait(max(0.05, action.interval_s * self.poll_scale))
-
-    def _condition(self, step: Step, node: str, action: Action, res: CommandResult,
-                   tracker: SyncProgress | None) -> tuple[bool, str]:
-        text = res.stdout
-        until = action.until
-        if action.reader == "drbd-cstate":
-            cs = text.strip().splitlines()[0] if text.strip() else ""
-            return (res.exit_status == 0 and (cs == "Connected" or cs.startswith(("Sync", "Established")))), cs
-        if until == "synced":
-            statuses = [s for s in parse_any(text)
-                        if s.resource in (None, self.design.drbd.resource)]
-            assert tracker is not None
-            for ev in tracker.update(statuses):
-                self.bus.emit(ev)
-            if not statuses:
-                return False, ""
-            st = statuses[0]
-            return st.synced, st.summary()
-        if action.reader in ("crm-mon-xml", "crm-mon-text"):
-            if res.exit_status != 0 or not text.strip():
-                return False, "cluster not answering yet"
-            status = parse_crm_mon(text)
-            self.bus.emit(status.to_event(step.id, node))
-            return _cluster_condition(status, until, self.design), _cluster_summary(status)
-        return res.exit_status == 0, ""
+                raise StepFailed(step, node, f"{what}: not reached after {timeout:.0f} s "
+                                             f"(last: {answer.state or _last_line(result) or 'no answer'})")
+            self._cancel.wait(max(0.05, poll.interval_s * self.poll_scale))
 
 
-def _cluster_condition(status: ClusterStatus, until: str, design: Design) -> bool:
-    names = set(design.node_names)
-    if until == "nodes-online":
-        return names <= set(status.nodes_online)
-    if until.startswith("service-up:"):
-        group = until.split(":", 1)[1]
-        promoted = status.promoted_node(design.cluster.ids.drbd_clone)
-        return promoted is not None and status.all_started_on(group) == promoted
-    if until.startswith("group-on:"):
-        _, group, node = until.split(":", 2)
-        return status.all_started_on(group) == node
-    return False
-
-
-def _cluster_summary(status: ClusterStatus) -> str:
-    parts = [f"online: {' '.join(status.nodes_online) or '-'}"]
-    if status.nodes_offline:
-        parts.append(f"offline: {' '.join(status.nodes_offline)}")
-    active = [f"{r.id}={r.role}@{r.node}" for r in status.resources if r.node]
-    if active:
-        parts.append(" ".join(active))
-    stopped = sorted({r.id for r in status.resources if not r.node})
-    if stopped:
-        parts.append("stopped: " + " ".join(stopped))
-    for f in status.failures[:4]:  # the operator needs the reason, not only the symptom
-        what = " ".join(str(x) for x in (f.operation, "on " + f.node if f.node else None, f.status, f.reason)
-                        if x)
-        parts.append(f"FAILED {f.resource}: {what}")
-    return "; ".join(parts)
-
-
-def _last_line(res: CommandResult) -> str:
-    for text in (res.stderr, res.stdout):
+def _last_line(result: CommandResult) -> str:
+    for text in (result.stderr, result.stdout):
         lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
         if lines:
             return lines[-1][:300]
     return ""
 
 
-__all__ = ["Runner", "RunResult", "StepFailed", "RunCancelled", "Progress"]
+__all__ = ["Runner", "RunResult", "StepFailed", "RunCancelled"]

@@ -27,7 +27,7 @@ def open_session(
     ``sudo_password('user@node') -> str`` is asked once, when sudo first wants a password.
     """
     if kind == "ssh":
-        from hawizard.sessions.shell import SshShellSession
+        from hawizard.sessions.openssh import SshShellSession
 
         return SshShellSession(target, confirm_host_key=confirm_host_key,
                                sudo_password=sudo_password)

@@ -1,6 +1,6 @@
 """File writes that cannot leak or corrupt, shared by every transport that can run a command.
 
-Why each step (shared/research/driving.md 2.6):
+Why each step:
 
 * compare first: the node's sha256 (and mode/owner) equal ours -> nothing is written, no
   backup, ``changed=False``; a re-run of a finished plan touches nothing;

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hawizard.common.shellquote import q
-from hawizard.sessions.base import HostKeyChanged, HostKeyRefused
+from hawizard.sessions.base import HostKeyChanged, HostKeyConfirm, HostKeyRefused
+from hawizard.sessions.target import SshTarget
 
 
 def fingerprint(blob: bytes) -> str:
@@ -110,6 +111,16 @@ def entries_for(label: str, paths: list[Path]) -> list[KnownHost]:
     return found
 
 
+def files_for(target: SshTarget) -> list[Path]:
+    """The known_hosts files trusted for ``target``: hawizard's own first, then the operator's
+    ~/.ssh/known_hosts (read only) when the target follows ~/.ssh/config."""
+    files = [target.known_hosts_path]
+    user_file = Path(os.path.expanduser("~/.ssh/known_hosts"))
+    if target.ssh_config and user_file.exists():
+        files.append(user_file)
+    return files
+
+
 def entry_at(path: str, lineno: int) -> KnownHost | None:
     for e in read_known_hosts(path):
         if e.lineno == lineno:
@@ -177,3 +188,15 @@ def check_pin_against_record(label: str, node: str, pinned: str | None,
     pin = normalise_fingerprint(pinned)
     if plain and all(e.fingerprint != pin for e in plain):
         raise pin_mismatch_error(label, node, pin, ", ".join(e.fingerprint for e in plain))
+
+
+def check_offered(target: SshTarget, label: str, key_type: str, fp: str,
+                  confirm: HostKeyConfirm | None) -> None:
+    """A key the server offers that is on no record: trusted only if it is the pinned one or the
+    operator confirms it; otherwise HostKeyRefused (HostKeyChanged for a pin it contradicts)."""
+    if target.pinned_fingerprint:
+        pin = normalise_fingerprint(target.pinned_fingerprint)
+        if pin != fp:
+            raise pin_mismatch_error(label, target.name, pin, fp)
+    elif not (confirm and confirm(label, key_type, fp)):
+        raise unknown_error(label, target.name, key_type, fp)

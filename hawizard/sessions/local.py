@@ -1,7 +1,7 @@
 """A session on this very machine (a node that is the machine hawizard runs on).
 
 Why the same pty shell as over ssh rather than ``subprocess``: the steps then meet the same
-terminal, prompts and sudo behaviour on every node, and one driver gets all the testing.
+terminal, prompts and sudo behaviour on every node, and one driver (pty.py) gets all the testing.
 The shell is ``bash --noprofile --norc -i``: no operator rc file can change its behaviour.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import getpass
 
-from hawizard.sessions.base import ConnectFailed, SudoPassword
-from hawizard.sessions.shell import PtyShellSession, _Eof
+from hawizard.sessions.base import SudoPassword
+from hawizard.sessions.pty import PtyShellSession
 
 
 class LocalSession(PtyShellSession):
@@ -25,14 +25,6 @@ class LocalSession(PtyShellSession):
         self._start()
 
     def _start(self) -> None:
-        self._spawn(["bash", "--noprofile", "--norc", "-c", self._ready_command()],
-                    self._spawn_env())
-        try:
-            self._wait_for_ready(self._start_timeout)
-            self._setup_shell(self._start_timeout)
-        except _Eof:
-            self._kill()
-            raise ConnectFailed(f"cannot start a local shell: {self._tail()}") from None
-        except BaseException:
-            self._kill()
-            raise
+        self._open(["bash", "--noprofile", "--norc", "-c", self._ready_command()],
+                   ready_limit=self._start_timeout, setup_limit=self._start_timeout,
+                   failure="cannot start a local shell")

@@ -1,7 +1,7 @@
 """Commands over paramiko exec channels (no pty), reads over SFTP.
 
 Why: one exec channel per command gives the real exit status and stdout/stderr apart,
-with no prompt, echo or colour to strip (shared/research/driving.md 0 and 2). The
+with no prompt, echo or colour to strip. The
 pitfalls handled here:
 
 * both streams are drained together in one loop (stdout and stderr > 2 MiB each deadlock
@@ -12,10 +12,12 @@ pitfalls handled here:
   TERM, then KILL from a second channel (its shell announces its pid on stderr; that line
   is stripped); a root command under sudo gets INT/TERM relayed by sudo, not KILL;
 * a channel closed without an exit status on a dead transport is ``ConnectionLost``;
-* keepalives via ``Transport.set_keepalive`` for long silent waits (DRBD initial sync);
-* host keys: our own known_hosts (plus the operator's, read-only), a policy that refuses
-  unknown keys unless pinned or confirmed (then appended to our file), and a changed key
-  always refused with both fingerprints. paramiko never writes any known_hosts file.
+* keepalives via ``Transport.set_keepalive`` for long silent waits (DRBD initial sync).
+
+Connecting (host keys, ~/.ssh/config, a jump host) is paramiko_connect.py's job. What is left
+here is one unit, the life of a command on a channel: the read loop, the two filters that sit
+in it (the pid line on stderr, the sudo gate) and stopping the command from a second channel
+all act on the same channel and the same buffers, so they stay together.
 
 Writes go through the shared ``filewrite`` script fed on the channel's stdin, not through
 SFTP: SFTP cannot sudo and ``SFTPClient.open`` cannot give the initial mode (the server's
@@ -26,35 +28,30 @@ from __future__ import annotations
 
 import codecs
 import logging
-import os
 import re
 import secrets
 import select
-import socket
 import threading
 import time
 
 import paramiko
 
-from hawizard.sessions import filewrite, hostkeys, sudo
+from hawizard.sessions import filewrite, sudo
 from hawizard.sessions.base import (
     EXIT_CANCELLED,
     EXIT_TIMEOUT,
     EXIT_UNKNOWN,
-    CancelFlag,
     CommandResult,
-    ConnectFailed,
     ConnectionLost,
     HostKeyConfirm,
-    HostKeyRefused,
     LineSplitter,
-    NodeSession,
     OutputCallback,
     ReadFailed,
     SessionError,
     SudoPassword,
-    WriteResult,
 )
+from hawizard.sessions.live import LiveSession
+from hawizard.sessions.paramiko_connect import connect_client
 from hawizard.sessions.target import SshTarget
 
 log = logging.getLogger("hawizard.sessions")
@@ -63,144 +60,22 @@ READ_SLICE = 0.2
 CHUNK = 65536
 
 
-class _HostKeyPolicy(paramiko.MissingHostKeyPolicy):
-    """Unknown key: accept only the pinned fingerprint or what the operator confirms."""
-
-    def __init__(self, target: SshTarget, label: str, confirm: HostKeyConfirm | None) -> None:
-        self.target, self.label, self.confirm = target, label, confirm
-
-    def missing_host_key(self, client, hostname, key) -> None:
-        fp = hostkeys.fingerprint(key.asbytes())
-        t = self.target
-        if t.pinned_fingerprint:
-            pin = hostkeys.normalise_fingerprint(t.pinned_fingerprint)
-            if pin != fp:
-                raise hostkeys.pin_mismatch_error(self.label, t.name, pin, fp)
-        elif not (self.confirm and self.confirm(self.label, key.get_name(), fp)):
-            raise hostkeys.unknown_error(self.label, t.name, key.get_name(), fp)
-        hostkeys.add_known_host(t.known_hosts_path, self.label, key.get_name(), key.asbytes())
-        log.info("%s: host key %s %s accepted and saved", t.name, key.get_name(), fp)
-
-
-def _resolve(target: SshTarget) -> tuple[str, list[str] | None]:
-    """(hostname, identity files) after ~/.ssh/config, when the target allows it."""
-    hostname, identities = target.host, [target.identity_file] if target.identity_file else None
-    path = os.path.expanduser("~/.ssh/config")
-    if target.ssh_config and os.path.exists(path):
-        try:
-            cfg = paramiko.SSHConfig.from_path(path).lookup(target.host)
-        except Exception as exc:  # noqa: BLE001 - a broken config is the operator's to fix
-            raise ConnectFailed(f"cannot read {path}: {exc}") from None
-        hostname = cfg.get("hostname", hostname)
-        if identities is None and cfg.get("identityfile"):
-            identities = [os.path.expanduser(p) for p in cfg["identityfile"]]
-    return hostname, identities
-
-
-def connect_client(target: SshTarget, confirm: HostKeyConfirm | None) -> paramiko.SSHClient:
-    """An authenticated SSHClient, host key checked as described in the module docstring."""
-    hostname, identities = _resolve(target)
-    label = hostname if target.port == 22 else f"[{hostname}]:{target.port}"
-    own = target.known_hosts_path
-    files = [own]
-    user_file = os.path.expanduser("~/.ssh/known_hosts")
-    if target.ssh_config and os.path.exists(user_file):
-        files.append(user_file)
-    known = hostkeys.entries_for(label, files)
-    hostkeys.check_pin_against_record(label, target.name, target.pinned_fingerprint, known)
-
-    client = paramiko.SSHClient()
-    for e in known:
-        if e.marker:
-            continue
-        try:
-            client.get_host_keys().add(label, e.key_type, paramiko.PKey.from_type_string(e.key_type, e.blob))
-        except Exception:  # noqa: BLE001 - a key type paramiko does not know: skip that line
-            continue
-    client.set_missing_host_key_policy(_HostKeyPolicy(target, label, confirm))
-
-    sock = None
-    jump_client = None
-    if target.jump is not None:
-        jump_client = connect_client(target.jump, None)
-        try:
-            sock = jump_client.get_transport().open_channel(
-                "direct-tcpip", (hostname, target.port), ("127.0.0.1", 0),
-                timeout=target.connect_timeout)
-        except (paramiko.SSHException, OSError) as exc:
-            jump_client.close()
-            raise ConnectFailed(f"jump host {target.jump.describe()} cannot reach "
-                                f"{hostname}:{target.port}: {exc}") from None
-    try:
-        client.connect(
-            hostname, target.port, username=target.user, key_filename=identities,
-            allow_agent=True, look_for_keys=identities is None, timeout=target.connect_timeout,
-            banner_timeout=target.connect_timeout, auth_timeout=target.connect_timeout,
-            sock=sock,
-        )
-    except HostKeyRefused:
-        client.close()
-        raise
-    except paramiko.BadHostKeyException as exc:
-        client.close()
-        raise hostkeys.changed_error(label, target.name, [e for e in known if not e.marker],
-                                     hostkeys.fingerprint(exc.key.asbytes()), own) from None
-    except paramiko.AuthenticationException:
-        client.close()
-        raise ConnectFailed(f"{target.describe()} refused our SSH key (install the public key "
-                            f"for {target.user}, or load the right key into ssh-agent)") from None
-    except paramiko.ssh_exception.NoValidConnectionsError as exc:
-        client.close()
-        reasons = sorted({getattr(e, "strerror", None) or str(e) for e in exc.errors.values()})
-        raise ConnectFailed(f"cannot connect to {target.describe()}: {'; '.join(reasons)}") from None
-    except (paramiko.SSHException, OSError, EOFError) as exc:
-        client.close()
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise ConnectFailed(f"cannot connect to {target.describe()}: {reason}") from None
-    transport = client.get_transport()
-    try:  # small request/reply messages (channel open, exec): no Nagle delay (~40 ms each)
-        transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):
-        pass  # a jump channel is not a socket
-    if target.pinned_fingerprint:
-        got = hostkeys.fingerprint(transport.get_remote_server_key().asbytes())
-        pin = hostkeys.normalise_fingerprint(target.pinned_fingerprint)
-        if got != pin:
-            client.close()
-            raise hostkeys.pin_mismatch_error(label, target.name, pin, got)
-    if target.keepalive:
-        transport.set_keepalive(target.keepalive)
-    client._hawizard_jump = jump_client  # keep the jump alive as long as the client
-    return client
-
-
-class ParamikoSession(NodeSession):
+class ParamikoSession(LiveSession):
     kind = "paramiko"
 
     def __init__(self, target: SshTarget, *, confirm_host_key: HostKeyConfirm | None = None,
                  sudo_password: SudoPassword | None = None) -> None:
-        self.name = target.name
+        super().__init__(target.name, who=target.describe(), user=target.user,
+                         become_root=target.become_root, sudo_password=sudo_password)
         self.target = target
-        self.user = target.user
-        self.become_root = target.become_root
-        self.who = target.describe()
-        self._sudo = sudo.SudoPasswordCache(sudo_password, f"{target.user}@{target.name}")
         self._client = connect_client(target, confirm_host_key)
         self._sftp: paramiko.SFTPClient | None = None
-        self._cancel = CancelFlag()
-        self._lock = threading.Lock()
         self._closed = False
 
     # -- commands -------------------------------------------------------------------------------
-    def run(self, command: str, *, timeout: float | None = None,
-            on_output: OutputCallback | None = None, stdin: bytes | None = None,
-            sudo: bool = False) -> CommandResult:
-        with self._lock:
-            if self._closed:
-                raise SessionError(f"the session to {self.who} is closed")
-            self._cancel.clear()
-            use_sudo = (sudo or self.become_root) and self.user != "root"
-            return self._run(command, timeout, on_output, stdin, use_sudo)
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SessionError(f"the session to {self.who} is closed")
 
     def _open_channel(self) -> paramiko.Channel:
         transport = self._client.get_transport()
@@ -212,8 +87,8 @@ class ParamikoSession(NodeSession):
             self._closed = True
             raise ConnectionLost(f"the connection to {self.who} is lost: {exc}") from None
 
-    def _run(self, command: str, timeout: float | None, on_output: OutputCallback | None,
-             stdin: bytes | None, use_sudo: bool) -> CommandResult:
+    def _run_locked(self, command: str, timeout: float | None, on_output: OutputCallback | None,
+                    stdin: bytes | None, use_sudo: bool) -> CommandResult:
         nonce = sudo.new_nonce() if use_sudo else None
         wire = sudo.wrap(command, nonce, password_on_stdin=True) if nonce else command
         pid_filter = _PidLine()
@@ -290,20 +165,13 @@ class ParamikoSession(NodeSession):
             if writer is not None:
                 writer.join(timeout=5)
         if gate is not None and (interrupted == "sudo" or not gate.started):
-            raise self._sudo_error(gate)
+            raise self._sudo_error(gate.failure, gate.text)
         stdout, stderr = out.finish(), err.finish()
         if interrupted == "timeout":
             return CommandResult(command, EXIT_TIMEOUT, stdout, stderr, duration, True)
         if interrupted == "cancel":
             return CommandResult(command, EXIT_CANCELLED, stdout, stderr, duration)
         return CommandResult(command, status, stdout, stderr, duration)
-
-    def _sudo_error(self, gate: _SudoGate) -> Exception:
-        if gate.failure == "wrong":
-            return self._sudo.wrong()
-        who = f"{self.user}@{self.name}"
-        return sudo.refusal(who, gate.text) or sudo.SudoError(
-            f"sudo on {who} failed: {gate.text.strip()[-300:] or 'no message'}")
 
     @staticmethod
     def _start_writer(chan: paramiko.Channel, data: bytes | None) -> threading.Thread | None:
@@ -363,15 +231,7 @@ class ParamikoSession(NodeSession):
         except (paramiko.SSHException, OSError, EOFError):
             pass
 
-    # -- files ----------------------------------------------------------------------------------
-    def _needs_sudo_for(self, owner: str) -> bool:
-        return self.user != "root" and (self.become_root or owner != self.user)
-
-    def write_file(self, path: str, data: bytes, *, mode: int, owner: str = "root",
-                   group: str = "root", backup: bool = True) -> WriteResult:
-        return filewrite.write_file(self, path, data, mode=mode, owner=owner, group=group,
-                                    backup=backup, sudo=self._needs_sudo_for(owner))
-
+    # -- files (writes: LiveSession, through filewrite) -------------------------------------------
     def read_file(self, path: str) -> bytes | None:
         if self.user != "root":
             return filewrite.read_file(self, path, sudo=True)
@@ -391,9 +251,6 @@ class ParamikoSession(NodeSession):
                 raise ReadFailed(f"cannot read {path} on {self.name}: {exc}") from None
 
     # -- life cycle -----------------------------------------------------------------------------
-    def cancel(self) -> None:
-        self._cancel.set()
-
     def close(self) -> None:
         self._closed = True
         if self._sftp is not None:

@@ -1,6 +1,6 @@
 """Becoming root with sudo: the command wrapper, the password cache, failure detection.
 
-Why this shape (Invoke/Ansible, shared/research/driving.md 2.7): a random prompt given with
+Why this shape (the way Invoke and Ansible answer sudo): a random prompt given with
 ``-p`` tells sudo's question apart from anything the command prints; the password is
 written to sudo's stdin (exec channel, ``-S``) or its terminal (pty), so it is never on a
 command line (``/proc/*/cmdline``) nor in a log; a marker printed by the command itself

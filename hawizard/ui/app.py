@@ -21,6 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 
 from hawizard.design.model import Design
+from hawizard.design.preset_file import PresetSource
 from hawizard.ui.keyorder import OrderedKeys
 from hawizard.ui.start import StartScreen
 
@@ -45,6 +46,7 @@ class HawizardApp(OrderedKeys, App[int]):
         self.design: Design | None = None
         self.clean_design: Design | None = None  # the design as opened or last saved
         self.design_ref = ""  # shipped preset name or the file it came from
+        self.design_source: PresetSource | None = None  # the file's lines while the design matches it
         self.saved_path: Path | None = None
         self.field_errors: dict[str, str] = {}
         self.controller = None
@@ -54,12 +56,14 @@ class HawizardApp(OrderedKeys, App[int]):
         self._initial = initial
         self._drain_timer: Timer | None = None
         if preset is not None:
-            from hawizard.design.preset_file import load_preset
+            from hawizard.design.preset_file import read_preset
 
-            self._set_design(load_preset(preset), preset)
+            loaded = read_preset(preset)
+            self._set_design(loaded.design, preset, loaded.source)
 
-    def _set_design(self, design: Design, ref: str) -> None:
+    def _set_design(self, design: Design, ref: str, source: PresetSource | None = None) -> None:
         self.design, self.design_ref, self.field_errors = design, ref, {}
+        self.design_source = source
         self.clean_design = copy.deepcopy(design)
         self.saved_path = Path(ref) if Path(ref).suffix == ".toml" and Path(ref).is_file() else None
 
@@ -109,10 +113,10 @@ class HawizardApp(OrderedKeys, App[int]):
                 self.show_review()
 
     # -- moving between screens -----------------------------------------------------------
-    def open_design(self, design: Design, ref: str) -> None:
+    def open_design(self, design: Design, ref: str, source: PresetSource | None = None) -> None:
         from hawizard.ui.design import DesignScreen
 
-        self._set_design(design, ref)
+        self._set_design(design, ref, source)
         self.push_screen(DesignScreen())
 
     def show_review(self) -> None:

@@ -25,6 +25,7 @@ from textual.widgets import Button, ContentSwitcher, Footer, Header, Label, List
 
 from hawizard.design import lint, stackswitch, timing
 from hawizard.design.model import Design, Interconnect
+from hawizard.design.preset_file import PresetSource
 from hawizard.design.problems import ERROR, INFO, WARNING, Problem
 from hawizard.ui.fieldpaths import get_value, set_value
 from hawizard.ui.forms import STYLE, FieldRow, field_id, label_for, problem_text
@@ -33,14 +34,15 @@ from hawizard.ui.questions import CHOICE_NOTES, SECTIONS, Entry, Heading, Sectio
 _STRUCTURAL = ("stack", "name")  # edits after which other sections' rows or headings may change
 
 
-def problems_of(design: Design, field_errors: dict[str, str]) -> list[Problem]:
-    """The lint's findings, values another stack uses, and the values refused at their fields."""
+def problems_of(design: Design, field_errors: dict[str, str], source: PresetSource | None = None) -> list[Problem]:
+    """The lint's findings (at their file:line while the design still matches its file) and the
+    values refused at their fields."""
     try:
         found = lint.check(design)
     except Exception as exc:  # noqa: BLE001 - a half-edited design must not take the wizard down
         found = [Problem(ERROR, "lint", "", f"the design cannot be checked: {exc}")]
-    seen = {(p.code, p.path) for p in found}
-    found += [p for p in stackswitch.foreign_values(design) if (p.code, p.path) not in seen]
+    if source is not None:
+        found = source.place(found)
     return [Problem(ERROR, "field", path, f"{msg} (not applied)") for path, msg in field_errors.items()] + found
 
 
@@ -319,7 +321,7 @@ class DesignScreen(Screen):
                     await self._switch_stack(event.value)
                 else:
                     set_value(self.design, path, event.value)
-                self.design.__dict__.pop("_source_lines", None)  # line numbers no longer match a file
+                self.app.design_source = None  # type: ignore[attr-defined]  # lines no longer match a file
                 if path in _STRUCTURAL or path.endswith(".name"):
                     self._refresh_headings()
                     if path == "name":
@@ -373,7 +375,7 @@ class DesignScreen(Screen):
 
     async def _links_changed(self, button: str) -> None:
         """The nodes section is rebuilt with the new rows; the cursor stays on the button pressed."""
-        self.design.__dict__.pop("_source_lines", None)
+        self.app.design_source = None  # type: ignore[attr-defined]  # lines no longer match a file
         await self.show_section("nodes")
         self._focus_button(button)  # at once: the next key goes to the button, as before the rebuild
 
@@ -384,7 +386,7 @@ class DesignScreen(Screen):
 
     # -- findings ---------------------------------------------------------------------------
     def refresh_problems(self) -> None:
-        self.problems = problems_of(self.design, self.field_errors)
+        self.problems = problems_of(self.design, self.field_errors, self.app.design_source)  # type: ignore[attr-defined]
         at_row, at_section, _unplaced = place_problems(self.design, self.problems)
         for row in self.query(FieldRow):
             row.show_problems([p for p in at_row.get(row.path, []) if p.code != "field"]

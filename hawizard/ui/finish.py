@@ -10,7 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from hawizard.ui.runctl import RunOutcome, fmt_duration
+from hawizard.common.timefmt import fmt_elapsed
+from hawizard.ui.outcome import RunOutcome
 
 HEADLINE = {"finished": ("Run finished", "bold green"), "failed": ("Run failed", "bold red"),
             "cancelled": ("Run cancelled", "bold yellow"), "error": ("Run stopped by an error", "bold red")}
@@ -36,8 +37,8 @@ def outcome_text(o: RunOutcome) -> Text:
         text.append(f"  skipped {step_id}: {reason}\n", style="magenta")
     text.append("\nHow long each phase took\n", style="bold underline")
     for phase, seconds in o.phases:
-        text.append(f"  {phase:<12} {fmt_duration(seconds):>12}\n")
-    text.append(f"  {'total':<12} {fmt_duration(o.total_s):>12}\n", style="bold")
+        text.append(f"  {phase:<12} {fmt_elapsed(seconds):>12}\n")
+    text.append(f"  {'total':<12} {fmt_elapsed(o.total_s):>12}\n", style="bold")
     text.append("\nAudit log\n", style="bold underline")
     text.append(f"  {o.audit_path or '(none)'}\n")
     text.append(f"  run id {o.run_id}; hawizard export {o.run_id} --format md\n", style="dim")

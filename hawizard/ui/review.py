@@ -28,8 +28,6 @@ from hawizard.ui.design import problems_of
 from hawizard.ui.forms import STYLE
 from hawizard.ui.wrapmark import MarkedWrap
 
-WHERE = {"each": "each node in turn", "both": "both nodes at once", "primary": "primary only"}
-
 
 def lexer_for(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
@@ -112,7 +110,7 @@ class ReviewScreen(Screen):
         """Check the design again and render and plan it (in a worker)."""
         self._reviewed = self._fingerprint()
         self.prepared = None
-        self.problems = problems_of(self.design, self.app.field_errors)  # type: ignore[attr-defined]
+        self.problems = problems_of(self.design, self.app.field_errors, self.app.design_source)  # type: ignore[attr-defined]
         self._show_problems()
         self._prepare()
 
@@ -205,14 +203,12 @@ class ReviewScreen(Screen):
         self.query_one("#file-content", Static).update(MarkedWrap(head))
 
     def _plan_text(self, plan) -> Text:
-        from hawizard.plan.describe import describe_action
-
         text = Text()
         text.append(f"Primary {plan.primary}, secondary {plan.secondary}. "
                     "Destructive steps ask for a typed phrase; optional steps run on request.\n", style="dim")
         for i, step in enumerate(plan.steps, 1):
             text.append(f"\n{i:2}. {step.id}", style="bold")
-            text.append(f"  {step.title}  [{WHERE.get(step.where, step.where)}]")
+            text.append(f"  {step.title}  [{step.where.words}]")
             if step.destructive:
                 text.append(f"  DESTRUCTIVE: type '{step.confirm}'", style="bold red")
             if step.optional:
@@ -221,7 +217,7 @@ class ReviewScreen(Screen):
                 text.append(f"\n    {step.explain}", style="italic")
             for node, actions in step.actions.items():
                 for act in actions:
-                    text.append(f"\n    {node}: {describe_action(act, plan)}", style="dim")
+                    text.append(f"\n    {node}: {act.describe(plan)}", style="dim")
         return text
 
     @on(OptionList.OptionSelected, "#problem-list")

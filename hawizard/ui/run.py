@@ -32,7 +32,9 @@ from textual.widgets import (
     TabPane,
 )
 
-from hawizard.ui.runctl import ICONS, LOG_LINES, RunController, fmt_eta
+from hawizard.common.timefmt import fmt_eta
+from hawizard.ui.runctl import ICONS, RunController
+from hawizard.ui.runsink import LOG_LINES
 from hawizard.ui.wrapmark import fold_plain
 
 STATE_TEXT = {

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from hawizard.design.preset_file import PresetError, load_preset, shipped_presets
+from hawizard.design.preset_file import PresetError, load_preset, read_preset, shipped_presets
 
 INTRO = ("hawizard takes a two-node active/standby cluster (Pacemaker, DRBD, Apache) from its design to "
          "a built cluster. Pick a starting point: every answer can be changed later, and nothing touches "
@@ -135,12 +135,12 @@ class StartScreen(Screen):
 
     def _load(self, ref: str) -> None:
         try:
-            design = load_preset(ref)
+            loaded = read_preset(ref)
         except Exception as exc:  # noqa: BLE001 - shown to the operator
             self.show_message(f"{ref}: cannot be used\n{describe_problems(exc)}")
             return
         self.show_message("")
-        self.app.open_design(design, ref)  # type: ignore[attr-defined]
+        self.app.open_design(loaded.design, ref, loaded.source)  # type: ignore[attr-defined]
 
     def show_message(self, text: str) -> None:
         self.query_one("#start-message", Static).update(Text(text, style="bold red"))
@@ -157,15 +157,16 @@ class StartScreen(Screen):
             if not p.is_file():
                 return f"{p}: no such file"
             try:
-                loaded["design"] = load_preset(p)
+                loaded["preset"] = read_preset(p)
             except Exception as exc:  # noqa: BLE001
                 return describe_problems(exc)
             loaded["path"] = str(p.resolve())
             return None
 
         def done(path: str | None) -> None:
-            if path and "design" in loaded:
-                self.app.open_design(loaded["design"], loaded["path"])  # type: ignore[attr-defined]
+            if path and "preset" in loaded:
+                preset = loaded["preset"]
+                self.app.open_design(preset.design, loaded["path"], preset.source)  # type: ignore[attr-defined]
 
         self.app.push_screen(PromptScreen("Open a saved preset", "Path of the preset file:",
                                           str(Path.cwd()) + os.sep, check=check), done)

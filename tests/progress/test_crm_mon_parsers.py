@@ -16,13 +16,9 @@ from pathlib import Path
 import pytest
 
 from hawizard.events import ClusterState
-from hawizard.readers.crm_mon import (
-    CRM_MON_TEXT,
-    CRM_MON_XML,
-    parse_crm_mon,
-    parse_crm_mon_text,
-    parse_crm_mon_xml,
-)
+from hawizard.readers.crm_mon.parse import parse_crm_mon
+from hawizard.readers.crm_mon.text_format import CRM_MON_TEXT, parse_crm_mon_text
+from hawizard.readers.crm_mon.xml_format import CRM_MON_XML, parse_crm_mon_xml
 
 SAMPLES = Path(__file__).parent / "samples" / "crm_mon"
 GROUP = ["res_ip", "res_fs_drbd0", "res_httpd"]

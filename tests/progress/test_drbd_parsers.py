@@ -2,7 +2,7 @@
 
 Where each sample comes from is in samples/README.md; in short:
 - article-8.3.8-syncing.txt: the article's own `cat /proc/drbd` (DRBD 8.3.8, `delay_probe:`);
-- lab-8.4.11-*.txt: /proc/drbd seen in this project's qemu lab (shared/lab/notes.md);
+- lab-8.4.11-*.txt: /proc/drbd seen in this project's qemu lab (hawizard lab, DRBD 8.4.11);
 - synth-8.*: built from the seq_printf formats of drbd_proc.c (drbd-8.3 / drbd-8.4);
 - upstream-events2-sync-statistics.txt: drbd-utils' own fixture tests/v9/events2-sync.test;
 - synth-events2-* and synth-status-json-*: built from drbd-utils user/v9/drbdsetup.c formats.
@@ -15,16 +15,11 @@ from pathlib import Path
 import pytest
 
 from hawizard.events import Progress
-from hawizard.readers.drbd import (
-    Events2State,
-    SyncProgress,
-    SyncStatus,
-    parse_any,
-    parse_events2,
-    parse_proc_drbd,
-    parse_status_json,
-    proc_drbd_version,
-)
+from hawizard.readers.drbd.events2 import Events2State, parse_events2
+from hawizard.readers.drbd.model import SyncStatus
+from hawizard.readers.drbd.proc import parse_proc_drbd, proc_drbd_version
+from hawizard.readers.drbd.progress import SyncProgress, parse_any
+from hawizard.readers.drbd.status_json import parse_status_json
 
 SAMPLES = Path(__file__).parent / "samples" / "drbd"
 

@@ -16,15 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from hawizard.audit import chain, runs
 from hawizard.audit import log as audit
-from hawizard.audit.report import export_run
+from hawizard.audit.report.export import export_run
 from hawizard.common.redact import Redactor
 from hawizard.common.shellquote import q
 from hawizard.design.preset_file import load_preset
 from hawizard.events import EventBus, FileWritten, ListSink, StepFinished
-from hawizard.plan.build import Action, Plan, Step
+from hawizard.plan.types import Fact, Plan, Poll, Run, Step, Write
+from hawizard.plan.waits import Connected, CrmMonXml, DrbdCState, NodesOnline
 from hawizard.render.renderer import RenderedFile, Rendering, SecretSpec
-from hawizard.run.journal import Journal
+from hawizard.run.journal import Journal, JournalSink
 from hawizard.run.runner import Runner
 from hawizard.run.secrets import SecretStore
 from hawizard.sessions import open_session
@@ -45,25 +47,24 @@ def synthetic_plan(root: Path) -> Plan:
     rendering = Rendering(files, {"hb": SecretSpec("hb", f"env:{SECRET_ENV}", "hex", "test secret")})
     steps = (
         Step("prepare", "prepare", "t", "each",
-             each(lambda n: [Action("run", command=f"mkdir -p {q(str(root / n))} && echo prepare >> {p(n, 'log')} "
-                                                   f"&& touch {p(n, 'prepared')}")]),
+             each(lambda n: [Run(f"mkdir -p {q(str(root / n))} && echo prepare >> {p(n, 'log')} "
+                                 f"&& touch {p(n, 'prepared')}")]),
              probe={n: f"test -f {p(n, 'prepared')}" for n in NODES}),
         Step("facts", "facts", "t", "each",
-             each(lambda n: [Action("fact", command="echo 1000", fact="clock"),
-                             Action("run", command=f"echo 'output line from {n}'; echo 'to stderr' >&2")])),
-        Step("secret", "secret file", "t", "each", each(lambda n: [Action("write", file_id="authkeys")])),
+             each(lambda n: [Fact("echo 1000", "clock"),
+                             Run(f"echo 'output line from {n}'; echo 'to stderr' >&2")])),
+        Step("secret", "secret file", "t", "each", each(lambda n: [Write("authkeys")])),
         Step("both", "both at once", "t", "both",
-             each(lambda n: [Action("run", command=f"date +%s.%N > {p(n, 'both-start')}; sleep 1.5; "
-                                                   f"echo both >> {p(n, 'log')}; touch {p(n, 'both-done')}")]),
+             each(lambda n: [Run(f"date +%s.%N > {p(n, 'both-start')}; sleep 1.5; "
+                                 f"echo both >> {p(n, 'log')}; touch {p(n, 'both-done')}")]),
              probe={n: f"test -f {p(n, 'both-done')}" for n in NODES}),
         Step("destroy", "destructive step", "t", "primary",
-             {"srv1": (Action("run", command=f"echo destroy >> {p('srv1', 'log')}; touch {p('srv1', 'destroyed')}"),)},
+             {"srv1": (Run(f"echo destroy >> {p('srv1', 'log')}; touch {p('srv1', 'destroyed')}"),)},
              probe={"srv1": f"test -f {p('srv1', 'destroyed')}"}, destructive=True, confirm="destroy it"),
         Step("poll", "wait for a state", "t", "primary",
-             {"srv1": (Action("poll", command="echo Connected", reader="drbd-cstate", until="connected",
-                              interval_s=0.1, timeout_s=10),)}),
+             {"srv1": (Poll("echo Connected", DrbdCState(), Connected(), interval_s=0.1, timeout_s=10),)}),
         Step("marked", "marked step", "t", "primary",
-             {"srv1": (Action("run", command=f"echo marked >> {p('srv1', 'log')}"),)},
+             {"srv1": (Run(f"echo marked >> {p('srv1', 'log')}"),)},
              probe={"srv1": f"test -f {p('srv1', 'marked')}"}),
     )
     return Plan("synthetic", "debian12-crmsh", "srv1", "srv2", steps, rendering)
@@ -103,14 +104,17 @@ def _local_target():
 
 
 def make_runner(plan, sessions, *, confirm=True, journal=None, sinks=()):
+    """A runner on a bus with a ListSink, then ``sinks``, then the journal's sink (as the run record wires it)."""
     redactor = Redactor()
     bus = EventBus()
     events = ListSink()
     bus.subscribe(events)
     for s in sinks:
         bus.subscribe(s, critical=True)
-    design = load_preset("debian12")
-    runner = Runner(plan, design, sessions, bus, confirm=lambda step, phrase: confirm, journal=journal,
+    if journal is not None:
+        bus.subscribe(JournalSink(journal), critical=True)
+    runner = Runner(plan, sessions, bus, confirm=lambda step, phrase: confirm,
+                    run_id=journal.run_id if journal else "test-run",
                     secrets=SecretStore(plan.rendering.secrets, redactor), poll_scale=1.0)
     return runner, events, redactor
 
@@ -153,7 +157,7 @@ def test_refused_confirmation_changes_nothing(env):
 def test_cancel_interrupts_a_running_command(env):
     root = env / "nodes"
     plan = synthetic_plan(root)
-    slow = Step("slow", "slow", "t", "primary", {"srv1": (Action("run", command="sleep 30"),)})
+    slow = Step("slow", "slow", "t", "primary", {"srv1": (Run("sleep 30"),)})
     plan = dataclasses.replace(plan, steps=(slow,) + plan.steps)
     runner, events, _ = make_runner(plan, local_sessions())
     threading.Timer(1.0, runner.cancel).start()
@@ -166,8 +170,8 @@ def test_cancel_interrupts_a_running_command(env):
 def test_poll_of_a_missing_command_fails_at_once(env):
     """A poll whose tool is not installed (exit 127) fails with the shell's words, not after its timeout."""
     wait = Step("wait", "wait", "t", "primary",
-                {"srv1": (Action("poll", command="crm_mon_not_installed -1", reader="crm-mon-xml",
-                                 until="nodes-online", interval_s=1, timeout_s=120, description="both nodes online"),)})
+                {"srv1": (Poll("crm_mon_not_installed -1", CrmMonXml(), NodesOnline(NODES), interval_s=1, timeout_s=120,
+                               description="both nodes online"),)})
     plan = dataclasses.replace(synthetic_plan(env / "nodes"), steps=(wait,))
     runner, _, _ = make_runner(plan, local_sessions())
     t0 = time.monotonic()
@@ -203,7 +207,7 @@ def test_resume_after_death_at_each_step_boundary(env, boundary):
 
     root = env / "nodes"
     plan = synthetic_plan(root)
-    journal = Journal(audit.new_run_id(), "synthetic", "sha", list(plan.step_ids))
+    journal = Journal(runs.new_run_id(), "synthetic", "sha", list(plan.step_ids))
     runner, _, _ = make_runner(plan, local_sessions(), journal=journal, sinks=[DieAfter(*boundary)])
     with pytest.raises(Die):
         runner.run()
@@ -230,24 +234,25 @@ def test_run_over_real_ssh_logs_everything_and_leaks_no_secret(env, tmp_path):
         base = make_target(srv, tmp_path)
         sessions = {n: NodePathSession(open_session(dataclasses.replace(base, name=n), "ssh"), n) for n in NODES}
         plan = synthetic_plan(env / "nodes")
-        run_id = audit.new_run_id()
+        run_id = runs.new_run_id()
         journal = Journal(run_id, "synthetic", "sha", list(plan.step_ids))
         redactor = Redactor()
         bus = EventBus()
         sink = audit.AuditSink.for_run(run_id, redactor=redactor)
         bus.subscribe(sink, critical=True)
-        runner = Runner(plan, load_preset("debian12"), sessions, bus, confirm=lambda s, p: True, journal=journal,
+        bus.subscribe(JournalSink(journal), critical=True)
+        runner = Runner(plan, sessions, bus, confirm=lambda s, p: True, run_id=run_id,
                         secrets=SecretStore(plan.rendering.secrets, redactor))
         # the secret also shows up in command output: it must still not reach the log
         leak = Step("leak", "leak", "t", "primary",
-                    {"srv1": (Action("run", command=f"cat {q(str(env / 'nodes/srv1/authkeys'))}"),)})
+                    {"srv1": (Run(f"cat {q(str(env / 'nodes/srv1/authkeys'))}"),)})
         runner.plan = dataclasses.replace(plan, steps=plan.steps + (leak,))
         result = runner.run()
         bus.close()
         for s in sessions.values():
             s.close()
     assert result.status == "finished", result.message
-    ok, bad, msg = audit.verify_chain(sink.path)
+    ok, bad, msg = chain.verify_chain(sink.path)
     assert ok, msg
     text = Path(sink.path).read_text()
     assert "output line from srv2" in text and "to stderr" in text  # output streamed and logged
@@ -270,7 +275,7 @@ def _recorded_run(plan, sessions, *, confirm: bool, resume=None):
     redactor = Redactor()
     bus = EventBus()
     record = open_run_record(design, plan, "synthetic", bus, redactor, resume=resume)
-    runner = Runner(plan, design, sessions, bus, confirm=lambda step, phrase: confirm, journal=record.journal,
+    runner = Runner(plan, sessions, bus, confirm=lambda step, phrase: confirm, run_id=record.run_id,
                     secrets=SecretStore(plan.rendering.secrets, redactor))
     try:
         return record, runner.run()
@@ -289,7 +294,7 @@ def test_refused_then_confirmed_is_one_refusal_and_one_confirmation_in_the_repor
     record2, result2 = _recorded_run(plan, local_sessions(), confirm=True, resume=journal)
     assert record2.run_id == run_id and result2.status == "finished"
 
-    from hawizard.audit.report import load_run
+    from hawizard.audit.report.load import load_run
 
     md = export_run(run_id, "md")
     assert md.count("confirmed by **operator**") == 1  # the old report said it twice
@@ -328,7 +333,7 @@ def test_console_shows_no_terminal_controls_from_a_real_node(env, tmp_path, tran
     why = sshd_available()
     if why:
         pytest.skip(why)
-    noisy = Step("noisy", "noisy output", "t", "primary", {"srv1": (Action("run", command=CONTROL_OUTPUT),)})
+    noisy = Step("noisy", "noisy output", "t", "primary", {"srv1": (Run(CONTROL_OUTPUT),)})
     plan = dataclasses.replace(synthetic_plan(env / "nodes"), steps=(noisy,))
     out = io.StringIO()
     with SshServer(tmp_path) as srv:
@@ -350,5 +355,5 @@ def test_console_shows_no_terminal_controls_from_a_real_node(env, tmp_path, tran
     assert "\x07" in raw  # what the node sent reaches the event stream (and the audit log) as it was sent
     if transport == "paramiko":  # the raw stream: the whole OSC string is recognised and removed
         assert "node owns your title" not in shown.replace(CONTROL_OUTPUT, "")  # (the command itself is shown)
-    # (the ssh transport strips "ESC ]" itself before the event - hawizard/sessions/shell.py ANSI - so
+    # (the ssh transport strips "ESC ]" itself before the event - hawizard/sessions/frames.py ANSI - so
     # the title's text, no longer a control string, is shown as text: harmless, but see the report)

@@ -121,7 +121,7 @@ def test_line_splitter_keeps_text_and_calls_back_per_line():
 
 def test_an_osc_title_is_removed_whole_from_pty_output():
     """ESC ] 0;title BEL (a shell setting the window title): neither the title nor the BEL stays."""
-    from hawizard.sessions.shell import ANSI
+    from hawizard.sessions.frames import ANSI
 
     raw = "a\x1b]0;user@srv1: ~\x07b\x1b[1;31mred\x1b[0m\x1b]2;t\x1b\\c"
     assert ANSI.sub("", raw) == "abredc"

@@ -13,7 +13,7 @@ import sys
 import time
 
 from hawizard.design.preset_file import load_preset
-from hawizard.readers.crm_mon import parse_crm_mon
+from hawizard.readers.crm_mon.parse import parse_crm_mon
 
 PAGE = "hawizard test page"
 VIP = "192.168.0.200"

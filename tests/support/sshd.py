@@ -2,7 +2,7 @@
 
 Why a real server rather than a mock: the bugs that matter in node sessions (prompts, echo,
 pty line discipline, channel windows, host-key naming, sudo) live in the real programs.
-Recipe and lessons: shared/research/driving.md section 5.2.
+A throwaway sshd on loopback, its host key and client key generated at start.
 
 Usage::
 

@@ -11,7 +11,7 @@ SCREENS = Path(__file__).resolve().parents[2] / "screens"
 
 
 def test_the_cli_imports_textual_only_when_the_wizard_opens():
-    code = ("import sys, hawizard.cli.main, hawizard.run.runner, hawizard.audit.log, hawizard.audit.report\n"
+    code = ("import sys, hawizard.cli.main, hawizard.run.runner, hawizard.audit.log, hawizard.audit.report.export\n"
             "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == ""

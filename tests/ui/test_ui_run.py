@@ -9,6 +9,7 @@ from textual.widgets import Log, ProgressBar, Sparkline, Static
 from ui_fakes import fake_factory
 
 from hawizard.audit import log as audit
+from hawizard.audit import runs
 from hawizard.common.redact import Redactor
 from hawizard.design.preset_file import load_preset, shipped_presets
 from hawizard.events import OutputLine
@@ -18,11 +19,11 @@ from hawizard.ui.dialogs import ConfirmPhraseScreen
 from hawizard.ui.finish import FinishScreen
 from hawizard.ui.review import ReviewScreen
 from hawizard.ui.run import RunScreen
-from hawizard.ui.runctl import LOG_LINES, UiSink
+from hawizard.ui.runsink import LOG_LINES, UiSink
 
 
 def records(run_id: str) -> list[dict]:
-    path = audit.run_dir(run_id) / audit.AUDIT_FILE
+    path = runs.run_dir(run_id) / runs.AUDIT_FILE
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -168,7 +169,7 @@ async def test_dry_run_finishes_and_exports_its_report():
         assert "Run finished" in text and "dry run" in text and c.audit_path in text
         assert "How long each phase took" in text and "drbd" in text
         await pilot.press("x")
-        report = audit.run_dir(c.run_id) / "report.md"
+        report = runs.run_dir(c.run_id) / "report.md"
         await wait_for(pilot, lambda: report.exists())
         assert "create-md" in report.read_text()
 

@@ -16,8 +16,8 @@ from hawizard.plan.build import build_plan
 from hawizard.ui.app import HawizardApp
 from hawizard.ui.dialogs import ConfirmPhraseScreen
 from hawizard.ui.finish import FinishScreen
+from hawizard.ui.outcome import RunOutcome
 from hawizard.ui.review import ReviewScreen
-from hawizard.ui.runctl import RunOutcome
 
 size_ids = [f"{w}x{h}" for w, h in SIZES]
 

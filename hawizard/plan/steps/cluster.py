@@ -1,0 +1,52 @@
+"""Steps 14 and 15: start the cluster, then load its configuration in one atomic update.
+
+The configuration (properties, resources, constraints) is loaded with ``crm configure load
+update`` or, with pcs, built in a file CIB, verified and pushed. The step's completion marker
+holds the hash of the configuration it loaded, so a changed configuration is loaded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from hawizard.common.shellquote import q
+from hawizard.plan.context import PlanContext
+from hawizard.plan.types import Marker, Poll, Run, Step, Where, Write, check
+from hawizard.plan.waits import NodesOnline
+from hawizard.render.renderer import STATE_DIR, Rendering
+
+
+def cluster_start(ctx: PlanContext) -> Step:
+    stack = ctx.stack
+    start = [Run(stack.service("enable", s) + " >/dev/null 2>&1; " + stack.service("start", s))
+             for s in stack.membership_services]
+    last = stack.membership_services[-1]
+    running = (stack.service("status", last) if stack.init == "systemd" else f"/etc/init.d/{last} status")
+    online = Poll(ctx.mon_command, ctx.mon_reader, NodesOnline(tuple(ctx.names)), interval_s=3, timeout_s=300,
+                  description="both nodes online")
+    return Step("cluster-start", "Start the cluster", "cluster", Where.BOTH, ctx.each(lambda n: [*start, online]),
+                probe={n: running + " >/dev/null 2>&1" for n in ctx.names}, timeout_s=420, progress="cluster")
+
+
+def config_hash(rendering: Rendering, file_id: str) -> str:
+    return hashlib.sha256(rendering.get(file_id).content.encode()).hexdigest()[:16]
+
+
+def cluster_config(ctx: PlanContext) -> Step:
+    cfg = ctx.rendering.get("cluster-config")
+    marker = Marker("cluster-config", config_hash(ctx.rendering, "cluster-config"))
+    colocation = 'id="' + ctx.design.cluster.ids.colocation + '"'
+    if ctx.stack.config_tool == "crm":
+        load = [Run(f"crm configure load update {q(cfg.path)}", "load properties, resources, constraints")]
+    else:
+        cib = q(f"{STATE_DIR}/cluster.cib.xml")
+        load = [Run(f"pcs cluster cib {cib}"), Run(f"sh {q(cfg.path)} {cib}"),
+                check(f"crm_verify -x {cib}", "the new cluster configuration does not verify"),
+                Run(f"pcs cluster cib-push {cib} --config")]
+    return Step("cluster-config", "Cluster properties, resources and constraints", "cluster", Where.PRIMARY,
+                ctx.on_primary(Write("cluster-config", cfg.path), *load),
+                probe={ctx.a.name: f"{marker.holds_content} && "
+                                   f"cibadmin -Q -o constraints 2>/dev/null | grep -q {q(colocation)}"},
+                marker=marker, timeout_s=300,
+                explain="One atomic update of the cluster configuration (the article enters the same lines "
+                        "one by one in crm configure).")
