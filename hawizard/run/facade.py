@@ -157,8 +157,7 @@ class RunSession:
         self.connect()
         if not self.request.dry_run and self.secrets is None:  # never write placeholders to a real node
             raise RuntimeError("the run's secrets were not resolved")
-        self._stop.clear()
-        self._gate.set()
+        self._stop.clear()  # a retry after a cancel sends commands again; a pause stays the operator's
         r = self.request
         with self._lock:
             self.runner = Runner(r.plan, self.sessions, self.bus, confirm=self.operator.confirm_step,
