@@ -21,9 +21,9 @@ SCHEMA_VERSION = 1
 STACKS = ("centos5-heartbeat", "debian12-crmsh", "debian12-pcs", "el9-pcs")
 
 
-def f(default: Any, doc: str, *, kind: str | None = None, choices: tuple[str, ...] | None = None,
-      minimum: float | None = None, maximum: float | None = None, secret_ref: bool = False,
-      ref_empty: str | None = None, ref_generate: bool = False, factory: Any = None) -> Any:
+def documented(default: Any, doc: str, *, kind: str | None = None, choices: tuple[str, ...] | None = None,
+               minimum: float | None = None, maximum: float | None = None, secret_ref: bool = False,
+               ref_empty: str | None = None, ref_generate: bool = False, factory: Any = None) -> Any:
     """A dataclass field with the metadata the schema table needs.
 
     A secret reference (``secret_ref``) says what its empty value means (``ref_empty``, which the
@@ -41,32 +41,32 @@ def f(default: Any, doc: str, *, kind: str | None = None, choices: tuple[str, ..
 class DesignAnswers:
     """The article's design questions, answered."""
 
-    power_loss: str = f("failover", "What a node's power loss does to the service.",
+    power_loss: str = documented("failover", "What a node's power loss does to the service.",
                         choices=("failover", "manual"))
-    kernel_panic: str = f("failover", "What a kernel panic or a hung node does to the service.",
+    kernel_panic: str = documented("failover", "What a kernel panic or a hung node does to the service.",
                           choices=("failover", "manual"))
-    process_check: str = f("http-status", "What the service monitor checks: that the process exists (pid), "
+    process_check: str = documented("http-status", "What the service monitor checks: that the process exists (pid), "
                            "or that Apache answers its server-status page (http-status).",
                            choices=("pid", "http-status"))
-    process_failure: str = f("restart-then-failover",
+    process_failure: str = documented("restart-then-failover",
                              "What a failed service check does: restart in place a few times then fail over, "
                              "restart in place only, or fail over at once.",
                              choices=("restart-then-failover", "restart", "failover"))
-    restart_attempts: int = f(2, "Restarts on the same node before the service moves (restart-then-failover).",
+    restart_attempts: int = documented(2, "Restarts on the same node before the service moves (restart-then-failover).",
                               minimum=1, maximum=100)
-    switchover_target_s: int = f(300, "Longest acceptable time from a failure to the service answering "
+    switchover_target_s: int = documented(300, "Longest acceptable time from a failure to the service answering "
                                  "on the other node, in seconds (the article: about 5 minutes).",
                                  minimum=10, maximum=3600)
-    switchover_failure: str = f("manual", "What happens when switch-over itself fails: the operator "
+    switchover_failure: str = documented("manual", "What happens when switch-over itself fails: the operator "
                                 "steps in (manual), or a fence device powers the failed node off (fence).",
                                 choices=("manual", "fence"))
-    io_error: str = f("detach", "What a disk I/O error under DRBD does to the node: shut it down, "
+    io_error: str = documented("detach", "What a disk I/O error under DRBD does to the node: shut it down, "
                       "detach the disk and serve from the peer (detach), or pass the error up (pass-on).",
                       choices=("shutdown", "detach", "pass-on"))
-    split_brain: str = f("manual", "After a split brain: detect it and leave recovery to the operator "
+    split_brain: str = documented("manual", "After a split brain: detect it and leave recovery to the operator "
                          "(manual), or discard the changes of the node that was secondary (auto-discard-secondary).",
                          choices=("manual", "auto-discard-secondary"))
-    reuse_data: bool = f(False, "The backing disks hold data to keep: skip the empty-disk check. "
+    reuse_data: bool = documented(False, "The backing disks hold data to keep: skip the empty-disk check. "
                          "Leave false for new disks.")
 
 
@@ -74,11 +74,11 @@ class DesignAnswers:
 class Timing:
     """Monitor intervals and operation timeouts. 0 means: derived from the switch-over target."""
 
-    monitor_interval_s: int = f(20, "Interval of the resources' monitor operations, in seconds.",
+    monitor_interval_s: int = documented(20, "Interval of the resources' monitor operations, in seconds.",
                                 minimum=1, maximum=3600)
-    monitor_timeout_s: int = f(0, "Timeout of a monitor operation; 0 = each agent's recommended value.",
+    monitor_timeout_s: int = documented(0, "Timeout of a monitor operation; 0 = each agent's recommended value.",
                                minimum=0, maximum=3600)
-    default_action_timeout_s: int = f(0, "Cluster-wide default timeout of every operation that sets none; "
+    default_action_timeout_s: int = documented(0, "Cluster-wide default timeout of every operation that sets none; "
                                       "0 = not set (each operation gets the agent's recommended value).",
                                       minimum=0, maximum=3600)
 
@@ -87,38 +87,38 @@ class Timing:
 class Interconnect:
     """One interconnect NIC of a node (a direct cable or a switched link)."""
 
-    nic: str = f("eth1", "Interface name.", kind="ifname")
-    address: str = f("10.1.0.1/24", "Address with prefix, e.g. 10.1.0.1/24.", kind="cidr")
+    nic: str = documented("eth1", "Interface name.", kind="ifname")
+    address: str = documented("10.1.0.1/24", "Address with prefix, e.g. 10.1.0.1/24.", kind="cidr")
 
 
 @dataclass
 class Node:
     """One of the two cluster nodes."""
 
-    name: str = f("srv1", "Node name; must equal the node's hostname (uname -n).", kind="hostname")
-    ssh_host: str = f("", "Management address or name that hawizard connects to.", kind="host")
-    ssh_port: int = f(22, "SSH port.", minimum=1, maximum=65535)
-    ssh_user: str = f("root", "SSH user; a non-root user needs sudo (the password is asked once).",
+    name: str = documented("srv1", "Node name; must equal the node's hostname (uname -n).", kind="hostname")
+    ssh_host: str = documented("", "Management address or name that hawizard connects to.", kind="host")
+    ssh_port: int = documented(22, "SSH port.", minimum=1, maximum=65535)
+    ssh_user: str = documented("root", "SSH user; a non-root user needs sudo (the password is asked once).",
                       kind="username")
-    ssh_identity_file: str = f("", "Private key file for SSH; empty = the agent or ~/.ssh/config.", kind="path?")
-    ssh_known_hosts: str = f("", "known_hosts file with this node's host key; empty = hawizard's own.",
+    ssh_identity_file: str = documented("", "Private key file for SSH; empty = the agent or ~/.ssh/config.", kind="path?")
+    ssh_known_hosts: str = documented("", "known_hosts file with this node's host key; empty = hawizard's own.",
                              kind="path?")
-    ssh_fingerprint: str = f("", "Pinned host key fingerprint (SHA256:...); empty = ask on first contact.",
+    ssh_fingerprint: str = documented("", "Pinned host key fingerprint (SHA256:...); empty = ask on first contact.",
                              kind="fingerprint?")
-    service_nic: str = f("eth0", "Interface of the service network (where the VIP lives).", kind="ifname")
-    service_address: str = f("192.168.0.101/24", "The node's own address on the service network, with prefix.",
+    service_nic: str = documented("eth0", "Interface of the service network (where the VIP lives).", kind="ifname")
+    service_address: str = documented("192.168.0.101/24", "The node's own address on the service network, with prefix.",
                              kind="cidr")
-    interconnects: list[Interconnect] = f(None, "Interconnect links (membership traffic, replication).",
+    interconnects: list[Interconnect] = documented(None, "Interconnect links (membership traffic, replication).",
                                           factory=lambda: [Interconnect()])
-    replication_address: str = f("10.1.0.1", "Address DRBD replicates over; one of the interconnect addresses.",
+    replication_address: str = documented("10.1.0.1", "Address DRBD replicates over; one of the interconnect addresses.",
                                  kind="ip")
-    backing_disk: str = f("/dev/sdb1", "Block device under DRBD (same size on both nodes).", kind="devpath")
-    fence_agent: str = f("", "Fence agent that powers this node off (e.g. fence_ipmilan); empty = none.",
+    backing_disk: str = documented("/dev/sdb1", "Block device under DRBD (same size on both nodes).", kind="devpath")
+    fence_agent: str = documented("", "Fence agent that powers this node off (e.g. fence_ipmilan); empty = none.",
                          kind="word?")
-    fence_params: dict[str, str] = f(None, "Parameters of the fence agent (ip, username, ...): names of letters, "
+    fence_params: dict[str, str] = documented(None, "Parameters of the fence agent (ip, username, ...): names of letters, "
                                      "digits and '_', values of one line up to 256 characters; never a password "
                                      "here: use fence_password_ref.", factory=dict)
-    fence_password_ref: str = f("", "Where the fence password is read at apply time: env:NAME or file:PATH; "
+    fence_password_ref: str = documented("", "Where the fence password is read at apply time: env:NAME or file:PATH; "
                                 "empty = no password is passed to the fence agent (for an agent that "
                                 "authenticates otherwise, e.g. with an identity_file in fence_params).",
                                 secret_ref=True, ref_empty="no password is passed to the fence agent")
@@ -128,20 +128,20 @@ class Node:
 class Heartbeat:
     """Heartbeat 3 membership (the article's stack): ha.cf and authkeys."""
 
-    keepalive_s: int = f(2, "Seconds between heartbeats.", minimum=1, maximum=60)
-    warntime_s: int = f(10, "Seconds of silence before a late-heartbeat warning.", minimum=1, maximum=600)
-    deadtime_s: int = f(30, "Seconds of silence before the peer is declared dead.", minimum=1, maximum=600)
-    initdead_s: int = f(60, "Deadtime at start-up, while the other node boots.", minimum=1, maximum=3600)
-    udpport: int = f(694, "UDP port of heartbeat traffic.", minimum=1, maximum=65535)
-    transport: str = f("bcast", "How heartbeats travel over the interconnects.", choices=("bcast", "ucast"))
-    auth: str = f("sha1", "authkeys method; crc is only a checksum and fits a direct cable only.",
+    keepalive_s: int = documented(2, "Seconds between heartbeats.", minimum=1, maximum=60)
+    warntime_s: int = documented(10, "Seconds of silence before a late-heartbeat warning.", minimum=1, maximum=600)
+    deadtime_s: int = documented(30, "Seconds of silence before the peer is declared dead.", minimum=1, maximum=600)
+    initdead_s: int = documented(60, "Deadtime at start-up, while the other node boots.", minimum=1, maximum=3600)
+    udpport: int = documented(694, "UDP port of heartbeat traffic.", minimum=1, maximum=65535)
+    transport: str = documented("bcast", "How heartbeats travel over the interconnects.", choices=("bcast", "ucast"))
+    auth: str = documented("sha1", "authkeys method; crc is only a checksum and fits a direct cable only.",
                   choices=("crc", "sha1", "md5"))
-    auth_secret_ref: str = f("", "Where the authkeys secret comes from: empty = generated at apply time "
+    auth_secret_ref: str = documented("", "Where the authkeys secret comes from: empty = generated at apply time "
                              "(the one already on the first node is kept), env:NAME or file:PATH.", secret_ref=True,
                              ref_empty="generated at apply time (the one already on the first node is kept)")
-    logfile: str = f("/var/log/ha-log", "Heartbeat's log file.", kind="path")
-    logfacility: str = f("local0", "Syslog facility.", kind="word")
-    pacemaker_directive: str = f("crm yes", "The ha.cf line that starts Pacemaker.",
+    logfile: str = documented("/var/log/ha-log", "Heartbeat's log file.", kind="path")
+    logfacility: str = documented("local0", "Syslog facility.", kind="word")
+    pacemaker_directive: str = documented("crm yes", "The ha.cf line that starts Pacemaker.",
                                  choices=("crm yes", "crm respawn", "pacemaker respawn"))
 
 
@@ -149,16 +149,16 @@ class Heartbeat:
 class Corosync:
     """Corosync 3 membership (today's stacks)."""
 
-    cluster_name: str = f("hacluster", "Cluster name.", kind="word")
-    transport: str = f("knet", "Corosync transport.", choices=("knet", "udpu"))
-    crypto_cipher: str = f("aes256", "Encryption of cluster traffic.",
+    cluster_name: str = documented("hacluster", "Cluster name.", kind="word")
+    transport: str = documented("knet", "Corosync transport.", choices=("knet", "udpu"))
+    crypto_cipher: str = documented("aes256", "Encryption of cluster traffic.",
                            choices=("aes256", "aes192", "aes128", "none"))
-    crypto_hash: str = f("sha256", "Authentication of cluster traffic.",
+    crypto_hash: str = documented("sha256", "Authentication of cluster traffic.",
                          choices=("sha256", "sha384", "sha512", "sha1", "none"))
-    token_ms: int = f(3000, "Token timeout: silence before a node is declared lost, in ms.",
+    token_ms: int = documented(3000, "Token timeout: silence before a node is declared lost, in ms.",
                       minimum=100, maximum=120000)
-    two_node: bool = f(True, "Two-node quorum (votequorum two_node): the survivor keeps quorum.")
-    authkey_ref: str = f("", "Where /etc/corosync/authkey comes from: empty = generated at apply time "
+    two_node: bool = documented(True, "Two-node quorum (votequorum two_node): the survivor keeps quorum.")
+    authkey_ref: str = documented("", "Where /etc/corosync/authkey comes from: empty = generated at apply time "
                          "(the one already on the first node is kept), file:PATH (a key file of 128 to 4096 "
                          "bytes, as corosync-keygen makes) or env:NAME.", secret_ref=True,
                          ref_empty="generated at apply time (the one already on the first node is kept)")
@@ -168,10 +168,10 @@ class Corosync:
 class Network:
     """Facts about the links that the lint needs."""
 
-    interconnect_direct: bool = f(True, "The interconnects are direct cables between the two nodes.")
-    replication_link_mbps: int = f(1000, "Speed of the link DRBD replicates over, in Mbit/s.",
+    interconnect_direct: bool = documented(True, "The interconnects are direct cables between the two nodes.")
+    replication_link_mbps: int = documented(1000, "Speed of the link DRBD replicates over, in Mbit/s.",
                                    minimum=1, maximum=400000)
-    manage_hosts: bool = f(True, "Let hawizard add both node names to /etc/hosts (and drop the 127.0.1.1 "
+    manage_hosts: bool = documented(True, "Let hawizard add both node names to /etc/hosts (and drop the 127.0.1.1 "
                            "line for the node's own name).")
 
 
@@ -179,30 +179,30 @@ class Network:
 class Drbd:
     """The replicated disk."""
 
-    resource: str = f("r0", "DRBD resource name.", kind="word")
-    device: str = f("/dev/drbd0", "DRBD device.", kind="drbddev")
-    meta_disk: str = f("internal", "Where DRBD keeps its metadata: internal, or a device path.",
+    resource: str = documented("r0", "DRBD resource name.", kind="word")
+    device: str = documented("/dev/drbd0", "DRBD device.", kind="drbddev")
+    meta_disk: str = documented("internal", "Where DRBD keeps its metadata: internal, or a device path.",
                        kind="metadisk")
-    port: int = f(7789, "TCP port of the replication link.", minimum=1, maximum=65535)
-    protocol: str = f("C", "Replication protocol: C waits for the peer's disk (safest).", choices=("A", "B", "C"))
-    resync_rate: str = f("30M", "Resync rate in bytes per second, with a K, M or G suffix.", kind="rate")
-    usage_count: bool = f(False, "Report installs to LINBIT's usage counter.")
-    on_io_error: str = f("detach", "The on-io-error setting rendered into the disk section; "
+    port: int = documented(7789, "TCP port of the replication link.", minimum=1, maximum=65535)
+    protocol: str = documented("C", "Replication protocol: C waits for the peer's disk (safest).", choices=("A", "B", "C"))
+    resync_rate: str = documented("30M", "Resync rate in bytes per second, with a K, M or G suffix.", kind="rate")
+    usage_count: bool = documented(False, "Report installs to LINBIT's usage counter.")
+    on_io_error: str = documented("detach", "The on-io-error setting rendered into the disk section; "
                          "'unset' leaves DRBD's default.",
                          choices=("unset", "detach", "pass_on", "call-local-io-error"))
-    local_io_error_handler: str = f("", "Command run by the local-io-error handler; empty = no handler.",
+    local_io_error_handler: str = documented("", "Command run by the local-io-error handler; empty = no handler.",
                                     kind="text?")
-    after_sb_0pri: str = f("disconnect", "Split brain with no primary.",
+    after_sb_0pri: str = documented("disconnect", "Split brain with no primary.",
                            choices=("disconnect", "discard-younger-primary", "discard-older-primary",
                                     "discard-zero-changes", "discard-least-changes"))
-    after_sb_1pri: str = f("disconnect", "Split brain with one primary.",
+    after_sb_1pri: str = documented("disconnect", "Split brain with one primary.",
                            choices=("disconnect", "consensus", "discard-secondary", "call-pri-lost-after-sb",
                                     "violently-as0p"))
-    after_sb_2pri: str = f("disconnect", "Split brain with two primaries.",
+    after_sb_2pri: str = documented("disconnect", "Split brain with two primaries.",
                            choices=("disconnect", "call-pri-lost-after-sb", "violently-as0p"))
-    fencing: str = f("dont-care", "DRBD's fencing policy; resource-only adds a constraint through the "
+    fencing: str = documented("dont-care", "DRBD's fencing policy; resource-only adds a constraint through the "
                      "cluster when the peer is lost.", choices=("dont-care", "resource-only", "resource-and-stonith"))
-    shared_secret_ref: str = f("", "Peer authentication secret: empty = no peer authentication (DRBD accepts "
+    shared_secret_ref: str = documented("", "Peer authentication secret: empty = no peer authentication (DRBD accepts "
                                "any peer that connects), 'generate' = generated at apply time (the one already "
                                "on the first node is kept), env:NAME or file:PATH.", secret_ref=True,
                                ref_empty="no peer authentication", ref_generate=True)
@@ -212,22 +212,22 @@ class Drbd:
 class Service:
     """The service: virtual IP, filesystem on DRBD, Apache."""
 
-    vip: str = f("192.168.0.200", "Virtual IP address that follows the service.", kind="ip")
-    vip_prefix: int = f(24, "Prefix length of the VIP.", minimum=1, maximum=32)
-    vip_nic: str = f("eth0", "Interface the VIP is added to.", kind="ifname")
-    fstype: str = f("ext4", "Filesystem made on the DRBD device.", choices=("ext3", "ext4", "xfs"))
-    mount_point: str = f("/var/www/html", "Where the DRBD filesystem is mounted.", kind="path")
-    document_root: str = f("/var/www/html", "Apache's document root; must be the mount point or under it.",
+    vip: str = documented("192.168.0.200", "Virtual IP address that follows the service.", kind="ip")
+    vip_prefix: int = documented(24, "Prefix length of the VIP.", minimum=1, maximum=32)
+    vip_nic: str = documented("eth0", "Interface the VIP is added to.", kind="ifname")
+    fstype: str = documented("ext4", "Filesystem made on the DRBD device.", choices=("ext3", "ext4", "xfs"))
+    mount_point: str = documented("/var/www/html", "Where the DRBD filesystem is mounted.", kind="path")
+    document_root: str = documented("/var/www/html", "Apache's document root; must be the mount point or under it.",
                            kind="path")
-    apache_agent: str = f("ocf:heartbeat:apache", "Resource agent for Apache. ocf:heartbeat:apache "
+    apache_agent: str = documented("ocf:heartbeat:apache", "Resource agent for Apache. ocf:heartbeat:apache "
                           "monitors the server-status page; the init-system classes check the process.",
                           choices=("ocf:heartbeat:apache", "lsb:httpd", "systemd:apache2", "systemd:httpd"))
-    apache_config: str = f("", "Apache's main configuration file; empty = the stack's default.", kind="path?")
-    server_name: str = f("web.example.com:80", "ServerName written into the status snippet.", kind="servername")
-    status_url: str = f("http://localhost:80/server-status", "URL the apache agent monitors.", kind="url")
-    status_allow: str = f("127.0.0.1", "Address allowed to read server-status.", kind="ip")
-    port: int = f(80, "Port Apache listens on.", minimum=1, maximum=65535)
-    index_page: str = f("hawizard test page", "Text of the index.html written during the rehearsal (not empty: "
+    apache_config: str = documented("", "Apache's main configuration file; empty = the stack's default.", kind="path?")
+    server_name: str = documented("web.example.com:80", "ServerName written into the status snippet.", kind="servername")
+    status_url: str = documented("http://localhost:80/server-status", "URL the apache agent monitors.", kind="url")
+    status_allow: str = documented("127.0.0.1", "Address allowed to read server-status.", kind="ip")
+    port: int = documented(80, "Port Apache listens on.", minimum=1, maximum=65535)
+    index_page: str = documented("hawizard test page", "Text of the index.html written during the rehearsal (not empty: "
                         "the rehearsal and the verify step look for it in the page served through the VIP).",
                         kind="text")
 
@@ -236,56 +236,56 @@ class Service:
 class ResourceIds:
     """Names of the cluster objects (the article's by default)."""
 
-    drbd: str = f("res_drbd0", "DRBD primitive.", kind="crmid")
-    drbd_clone: str = f("ms_drbd0", "Promotable clone (ms) of the DRBD primitive.", kind="crmid")
-    ip: str = f("res_ip", "IPaddr2 primitive.", kind="crmid")
-    fs: str = f("res_fs_drbd0", "Filesystem primitive.", kind="crmid")
-    web: str = f("res_httpd", "Apache primitive.", kind="crmid")
-    group: str = f("rg_httpd", "Group of ip, fs, web.", kind="crmid")
-    colocation: str = f("c_rg_httpd_on_drbd0", "Colocation of the group with the promoted DRBD.", kind="crmid")
-    order: str = f("o_drbd0_befor_rg_httpd", "Order: promote DRBD, then start the group.", kind="crmid")
-    fence_prefix: str = f("fence_", "Prefix of the fence device ids (one per node).", kind="crmid")
+    drbd: str = documented("res_drbd0", "DRBD primitive.", kind="crmid")
+    drbd_clone: str = documented("ms_drbd0", "Promotable clone (ms) of the DRBD primitive.", kind="crmid")
+    ip: str = documented("res_ip", "IPaddr2 primitive.", kind="crmid")
+    fs: str = documented("res_fs_drbd0", "Filesystem primitive.", kind="crmid")
+    web: str = documented("res_httpd", "Apache primitive.", kind="crmid")
+    group: str = documented("rg_httpd", "Group of ip, fs, web.", kind="crmid")
+    colocation: str = documented("c_rg_httpd_on_drbd0", "Colocation of the group with the promoted DRBD.", kind="crmid")
+    order: str = documented("o_drbd0_befor_rg_httpd", "Order: promote DRBD, then start the group.", kind="crmid")
+    fence_prefix: str = documented("fence_", "Prefix of the fence device ids (one per node).", kind="crmid")
 
 
 @dataclass
 class Cluster:
     """Cluster properties and resource options."""
 
-    stonith_enabled: bool = f(True, "Fencing on; needs a fence_agent on each node. Off risks two primaries "
+    stonith_enabled: bool = documented(True, "Fencing on; needs a fence_agent on each node. Off risks two primaries "
                               "after a split.")
-    no_quorum_policy: str = f("stop", "What a partition without quorum does.",
+    no_quorum_policy: str = documented("stop", "What a partition without quorum does.",
                               choices=("stop", "ignore", "freeze", "demote"))
-    stickiness: int = f(200, "Resource stickiness: how much the service prefers to stay where it runs.",
+    stickiness: int = documented(200, "Resource stickiness: how much the service prefers to stay where it runs.",
                         minimum=0, maximum=1000000)
-    migration_threshold: int = f(3, "Failures on a node before the service moves; 0 = not set "
+    migration_threshold: int = documented(3, "Failures on a node before the service moves; 0 = not set "
                                  "(the cluster's default).", minimum=0, maximum=1000000)
-    failure_timeout_s: int = f(0, "Seconds after which old failures are forgotten; 0 = never.",
+    failure_timeout_s: int = documented(0, "Seconds after which old failures are forgotten; 0 = never.",
                                minimum=0, maximum=86400)
-    drbd_monitor_interval_s: int = f(31, "Monitor interval of the DRBD resource (unpromoted role, or "
+    drbd_monitor_interval_s: int = documented(31, "Monitor interval of the DRBD resource (unpromoted role, or "
                                      "every role when no promoted interval is set).", minimum=1, maximum=3600)
-    drbd_promoted_monitor_interval_s: int = f(29, "Monitor interval of the promoted DRBD instance; "
+    drbd_promoted_monitor_interval_s: int = documented(29, "Monitor interval of the promoted DRBD instance; "
                                               "0 = no separate monitor for that role.", minimum=0, maximum=3600)
-    ids: ResourceIds = f(None, "Names of the cluster objects.", factory=ResourceIds)
+    ids: ResourceIds = documented(None, "Names of the cluster objects.", factory=ResourceIds)
 
 
 @dataclass
 class Design:
     """A whole design: what a preset file holds, fully resolved."""
 
-    schema_version: int = f(SCHEMA_VERSION, "Version of the preset format.", minimum=1, maximum=1)
-    name: str = f("design", "Short name of this design.", kind="text?")
-    description: str = f("", "What this design is for.", kind="text?")
-    stack: str = f("debian12-crmsh", "Target stack: OS, membership, resource manager, DRBD dialect.",
+    schema_version: int = documented(SCHEMA_VERSION, "Version of the preset format.", minimum=1, maximum=1)
+    name: str = documented("design", "Short name of this design.", kind="text?")
+    description: str = documented("", "What this design is for.", kind="text?")
+    stack: str = documented("debian12-crmsh", "Target stack: OS, membership, resource manager, DRBD dialect.",
                    choices=STACKS)
-    design: DesignAnswers = f(None, "The design questions, answered.", factory=DesignAnswers)
-    timing: Timing = f(None, "Monitor intervals and timeouts.", factory=Timing)
-    nodes: list[Node] = f(None, "The two nodes.", factory=lambda: [Node(), Node(name="srv2")])
-    network: Network = f(None, "Link facts.", factory=Network)
-    heartbeat: Heartbeat = f(None, "Heartbeat membership (centos5-heartbeat).", factory=Heartbeat)
-    corosync: Corosync = f(None, "Corosync membership (debian12-crmsh, debian12-pcs, el9-pcs).", factory=Corosync)
-    drbd: Drbd = f(None, "DRBD.", factory=Drbd)
-    service: Service = f(None, "Service.", factory=Service)
-    cluster: Cluster = f(None, "Cluster properties.", factory=Cluster)
+    design: DesignAnswers = documented(None, "The design questions, answered.", factory=DesignAnswers)
+    timing: Timing = documented(None, "Monitor intervals and timeouts.", factory=Timing)
+    nodes: list[Node] = documented(None, "The two nodes.", factory=lambda: [Node(), Node(name="srv2")])
+    network: Network = documented(None, "Link facts.", factory=Network)
+    heartbeat: Heartbeat = documented(None, "Heartbeat membership (centos5-heartbeat).", factory=Heartbeat)
+    corosync: Corosync = documented(None, "Corosync membership (debian12-crmsh, debian12-pcs, el9-pcs).", factory=Corosync)
+    drbd: Drbd = documented(None, "DRBD.", factory=Drbd)
+    service: Service = documented(None, "Service.", factory=Service)
+    cluster: Cluster = documented(None, "Cluster properties.", factory=Cluster)
 
     # -- conveniences used across the engine ------------------------------------------
     @property

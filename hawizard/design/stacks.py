@@ -63,6 +63,17 @@ class Stack:
         return f"/etc/init.d/{name} {action}"
 
 
+# What every Corosync 3 + Pacemaker 2.1 stack says alike: the role names of Pacemaker 2.1, crm/pcs
+# move and clear, DRBD 8.4/9's forced primary, and the services started in this order.
+_PACEMAKER2 = dict(
+    promoted="Promoted", unpromoted="Unpromoted",
+    move="move", clear="clear",
+    force_primary="drbdadm primary --force {res}",
+    drbd_service="drbd",
+    membership_services=("corosync", "pacemaker"),
+    drbd_main_conf=False,
+)
+
 _STACKS = {
     "centos5-heartbeat": Stack(
         name="centos5-heartbeat",
@@ -111,12 +122,7 @@ _STACKS = {
         apache_enable_snippet="a2enconf -q hawizard-status",
         apache_24=True,
         apache_ctl="apache2ctl",
-        promoted="Promoted", unpromoted="Unpromoted",
-        move="move", clear="clear",
-        force_primary="drbdadm primary --force {res}",
-        drbd_service="drbd",
-        membership_services=("corosync", "pacemaker"),
-        drbd_main_conf=False,
+        **_PACEMAKER2,
     ),
     "el9-pcs": Stack(
         name="el9-pcs",
@@ -138,12 +144,7 @@ _STACKS = {
         apache_enable_snippet="",
         apache_24=True,
         apache_ctl="apachectl",
-        promoted="Promoted", unpromoted="Unpromoted",
-        move="move", clear="clear",
-        force_primary="drbdadm primary --force {res}",
-        drbd_service="drbd",
-        membership_services=("corosync", "pacemaker"),
-        drbd_main_conf=False,
+        **_PACEMAKER2,
     ),
 }
 

@@ -10,6 +10,10 @@ The field being edited, with its message, is kept on screen: after a change of f
 every check (a new message can push it down) and when the help box changes size. Changing the
 target stack lets the old stack's own values follow the new stack (hawizard/design/stackswitch.py)
 and says which did.
+
+One module for one screen (about 450 lines): the section list, the rows of the open section, and
+keeping the focused field in view all act on the same widgets and the same events; the pieces that
+stand alone already live apart (questions, forms, fieldpaths, keyorder).
 """
 
 from __future__ import annotations
