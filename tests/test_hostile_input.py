@@ -72,6 +72,10 @@ def test_the_refused_mark_is_the_placeholders_own():
 def _design_with_forged_values() -> object:
     """A design made in code (no field checks), with placeholders in every free-text value."""
     d = load_preset("debian12")
+    d.fencing.method = "agent"  # a fence device per node, each with a password by reference
+    for n in d.nodes:
+        n.fence_agent, n.fence_params = "fence_ipmilan", {"ip": "192.0.2.9", "username": "admin"}
+        n.fence_password_ref = "env:HAWIZARD_IPMI_PASSWORD"
     d.drbd.shared_secret_ref = "env:HAWIZARD_TEST_DRBD_SECRET"
     d.service.index_page = f"page {FORGED} @@SECRET:nope@@ @@SECRET:fence-srv1:crm@@"
     d.name = "@@SECRET:fence-srv1:sh@@"  # written into comments of files that do hold secrets

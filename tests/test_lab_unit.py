@@ -415,7 +415,15 @@ def test_lab_preset_has_the_node_facts(tmp_path: Path) -> None:
                                      {"nic": "eth3", "address": "10.2.0.2/24"}]
     assert srv1["replication_address"] == "10.1.0.1" and srv1["backing_disk"] == "/dev/vdb"
     assert data["drbd"]["port"] == 7789
-    assert data["cluster"]["stonith_enabled"] is False
+    # the lab has fencing hardware (a disk both VMs share, a watchdog each): a fenced design by default
+    assert data["schema_version"] == 2
+    assert data["fencing"]["method"] == "sbd" and data["fencing"]["sbd_devices"] == [layout.SBD_DEVICE]
+    assert data["fencing"]["watchdog_device"] == layout.WATCHDOG_DEVICE
+    assert data["drbd"]["fencing"] == "resource-and-stonith" and data["answers"]["switchover_failure"] == "fence"
+    # and the article's unfenced design when asked for
+    bare = tomllib.loads(preset.make_lab_preset(nodes, tmp_path / "bare.toml", fencing="none").read_text())
+    assert bare["fencing"] == {"method": "none"} and bare["drbd"]["fencing"] == "dont-care"
+    assert bare["answers"]["switchover_failure"] == "manual"
 
 
 def test_lab_preset_for_each_lab_stack_validates(tmp_path: Path) -> None:

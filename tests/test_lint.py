@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from support.designs import with_ipmi
 
 from hawizard.design import lint
 from hawizard.design.model import Interconnect
@@ -89,7 +90,7 @@ def test_derived_timeouts_meet_the_target(article):
 
 
 def test_unreachable_target_is_reported(debian):
-    debian.design.switchover_target_s = 60
+    debian.answers.switchover_target_s = 60
     assert {"target-node-loss", "target-service"} & codes(debian)
 
 
@@ -118,6 +119,7 @@ def test_tight_timing_is_the_articles_warning(debian):
 
 
 def test_fencing_needs_agents(debian):
+    with_ipmi(debian)  # fencing.method agent: a fence device per node
     debian.nodes[1].fence_agent = ""
     errs = [p for p in lint.check(debian) if p.severity == "error"]
     assert [p.path for p in errs] == ["nodes[1].fence_agent"]

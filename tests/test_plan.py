@@ -34,7 +34,8 @@ def test_article_order():
 def test_destructive_steps_need_confirmation():
     plan = build_plan(load_preset("debian12"))
     destructive = {s.id: s.confirm for s in plan.steps if s.destructive}
-    assert destructive == {"create-md": "create-md r0", "initial-sync": "overwrite srv2", "mkfs": "mkfs /dev/drbd0"}
+    assert destructive == {"create-md": "create-md r0", "initial-sync": "overwrite srv2", "mkfs": "mkfs /dev/drbd0",
+                           "sbd-device": "sbd create"}  # debian12 fences with sbd: the disk is initialised
     for s in plan.steps:
         if s.destructive:
             assert s.probe, f"{s.id} must be skippable when already done"

@@ -28,7 +28,8 @@ def test_shipped_preset_round_trips(shipped_name):
     again = parse_preset_text(text, "again.toml")
     assert design_to_dict(again) == design_to_dict(d)
     # the saved form is fully resolved: every key of the model is written out
-    assert "apache_config" in text and "schema_version = 1" in text
+    assert "apache_config" in text and "schema_version = 2" in text
+    assert "[answers]" in text and "[fencing]" in text and "stonith_enabled" not in text
 
 
 def test_shipped_file_is_already_fully_resolved(shipped_name):
@@ -92,8 +93,14 @@ def test_secret_in_preset_is_refused():
 
 def test_type_errors_name_the_expected_type():
     with pytest.raises(PresetError) as exc:
+        parse_preset_text('schema_version = 2\n[network]\nmanage_hosts = "no"\n', "t.toml")
+    (p,) = exc.value.problems
+    assert (p.path, p.line) == ("network.manage_hosts", 3) and "must be true or false" in p.message
+    # a schema-1 key that moved is named as the operator wrote it, with the type it had
+    with pytest.raises(PresetError) as exc:
         parse_preset_text('schema_version = 1\n[cluster]\nstonith_enabled = "no"\n', "t.toml")
-    assert "must be true or false" in exc.value.problems[0].message
+    (p,) = exc.value.problems
+    assert (p.path, p.line) == ("cluster.stonith_enabled", 3) and "must be true or false" in p.message
 
 
 def test_cli_bad_preset_exit_2_no_traceback(tmp_path):
@@ -127,7 +134,8 @@ def test_the_loader_returns_the_design_with_its_source_and_no_side_channel(tmp_p
     assert loaded.source.filename == "presets/article.toml"
     placed = loaded.source.place(lint.check(loaded.design))
     fencing = next(p for p in placed if p.code == "fencing-off")
-    key_line = next(i for i, text in enumerate(loaded.source.lines, 1) if text.startswith("stonith_enabled"))
+    section = loaded.source.lines.index("[fencing]") + 1
+    key_line = next(i for i, text in enumerate(loaded.source.lines, 1) if i > section and text.startswith("method"))
     assert fencing.line == key_line
     assert fencing.format(loaded.source.filename).startswith(f"presets/article.toml:{key_line}: ")
 

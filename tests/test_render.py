@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from support.designs import with_ipmi
+
 from hawizard.design.preset_file import load_preset
 from hawizard.render.renderer import SECRET_RE, render
 
@@ -64,17 +67,30 @@ def test_debian_pcs_is_the_debian_stack_with_pcs():
     assert "drbd_resource=r0" in cfg.content
 
 
-def test_secrets_are_placeholders_and_previews_hide_them():
-    for name in ("debian12", "debian12-pcs", "el9"):
-        r = render(load_preset(name))
-        key = r.get("corosync-authkey")
-        assert key.mode == 0o400 and SECRET_RE.fullmatch(key.content)
-        for f in r.files:
-            prev = f.preview(r.secrets)
-            assert "@@SECRET" not in prev
-        cfg = r.get("cluster-config")
+@pytest.mark.parametrize("name, fencing, ref", [
+    ("debian12", None, ""),  # sbd: no password anywhere
+    ("debian12-pcs", None, ""),
+    ("el9", None, "env:HAWIZARD_PDU_COMMUNITY"),  # a PDU's SNMP community, by reference
+    ("debian12", with_ipmi, "env:HAWIZARD_IPMI_PASSWORD"),
+    ("debian12-pcs", with_ipmi, "env:HAWIZARD_IPMI_PASSWORD"),
+])
+def test_secrets_are_placeholders_and_previews_hide_them(name, fencing, ref):
+    d = load_preset(name)
+    if fencing:
+        fencing(d)
+    r = render(d)
+    key = r.get("corosync-authkey")
+    assert key.mode == 0o400 and SECRET_RE.fullmatch(key.content)
+    for f in r.files:
+        prev = f.preview(r.secrets)
+        assert "@@SECRET" not in prev
+    cfg = r.get("cluster-config")
+    if ref:
         assert set(cfg.secrets) == {"fence-srv1", "fence-srv2"}
-        assert "env:HAWIZARD_IPMI_PASSWORD" in cfg.preview(r.secrets)
+        assert ref in cfg.preview(r.secrets)
+    else:
+        assert d.fencing.method == "sbd" and not set(cfg.secrets) and "password=" not in cfg.content
+        assert not [s for s in r.secrets if s.startswith("fence-")]
 
 
 def test_secret_filling_quotes_for_its_context():
@@ -82,7 +98,8 @@ def test_secret_filling_quotes_for_its_context():
     pcs = r.get("cluster-config").with_secrets({"fence-srv1": "a'b c", "fence-srv2": "x"})
     assert "password=a'b c" not in pcs
     assert "'a'\"'\"'b c'" in pcs  # shell-quoted
-    crm = render(load_preset("debian12")).get("cluster-config").with_secrets({"fence-srv1": 'p"q', "fence-srv2": "x"})
+    crm = render(with_ipmi(load_preset("debian12"))).get("cluster-config").with_secrets(
+        {"fence-srv1": 'p"q', "fence-srv2": "x"})
     assert 'password="p\\"q"' in crm
 
 
@@ -130,7 +147,7 @@ def test_every_stack_is_known_everywhere_and_renders():
 
 
 def test_a_fence_agent_without_a_password_reference_gets_no_password():
-    d = load_preset("debian12")
+    d = with_ipmi(load_preset("debian12"))
     d.nodes[1].fence_password_ref = ""
     r = render(d)
     cfg = r.get("cluster-config")

@@ -230,6 +230,10 @@ def test_ctrl_c_while_asking_ends_the_run_as_interrupted_and_frees_the_nodes(env
         os.close(slave)
         try:
             read_until(master, "Trust this key?")
+            # the prompt is written by input() itself just before it blocks reading the terminal: a
+            # SIGINT in that gap is only noticed at the next key (CPython's readline loop), so the
+            # test waits as a person would before pressing Ctrl-C
+            time.sleep(0.5)
             a.send_signal(signal.SIGINT)
             assert a.wait(timeout=120) == 130
         finally:

@@ -12,6 +12,7 @@ the warnings and notes found here.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 
@@ -48,30 +49,38 @@ def _lint(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     yield from _switchover(d, stack)
 
 
+# Fence agents that talk to a management controller on the node's own board: when the node loses its
+# power, so does its controller, and the fence cannot complete (fence-agents' own descriptions: IPMI,
+# iDRAC, iLO, IMM, iRMC, AMT, Redfish are all "on-board" management interfaces).
+ONBOARD_FENCE_AGENTS = ("fence_ipmilan", "fence_ipmilanplus", "fence_idrac", "fence_ilo", "fence_ilo2",
+                        "fence_ilo3", "fence_ilo4", "fence_ilo5", "fence_ilo_ssh", "fence_imm", "fence_irmc",
+                        "fence_amt", "fence_amt_ws", "fence_redfish", "fence_ipmilan_ssh")
+
+
 def _fencing_and_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     c = d.cluster
-    if not c.stonith_enabled:
-        yield _warn("fencing-off", "cluster.stonith_enabled",
-                    "Fencing is disabled while data is replicated: if the nodes lose sight of each other but both "
+    if not d.fenced:
+        yield _warn("fencing-off", "fencing.method",
+                    "Fencing is off while data is replicated: if the nodes lose sight of each other but both "
                     "stay up, each can promote DRBD and take writes, and the two copies diverge (split brain). "
-                    "A hung node that still answers heartbeats is never powered off either.")
+                    "A hung node that still answers heartbeats is never powered off either. Choose sbd (a small "
+                    "shared disk and the watchdog) or agent (a fence device per node).")
         if c.no_quorum_policy == "ignore":
             yield _warn("quorum-ignored", "cluster.no_quorum_policy",
                         "no-quorum-policy=ignore without fencing lets both halves of a split cluster run the "
                         "service at once, with the same VIP on the network.")
     else:
-        for i, n in enumerate(d.nodes):
-            if n.fence_agent and not n.fence_password_ref:
-                yield _info("fence-no-password", f"nodes[{i}].fence_password_ref",
-                            f"{n.fence_agent} on {n.name} gets no password (fence_password_ref is empty); "
-                            "right for an agent that authenticates otherwise, e.g. with an identity_file.")
-    if c.stonith_enabled and d.drbd.fencing == "dont-care":
-        yield _info("drbd-fencing", "drbd.fencing",
-                    "Fencing is on in the cluster but DRBD does not use it; 'resource-and-stonith' makes DRBD "
-                    "freeze I/O until the peer is fenced, closing the last split-brain window.")
+        yield from _fencing_on(d, stack)
+    if d.fenced and d.drbd.fencing != "resource-and-stonith":
+        # DRBD user's guide (8.4 and 9), "Fencing": resource-and-stonith suspends I/O on a Primary that lost
+        # its peer until the cluster has fenced it, which closes the window in which both could write
+        yield _warn("drbd-fencing", "drbd.fencing",
+                    f"The cluster fences, but DRBD's fencing policy is {d.drbd.fencing}: a Primary that loses its "
+                    "peer goes on writing before the peer is fenced, and a partition can still end in a split "
+                    "brain. Set drbd.fencing = resource-and-stonith.")
     two_node_quorum = stack.membership == "corosync" and d.corosync.two_node
     if not two_node_quorum and c.no_quorum_policy in ("stop", "freeze", "demote") and \
-            ("failover" in (d.design.power_loss, d.design.kernel_panic)):
+            ("failover" in (d.answers.power_loss, d.answers.kernel_panic)):
         how = ("Heartbeat has no two-node quorum" if stack.membership == "heartbeat"
                else "corosync.two_node is off")
         yield _warn("two-node-quorum", "cluster.no_quorum_policy",
@@ -81,10 +90,74 @@ def _fencing_and_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         yield _info("two-node-quorum", "cluster.no_quorum_policy",
                     "With corosync two_node the survivor keeps quorum; no-quorum-policy=ignore is not needed "
                     "and only widens the split-brain window.")
-    if two_node_quorum and not c.stonith_enabled:
+    if two_node_quorum and not d.fenced:
         yield _info("two-node-wait", "corosync.two_node",
                     "two_node implies wait_for_all: after both nodes stop, the cluster starts only when both are "
                     "back.")
+
+
+def _fencing_on(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """The risks of a fenced design: the race, the device's power, the path, the timeout."""
+    fe = d.fencing
+    if fe.race == "none" and stack.fence_delays:
+        # pacemaker-schedulerd metadata (priority-fencing-delay): "especially meaningful under split-brain of
+        # 2-node cluster"; without a delay both nodes shoot at once and may both die
+        yield _warn("fence-race", "fencing.race",
+                    "No fence-race protection: after a partition both nodes try to fence each other at once and "
+                    "can both go down, taking the service with them. Set fencing.race = priority (the node that "
+                    "runs the service wins).")
+    elif fe.race == "none":
+        yield _warn("fence-race", "fencing.race",
+                    f"Pacemaker {stack.pacemaker} cannot delay a fence: after a partition both nodes fence each "
+                    "other at once and can both go down. Only a stack with Pacemaker 2 can prevent it.")
+    if fe.method == "agent":
+        for i, n in enumerate(d.nodes):
+            if n.fence_agent and not n.fence_password_ref:
+                yield _info("fence-no-password", f"nodes[{i}].fence_password_ref",
+                            f"{n.fence_agent} on {n.name} gets no password (fence_password_ref is empty); "
+                            "right for an agent that authenticates otherwise, e.g. with an identity_file.")
+        onboard = [(i, n) for i, n in enumerate(d.nodes) if n.fence_agent in ONBOARD_FENCE_AGENTS]
+        if onboard and "failover" in (d.answers.power_loss,):
+            i, n = onboard[0]
+            yield _warn("fence-power", f"nodes[{i}].fence_agent",
+                        f"{n.fence_agent} talks to {n.name}'s on-board management controller, which loses its "
+                        "power with the node: after a power loss the fence cannot complete, and the survivor waits "
+                        "instead of taking over, although the design fails over on power loss. Use sbd, or a "
+                        "fence device with its own power (a switched PDU).")
+        yield from _fence_path_on_interconnect(d)
+    if fe.method == "sbd" and fe.watchdog_timeout_s < 10:
+        yield _warn("sbd-watchdog", "fencing.watchdog_timeout_s",
+                    f"A {fe.watchdog_timeout_s} s watchdog resets a node that is only slow (a load spike, a long "
+                    "I/O stall): the HA layer itself causes the outage. 15 s is the usual value.")
+    if fe.stonith_timeout_s and fe.stonith_timeout_s < timing.derived_stonith_timeout_s(d):
+        yield _warn("stonith-timeout", "fencing.stonith_timeout_s",
+                    f"stonith-timeout {fe.stonith_timeout_s} s is shorter than the fencing path: "
+                    f"{timing.fence_delay_s(d):.0f} s of race delay and {timing.fence_action_s(d):.0f} s for the "
+                    "fence itself. A fence that is still running is then counted as failed, and the survivor "
+                    f"waits for another. Leave it 0 (derived: {timing.derived_stonith_timeout_s(d)} s).")
+
+
+def _fence_path_on_interconnect(d: Design) -> Iterator[Problem]:
+    """A fence device reached over an interconnect is lost with the very link whose loss it must handle."""
+    nets = []
+    for n in d.nodes:
+        for ic in n.interconnects:
+            try:
+                nets.append(ipaddress.IPv4Interface(ic.address).network)
+            except ValueError:
+                continue
+    for i, n in enumerate(d.nodes):
+        for key in ("ip", "ipaddr", "host"):
+            addr = n.fence_params.get(key, "")
+            try:
+                ip = ipaddress.IPv4Address(addr)
+            except ValueError:
+                continue
+            if any(ip in net for net in nets):
+                yield _warn("fence-path", f"nodes[{i}].fence_params.{key}",
+                            f"{n.name}'s fence device ({addr}) is reached over an interconnect: when the "
+                            "interconnects fail - the partition fencing exists for - the device cannot be reached "
+                            "and the fence fails. Put fence devices on the management or service network.")
 
 
 def _membership(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
@@ -155,7 +228,7 @@ def _corosync_crypto(cs: Corosync) -> Iterator[Problem]:
 def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     dr = d.drbd
     # the I/O-error intent against what the disk section and handler do
-    wanted = d.design.io_error
+    wanted = d.answers.io_error
     if dr.local_io_error_handler and dr.on_io_error != "call-local-io-error":
         yield _warn("io-error-handler", "drbd.on_io_error",
                     f"A local-io-error handler is configured but on-io-error is '{dr.on_io_error}': DRBD calls "
@@ -181,11 +254,11 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     f"on-io-error is left to DRBD {stack.drbd}'s default ({default}).")
     # split brain intent
     sb = (dr.after_sb_0pri, dr.after_sb_1pri, dr.after_sb_2pri)
-    if d.design.split_brain == "manual" and sb != ("disconnect", "disconnect", "disconnect"):
+    if d.answers.split_brain == "manual" and sb != ("disconnect", "disconnect", "disconnect"):
         yield _warn("split-brain-intent", "drbd.after_sb_0pri",
                     "The design says split brain is resolved by hand, but an after-sb policy discards one side's "
                     "changes automatically.")
-    if d.design.split_brain == "auto-discard-secondary" and dr.after_sb_1pri != "discard-secondary":
+    if d.answers.split_brain == "auto-discard-secondary" and dr.after_sb_1pri != "discard-secondary":
         yield _warn("split-brain-intent", "drbd.after_sb_1pri",
                     "The design says to discard the secondary's changes after a split brain, but "
                     f"after-sb-1pri is '{dr.after_sb_1pri}'.")
@@ -230,18 +303,18 @@ def _replication_link(d: Design) -> int | None:
 def _monitoring(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     s, c, t = d.service, d.cluster, d.timing
     http_check = s.apache_agent == "ocf:heartbeat:apache"
-    if d.design.process_check == "pid" and http_check:
+    if d.answers.process_check == "pid" and http_check:
         yield _warn("check-intent", "service.apache_agent",
                     "The design says to check the PID only, but ocf:heartbeat:apache fetches the server-status "
                     "page on every monitor: a slow or saturated Apache fails the check although its process is "
                     "alive, and is restarted or moved under load.")
-    if d.design.process_check == "http-status" and not http_check:
+    if d.answers.process_check == "http-status" and not http_check:
         yield _warn("check-intent", "service.apache_agent",
                     f"The design asks for a server-status check, but {s.apache_agent} checks only that the "
                     "process runs: a hung Apache goes unnoticed.")
     # restart-then-failover
-    pf = d.design.process_failure
-    want = {"restart-then-failover": d.design.restart_attempts + 1, "failover": 1, "restart": 0}[pf]
+    pf = d.answers.process_failure
+    want = {"restart-then-failover": d.answers.restart_attempts + 1, "failover": 1, "restart": 0}[pf]
     default_mt = "0, which disables it" if stack.pacemaker == "1.0" else "INFINITY, which is never reached"
     if pf != "restart" and c.migration_threshold == 0:
         yield _warn("restart-intent", "cluster.migration_threshold",
@@ -251,7 +324,7 @@ def _monitoring(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     "only if a start itself fails.")
     elif pf != "restart" and c.migration_threshold != want:
         yield _warn("restart-intent", "cluster.migration_threshold",
-                    f"The design says {d.design.restart_attempts if pf != 'failover' else 0} restart(s) then fail "
+                    f"The design says {d.answers.restart_attempts if pf != 'failover' else 0} restart(s) then fail "
                     f"over, which is migration-threshold={want}; it is {c.migration_threshold}.")
     if pf == "restart" and c.migration_threshold:
         yield _warn("restart-intent", "cluster.migration_threshold",
@@ -291,17 +364,17 @@ def _monitoring(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
 
 def _switchover(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     est = timing.estimate(d, stack)
-    target = d.design.switchover_target_s
-    fails_over = "failover" in (d.design.power_loss, d.design.kernel_panic)
+    target = d.answers.switchover_target_s
+    fails_over = "failover" in (d.answers.power_loss, d.answers.kernel_panic)
     if fails_over and est.node_loss_s > target:
         why = (f" (every operation waits up to timing.default_action_timeout_s = "
                f"{d.timing.default_action_timeout_s} s)" if d.timing.default_action_timeout_s else "")
-        yield _warn("target-node-loss", "design.switchover_target_s",
+        yield _warn("target-node-loss", "answers.switchover_target_s",
                     f"After a node is lost the switch-over can take up to {est.node_loss_s:.0f} s{why}, longer than "
                     f"the {target} s target: detection {est.detection_s:.0f} s, then promote and three starts at "
                     "their timeouts.")
-    if d.design.process_failure != "restart" and est.service_failure_s > target:
-        yield _warn("target-service", "design.switchover_target_s",
+    if d.answers.process_failure != "restart" and est.service_failure_s > target:
+        yield _warn("target-service", "answers.switchover_target_s",
                     f"After a service failure the move can take up to {est.service_failure_s:.0f} s (monitor "
                     f"interval and timeout, three stops, demote, promote, three starts), longer than the {target} s "
                     "target.")

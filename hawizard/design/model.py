@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: [fencing] replaces cluster.stonith_enabled; [answers] was [design] (preset_file migrates 1)
 STACKS = ("centos5-heartbeat", "debian12-crmsh", "debian12-pcs", "el9-pcs")
 
 
@@ -38,36 +38,38 @@ def documented(default: Any, doc: str, *, kind: str | None = None, choices: tupl
 
 
 @dataclass
-class DesignAnswers:
-    """The article's design questions, answered."""
+class Answers:
+    """The article's design questions, answered: the operator's intent, which lint holds the rest to."""
 
     power_loss: str = documented("failover", "What a node's power loss does to the service.",
-                        choices=("failover", "manual"))
+                                 choices=("failover", "manual"))
     kernel_panic: str = documented("failover", "What a kernel panic or a hung node does to the service.",
-                          choices=("failover", "manual"))
+                                   choices=("failover", "manual"))
     process_check: str = documented("http-status", "What the service monitor checks: that the process exists (pid), "
-                           "or that Apache answers its server-status page (http-status).",
-                           choices=("pid", "http-status"))
+                                    "or that Apache answers its server-status page (http-status).",
+                                    choices=("pid", "http-status"))
     process_failure: str = documented("restart-then-failover",
-                             "What a failed service check does: restart in place a few times then fail over, "
-                             "restart in place only, or fail over at once.",
-                             choices=("restart-then-failover", "restart", "failover"))
+                                      "What a failed service check does: restart in place a few times then fail over, "
+                                      "restart in place only, or fail over at once.",
+                                      choices=("restart-then-failover", "restart", "failover"))
     restart_attempts: int = documented(2, "Restarts on the same node before the service moves (restart-then-failover).",
-                              minimum=1, maximum=100)
+                                       minimum=1, maximum=100)
     switchover_target_s: int = documented(300, "Longest acceptable time from a failure to the service answering "
-                                 "on the other node, in seconds (the article: about 5 minutes).",
-                                 minimum=10, maximum=3600)
-    switchover_failure: str = documented("manual", "What happens when switch-over itself fails: the operator "
-                                "steps in (manual), or a fence device powers the failed node off (fence).",
-                                choices=("manual", "fence"))
+                                          "on the other node, in seconds (the article: about 5 minutes).",
+                                          minimum=10, maximum=3600)
+    switchover_failure: str = documented("manual", "What happens when switch-over itself fails (a stop that fails "
+                                         "or times out): the resource is left blocked and the operator steps in "
+                                         "(manual), or the node is fenced and the service moves (fence; needs "
+                                         "fencing.method sbd or agent).",
+                                         choices=("manual", "fence"))
     io_error: str = documented("detach", "What a disk I/O error under DRBD does to the node: shut it down, "
-                      "detach the disk and serve from the peer (detach), or pass the error up (pass-on).",
-                      choices=("shutdown", "detach", "pass-on"))
+                               "detach the disk and serve from the peer (detach), or pass the error up (pass-on).",
+                               choices=("shutdown", "detach", "pass-on"))
     split_brain: str = documented("manual", "After a split brain: detect it and leave recovery to the operator "
-                         "(manual), or discard the changes of the node that was secondary (auto-discard-secondary).",
-                         choices=("manual", "auto-discard-secondary"))
+                                  "(manual), or discard the changes of the node that was secondary (auto-discard-secondary).",
+                                  choices=("manual", "auto-discard-secondary"))
     reuse_data: bool = documented(False, "The backing disks hold data to keep: skip the empty-disk check. "
-                         "Leave false for new disks.")
+                                  "Leave false for new disks.")
 
 
 @dataclass
@@ -75,12 +77,12 @@ class Timing:
     """Monitor intervals and operation timeouts. 0 means: derived from the switch-over target."""
 
     monitor_interval_s: int = documented(20, "Interval of the resources' monitor operations, in seconds.",
-                                minimum=1, maximum=3600)
+                                         minimum=1, maximum=3600)
     monitor_timeout_s: int = documented(0, "Timeout of a monitor operation; 0 = each agent's recommended value.",
-                               minimum=0, maximum=3600)
+                                        minimum=0, maximum=3600)
     default_action_timeout_s: int = documented(0, "Cluster-wide default timeout of every operation that sets none; "
-                                      "0 = not set (each operation gets the agent's recommended value).",
-                                      minimum=0, maximum=3600)
+                                               "0 = not set (each operation gets the agent's recommended value).",
+                                               minimum=0, maximum=3600)
 
 
 @dataclass
@@ -99,29 +101,29 @@ class Node:
     ssh_host: str = documented("", "Management address or name that hawizard connects to.", kind="host")
     ssh_port: int = documented(22, "SSH port.", minimum=1, maximum=65535)
     ssh_user: str = documented("root", "SSH user; a non-root user needs sudo (the password is asked once).",
-                      kind="username")
+                               kind="username")
     ssh_identity_file: str = documented("", "Private key file for SSH; empty = the agent or ~/.ssh/config.", kind="path?")
     ssh_known_hosts: str = documented("", "known_hosts file with this node's host key; empty = hawizard's own.",
-                             kind="path?")
+                                      kind="path?")
     ssh_fingerprint: str = documented("", "Pinned host key fingerprint (SHA256:...); empty = ask on first contact.",
-                             kind="fingerprint?")
+                                      kind="fingerprint?")
     service_nic: str = documented("eth0", "Interface of the service network (where the VIP lives).", kind="ifname")
     service_address: str = documented("192.168.0.101/24", "The node's own address on the service network, with prefix.",
-                             kind="cidr")
+                                      kind="cidr")
     interconnects: list[Interconnect] = documented(None, "Interconnect links (membership traffic, replication).",
-                                          factory=lambda: [Interconnect()])
+                                                   factory=lambda: [Interconnect()])
     replication_address: str = documented("10.1.0.1", "Address DRBD replicates over; one of the interconnect addresses.",
-                                 kind="ip")
+                                          kind="ip")
     backing_disk: str = documented("/dev/sdb1", "Block device under DRBD (same size on both nodes).", kind="devpath")
     fence_agent: str = documented("", "Fence agent that powers this node off (e.g. fence_ipmilan); empty = none.",
-                         kind="word?")
+                                  kind="word?")
     fence_params: dict[str, str] = documented(None, "Parameters of the fence agent (ip, username, ...): names of letters, "
-                                     "digits and '_', values of one line up to 256 characters; never a password "
-                                     "here: use fence_password_ref.", factory=dict)
+                                              "digits and '_', values of one line up to 256 characters; never a password "
+                                              "here: use fence_password_ref.", factory=dict)
     fence_password_ref: str = documented("", "Where the fence password is read at apply time: env:NAME or file:PATH; "
-                                "empty = no password is passed to the fence agent (for an agent that "
-                                "authenticates otherwise, e.g. with an identity_file in fence_params).",
-                                secret_ref=True, ref_empty="no password is passed to the fence agent")
+                                         "empty = no password is passed to the fence agent (for an agent that "
+                                         "authenticates otherwise, e.g. with an identity_file in fence_params).",
+                                         secret_ref=True, ref_empty="no password is passed to the fence agent")
 
 
 @dataclass
@@ -135,14 +137,14 @@ class Heartbeat:
     udpport: int = documented(694, "UDP port of heartbeat traffic.", minimum=1, maximum=65535)
     transport: str = documented("bcast", "How heartbeats travel over the interconnects.", choices=("bcast", "ucast"))
     auth: str = documented("sha1", "authkeys method; crc is only a checksum and fits a direct cable only.",
-                  choices=("crc", "sha1", "md5"))
+                           choices=("crc", "sha1", "md5"))
     auth_secret_ref: str = documented("", "Where the authkeys secret comes from: empty = generated at apply time "
-                             "(the one already on the first node is kept), env:NAME or file:PATH.", secret_ref=True,
-                             ref_empty="generated at apply time (the one already on the first node is kept)")
+                                      "(the one already on the first node is kept), env:NAME or file:PATH.", secret_ref=True,
+                                      ref_empty="generated at apply time (the one already on the first node is kept)")
     logfile: str = documented("/var/log/ha-log", "Heartbeat's log file.", kind="path")
     logfacility: str = documented("local0", "Syslog facility.", kind="word")
     pacemaker_directive: str = documented("crm yes", "The ha.cf line that starts Pacemaker.",
-                                 choices=("crm yes", "crm respawn", "pacemaker respawn"))
+                                          choices=("crm yes", "crm respawn", "pacemaker respawn"))
 
 
 @dataclass
@@ -152,16 +154,16 @@ class Corosync:
     cluster_name: str = documented("hacluster", "Cluster name.", kind="word")
     transport: str = documented("knet", "Corosync transport.", choices=("knet", "udpu"))
     crypto_cipher: str = documented("aes256", "Encryption of cluster traffic.",
-                           choices=("aes256", "aes192", "aes128", "none"))
+                                    choices=("aes256", "aes192", "aes128", "none"))
     crypto_hash: str = documented("sha256", "Authentication of cluster traffic.",
-                         choices=("sha256", "sha384", "sha512", "sha1", "none"))
+                                  choices=("sha256", "sha384", "sha512", "sha1", "none"))
     token_ms: int = documented(3000, "Token timeout: silence before a node is declared lost, in ms.",
-                      minimum=100, maximum=120000)
+                               minimum=100, maximum=120000)
     two_node: bool = documented(True, "Two-node quorum (votequorum two_node): the survivor keeps quorum.")
     authkey_ref: str = documented("", "Where /etc/corosync/authkey comes from: empty = generated at apply time "
-                         "(the one already on the first node is kept), file:PATH (a key file of 128 to 4096 "
-                         "bytes, as corosync-keygen makes) or env:NAME.", secret_ref=True,
-                         ref_empty="generated at apply time (the one already on the first node is kept)")
+                                  "(the one already on the first node is kept), file:PATH (a key file of 128 to 4096 "
+                                  "bytes, as corosync-keygen makes) or env:NAME.", secret_ref=True,
+                                  ref_empty="generated at apply time (the one already on the first node is kept)")
 
 
 @dataclass
@@ -170,9 +172,9 @@ class Network:
 
     interconnect_direct: bool = documented(True, "The interconnects are direct cables between the two nodes.")
     replication_link_mbps: int = documented(1000, "Speed of the link DRBD replicates over, in Mbit/s.",
-                                   minimum=1, maximum=400000)
+                                            minimum=1, maximum=400000)
     manage_hosts: bool = documented(True, "Let hawizard add both node names to /etc/hosts (and drop the 127.0.1.1 "
-                           "line for the node's own name).")
+                                    "line for the node's own name).")
 
 
 @dataclass
@@ -182,30 +184,30 @@ class Drbd:
     resource: str = documented("r0", "DRBD resource name.", kind="word")
     device: str = documented("/dev/drbd0", "DRBD device.", kind="drbddev")
     meta_disk: str = documented("internal", "Where DRBD keeps its metadata: internal, or a device path.",
-                       kind="metadisk")
+                                kind="metadisk")
     port: int = documented(7789, "TCP port of the replication link.", minimum=1, maximum=65535)
     protocol: str = documented("C", "Replication protocol: C waits for the peer's disk (safest).", choices=("A", "B", "C"))
     resync_rate: str = documented("30M", "Resync rate in bytes per second, with a K, M or G suffix.", kind="rate")
     usage_count: bool = documented(False, "Report installs to LINBIT's usage counter.")
     on_io_error: str = documented("detach", "The on-io-error setting rendered into the disk section; "
-                         "'unset' leaves DRBD's default.",
-                         choices=("unset", "detach", "pass_on", "call-local-io-error"))
+                                  "'unset' leaves DRBD's default.",
+                                  choices=("unset", "detach", "pass_on", "call-local-io-error"))
     local_io_error_handler: str = documented("", "Command run by the local-io-error handler; empty = no handler.",
-                                    kind="text?")
+                                             kind="text?")
     after_sb_0pri: str = documented("disconnect", "Split brain with no primary.",
-                           choices=("disconnect", "discard-younger-primary", "discard-older-primary",
-                                    "discard-zero-changes", "discard-least-changes"))
+                                    choices=("disconnect", "discard-younger-primary", "discard-older-primary",
+                                             "discard-zero-changes", "discard-least-changes"))
     after_sb_1pri: str = documented("disconnect", "Split brain with one primary.",
-                           choices=("disconnect", "consensus", "discard-secondary", "call-pri-lost-after-sb",
-                                    "violently-as0p"))
+                                    choices=("disconnect", "consensus", "discard-secondary", "call-pri-lost-after-sb",
+                                             "violently-as0p"))
     after_sb_2pri: str = documented("disconnect", "Split brain with two primaries.",
-                           choices=("disconnect", "call-pri-lost-after-sb", "violently-as0p"))
+                                    choices=("disconnect", "call-pri-lost-after-sb", "violently-as0p"))
     fencing: str = documented("dont-care", "DRBD's fencing policy; resource-only adds a constraint through the "
-                     "cluster when the peer is lost.", choices=("dont-care", "resource-only", "resource-and-stonith"))
+                              "cluster when the peer is lost.", choices=("dont-care", "resource-only", "resource-and-stonith"))
     shared_secret_ref: str = documented("", "Peer authentication secret: empty = no peer authentication (DRBD accepts "
-                               "any peer that connects), 'generate' = generated at apply time (the one already "
-                               "on the first node is kept), env:NAME or file:PATH.", secret_ref=True,
-                               ref_empty="no peer authentication", ref_generate=True)
+                                        "any peer that connects), 'generate' = generated at apply time (the one already "
+                                        "on the first node is kept), env:NAME or file:PATH.", secret_ref=True,
+                                        ref_empty="no peer authentication", ref_generate=True)
 
 
 @dataclass
@@ -218,18 +220,18 @@ class Service:
     fstype: str = documented("ext4", "Filesystem made on the DRBD device.", choices=("ext3", "ext4", "xfs"))
     mount_point: str = documented("/var/www/html", "Where the DRBD filesystem is mounted.", kind="path")
     document_root: str = documented("/var/www/html", "Apache's document root; must be the mount point or under it.",
-                           kind="path")
+                                    kind="path")
     apache_agent: str = documented("ocf:heartbeat:apache", "Resource agent for Apache. ocf:heartbeat:apache "
-                          "monitors the server-status page; the init-system classes check the process.",
-                          choices=("ocf:heartbeat:apache", "lsb:httpd", "systemd:apache2", "systemd:httpd"))
+                                   "monitors the server-status page; the init-system classes check the process.",
+                                   choices=("ocf:heartbeat:apache", "lsb:httpd", "systemd:apache2", "systemd:httpd"))
     apache_config: str = documented("", "Apache's main configuration file; empty = the stack's default.", kind="path?")
     server_name: str = documented("web.example.com:80", "ServerName written into the status snippet.", kind="servername")
     status_url: str = documented("http://localhost:80/server-status", "URL the apache agent monitors.", kind="url")
     status_allow: str = documented("127.0.0.1", "Address allowed to read server-status.", kind="ip")
     port: int = documented(80, "Port Apache listens on.", minimum=1, maximum=65535)
     index_page: str = documented("hawizard test page", "Text of the index.html written during the rehearsal (not empty: "
-                        "the rehearsal and the verify step look for it in the page served through the VIP).",
-                        kind="text")
+                                 "the rehearsal and the verify step look for it in the page served through the VIP).",
+                                 kind="text")
 
 
 @dataclass
@@ -248,23 +250,60 @@ class ResourceIds:
 
 
 @dataclass
+class Fencing:
+    """How a node that must leave the cluster is made to leave: fencing (STONITH), as a design decision.
+
+    Two nodes that replicate data need it (Pacemaker Explained, "Fencing"; the DRBD user's guides):
+    without it, a partition lets both nodes promote DRBD and the copies diverge, and a hung node
+    keeps its resources. ``sbd`` uses a small disk both nodes share (a third device: an iSCSI or FC
+    LUN, not a DRBD disk) and each node's watchdog; ``agent`` uses a fence device per node (a BMC,
+    a PDU, a hypervisor); ``none`` is the article's 2011 choice, with its risks stated by the lint.
+    """
+
+    method: str = documented("agent", "sbd: a shared disk and the watchdog (survives the loss of a node's power); "
+                             "agent: each node's fence_agent (nodes[].fence_agent); none: no fencing (the "
+                             "article's choice; lint says what it risks).", choices=("sbd", "agent", "none"))
+    sbd_devices: list[str] = documented(None, "sbd: the shared disk(s), by a stable path (/dev/disk/by-id/...), 1 "
+                                        "to 3; the same disk on both nodes, not a DRBD disk.", kind="devpath",
+                                        factory=list)
+    watchdog_device: str = documented("/dev/watchdog", "sbd: the watchdog device that resets the node when sbd "
+                                      "stops feeding it.", kind="devpath")
+    watchdog_timeout_s: int = documented(15, "sbd: seconds without a feed before the watchdog resets the node "
+                                         "(sbd -1; written on the disk when it is initialised).",
+                                         minimum=5, maximum=120)
+    msgwait_timeout_s: int = documented(30, "sbd: seconds a fence waits for the target to have read its "
+                                        "poison pill and reset (sbd -4), at least twice the watchdog timeout.",
+                                        minimum=10, maximum=240)
+    race: str = documented("priority", "Fence-race protection of a two-node cluster, when both nodes try to fence "
+                           "each other after a partition: priority (priority-fencing-delay: the node running the "
+                           "promoted DRBD wins; Pacemaker 2.0.4+), static (pcmk_delay_base on the device that "
+                           "fences the first node: it wins), random (pcmk_delay_max on every device), none.",
+                           choices=("priority", "static", "random", "none"))
+    delay_s: int = documented(15, "The fence-race delay in seconds (priority-fencing-delay, pcmk_delay_base or "
+                              "pcmk_delay_max, as race says).", minimum=1, maximum=120)
+    stonith_timeout_s: int = documented(0, "stonith-timeout in seconds; 0 = derived from the delay and the fence "
+                                        "device's own time (msgwait for sbd), with a margin.",
+                                        minimum=0, maximum=3600)
+    action: str = documented("reboot", "What a fence does to the node: reboot (it comes back and rejoins) or off.",
+                             choices=("reboot", "off"))
+
+
+@dataclass
 class Cluster:
     """Cluster properties and resource options."""
 
-    stonith_enabled: bool = documented(True, "Fencing on; needs a fence_agent on each node. Off risks two primaries "
-                              "after a split.")
     no_quorum_policy: str = documented("stop", "What a partition without quorum does.",
-                              choices=("stop", "ignore", "freeze", "demote"))
+                                       choices=("stop", "ignore", "freeze", "demote"))
     stickiness: int = documented(200, "Resource stickiness: how much the service prefers to stay where it runs.",
-                        minimum=0, maximum=1000000)
+                                 minimum=0, maximum=1000000)
     migration_threshold: int = documented(3, "Failures on a node before the service moves; 0 = not set "
-                                 "(the cluster's default).", minimum=0, maximum=1000000)
+                                          "(the cluster's default).", minimum=0, maximum=1000000)
     failure_timeout_s: int = documented(0, "Seconds after which old failures are forgotten; 0 = never.",
-                               minimum=0, maximum=86400)
+                                        minimum=0, maximum=86400)
     drbd_monitor_interval_s: int = documented(31, "Monitor interval of the DRBD resource (unpromoted role, or "
-                                     "every role when no promoted interval is set).", minimum=1, maximum=3600)
+                                              "every role when no promoted interval is set).", minimum=1, maximum=3600)
     drbd_promoted_monitor_interval_s: int = documented(29, "Monitor interval of the promoted DRBD instance; "
-                                              "0 = no separate monitor for that role.", minimum=0, maximum=3600)
+                                                       "0 = no separate monitor for that role.", minimum=0, maximum=3600)
     ids: ResourceIds = documented(None, "Names of the cluster objects.", factory=ResourceIds)
 
 
@@ -272,12 +311,13 @@ class Cluster:
 class Design:
     """A whole design: what a preset file holds, fully resolved."""
 
-    schema_version: int = documented(SCHEMA_VERSION, "Version of the preset format.", minimum=1, maximum=1)
+    schema_version: int = documented(SCHEMA_VERSION, "Version of the preset format (version 1 presets are read and "
+                                     "migrated).", minimum=1, maximum=SCHEMA_VERSION)
     name: str = documented("design", "Short name of this design.", kind="text?")
     description: str = documented("", "What this design is for.", kind="text?")
     stack: str = documented("debian12-crmsh", "Target stack: OS, membership, resource manager, DRBD dialect.",
-                   choices=STACKS)
-    design: DesignAnswers = documented(None, "The design questions, answered.", factory=DesignAnswers)
+                            choices=STACKS)
+    answers: Answers = documented(None, "The design questions, answered.", factory=Answers)
     timing: Timing = documented(None, "Monitor intervals and timeouts.", factory=Timing)
     nodes: list[Node] = documented(None, "The two nodes.", factory=lambda: [Node(), Node(name="srv2")])
     network: Network = documented(None, "Link facts.", factory=Network)
@@ -285,6 +325,7 @@ class Design:
     corosync: Corosync = documented(None, "Corosync membership (debian12-crmsh, debian12-pcs, el9-pcs).", factory=Corosync)
     drbd: Drbd = documented(None, "DRBD.", factory=Drbd)
     service: Service = documented(None, "Service.", factory=Service)
+    fencing: Fencing = documented(None, "Fencing: how a node that must leave is made to leave.", factory=Fencing)
     cluster: Cluster = documented(None, "Cluster properties.", factory=Cluster)
 
     # -- conveniences used across the engine ------------------------------------------
@@ -307,6 +348,11 @@ class Design:
     def node_names(self) -> list[str]:
         return [n.name for n in self.nodes]
 
+    @property
+    def fenced(self) -> bool:
+        """Fencing is on (the cluster's stonith-enabled)."""
+        return self.fencing.method != "none"
+
 
 def section_fields(cls: type) -> list:
     """The dataclass fields of a model class, in declaration order."""
@@ -321,7 +367,8 @@ LIST_ITEM_TYPES: dict[tuple[type, str], type] = {
 
 # Which dataclass describes a nested table field.
 NESTED_TYPES: dict[tuple[type, str], type] = {
-    (Design, "design"): DesignAnswers,
+    (Design, "answers"): Answers,
+    (Design, "fencing"): Fencing,
     (Design, "timing"): Timing,
     (Design, "network"): Network,
     (Design, "heartbeat"): Heartbeat,
@@ -334,3 +381,6 @@ NESTED_TYPES: dict[tuple[type, str], type] = {
 
 # Fields whose value is a table of strings (free keys).
 STRING_TABLES: set[tuple[type, str]] = {(Node, "fence_params")}
+
+# Fields whose value is an array of strings: the kind each item is checked as, and how many items.
+STRING_LISTS: dict[tuple[type, str], tuple[str, int, int]] = {(Fencing, "sbd_devices"): ("devpath", 0, 3)}

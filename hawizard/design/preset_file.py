@@ -27,10 +27,12 @@ import tomli_w
 from hawizard.common.errors import InputError
 from hawizard.design import stacks
 from hawizard.design.fieldcheck import check_secret_ref, check_value, fence_param_problems
+from hawizard.design.migrate import migrate
 from hawizard.design.model import (
     LIST_ITEM_TYPES,
     NESTED_TYPES,
     SCHEMA_VERSION,
+    STRING_LISTS,
     STRING_TABLES,
     Design,
 )
@@ -65,12 +67,12 @@ def _scalar_type(annotation: Any) -> type | None:
 class _Builder:
     """Turns a parsed TOML table into model objects, collecting problems instead of raising."""
 
-    def __init__(self, lines: list[str] | None = None):
+    def __init__(self, source: PresetSource):
         self.problems: list[Problem] = []
-        self._lines = lines or []
+        self._source = source
 
     def problem(self, path: str, message: str, code: str = "field") -> None:
-        self.problems.append(Problem(ERROR, code, path, message, line_of(self._lines, path)))
+        self.problems.append(Problem(ERROR, code, path, message, self._source.line_of(path)))
 
     def build(self, cls: type, data: Any, path: str) -> Any:
         if not isinstance(data, dict):
@@ -99,6 +101,18 @@ class _Builder:
                 return default
             item_cls = LIST_ITEM_TYPES[(cls, key)]
             return [self.build(item_cls, item, f"{path}[{i}]") for i, item in enumerate(value)]
+        if (cls, key) in STRING_LISTS:
+            kind, least, most = STRING_LISTS[(cls, key)]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                self.problem(path, "must be an array of strings", "type")
+                return default
+            if not least <= len(value) <= most:
+                self.problem(path, f"has {len(value)} item(s); {least} to {most} are allowed", "range")
+            for i, item in enumerate(value):
+                msg = check_value(kind, item)
+                if msg:
+                    self.problem(f"{path}[{i}]", f"'{_shorten(item)}' {msg}", "form")
+            return list(value)
         if (cls, key) in STRING_TABLES:
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
                 self.problem(path, "must be a table of strings", "type")
@@ -222,8 +236,14 @@ class PresetSource:
 
     filename: str
     lines: tuple[str, ...] = ()
+    moved: tuple[tuple[str, str], ...] = ()  # key paths an older schema wrote elsewhere: (new, old)
+    notes: tuple[str, ...] = ()  # what reading it did that the operator should know (an older schema)
 
     def line_of(self, path: str) -> int | None:
+        for new, old in self.moved:  # the longest match first: moved is kept sorted so
+            if path == new or path.startswith(new + ".") or path.startswith(new + "["):
+                path = old + path[len(new):]
+                break
         return line_of(list(self.lines), path)
 
     def place(self, problems: Iterable[Problem]) -> list[Problem]:
@@ -253,20 +273,24 @@ def parse_preset(text: str, filename: str = "<preset>") -> LoadedPreset:
         raise InputError(f"{filename}: arrays or tables nested too deeply to be a preset") from None
     except ValueError as exc:  # e.g. a date that does not exist; not a TOMLDecodeError
         raise InputError(f"{filename}: not a valid TOML preset: {exc}") from None
-    lines = text.splitlines()
-    builder = _Builder(lines)
+    migration = migrate(data)
+    moved = tuple(sorted(migration.moved.items(), key=lambda kv: -len(kv[0])))
+    source = PresetSource(filename, tuple(text.splitlines()), moved, tuple(migration.notes))
+    builder = _Builder(source)
+    for path, message in migration.problems:
+        builder.problem(path, message, "type")
     version = data.get("schema_version")
     if version is None:
         builder.problem("schema_version", f"is missing; this hawizard reads schema_version = {SCHEMA_VERSION}",
                         "schema")
     elif version != SCHEMA_VERSION:
-        builder.problem("schema_version", f"is {version!r}; this hawizard reads schema_version = {SCHEMA_VERSION}",
-                        "schema")
+        builder.problem("schema_version", f"is {version!r}; this hawizard reads schema_version 1 to "
+                        f"{SCHEMA_VERSION}", "schema")
     design = builder.build(Design, data, "")
     if builder.problems:
         raise PresetError(filename, builder.problems)
     resolve_defaults(design)
-    return LoadedPreset(design, PresetSource(filename, tuple(lines)))
+    return LoadedPreset(design, source)
 
 
 def parse_preset_text(text: str, filename: str = "<preset>") -> Design:

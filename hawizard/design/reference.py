@@ -19,7 +19,7 @@ NOT_IN_ARTICLE = {
     "heartbeat.warntime_s": "not set in the article's ha.cf (Heartbeat's defaults applied)",
     "heartbeat.deadtime_s": "not set in the article's ha.cf",
     "heartbeat.initdead_s": "not set in the article's ha.cf",
-    "design.restart_attempts": "the article says 'restart, and fail over if it cannot be restarted' without a count",
+    "answers.restart_attempts": "the article says 'restart, and fail over if it cannot be restarted' without a count",
     "network.replication_link_mbps": "the article's own words: a 1 Gbps link",
 }
 

@@ -45,6 +45,14 @@ class Stack:
     membership_services: tuple[str, ...]  # started in this order
     drbd_main_conf: bool  # render /etc/drbd.conf (the article copies the packaged one)
     ocf_root: str = "/usr/lib/ocf"
+    # fencing with a shared disk (fencing.method = sbd): where sbd reads its settings ("" = the stack
+    # has no sbd integration), what to install, and the fence agent that talks to sbd
+    sbd_config: str = ""
+    sbd_packages: tuple[str, ...] = ()
+    sbd_agent: str = ""
+    # Pacemaker 2.0.4+ knows priority-fencing-delay, and every 2.x pcmk_delay_base/pcmk_delay_max
+    # (pacemaker-schedulerd and pacemaker-fenced metadata); Pacemaker 1.0 knows neither
+    fence_delays: bool = True
     # where the templates are looked up, first match wins; empty = the stack's own directory only
     template_dirs: tuple[str, ...] = ()
 
@@ -103,6 +111,7 @@ _STACKS = {
         drbd_service="drbd",
         membership_services=("heartbeat",),
         drbd_main_conf=True,
+        fence_delays=False,
     ),
     "debian12-crmsh": Stack(
         name="debian12-crmsh",
@@ -115,6 +124,12 @@ _STACKS = {
         # pacemaker, and psmisc (fuser, which the Filesystem agent needs) only a Recommends too
         packages=("pacemaker", "pacemaker-cli-utils", "corosync", "crmsh", "resource-agents", "drbd-utils",
                   "apache2", "curl", "psmisc"),
+        # Debian's sbd ships the cluster-glue plugin stonith:external/sbd (it reads SBD_DEVICE from
+        # /etc/default/sbd), which Pacemaker runs through cluster-glue; fence_sbd would need the whole
+        # fence-agents package
+        sbd_config="/etc/default/sbd",
+        sbd_packages=("sbd", "cluster-glue"),
+        sbd_agent="stonith:external/sbd",
         installed_probe="dpkg-query -W -f='${Status}\\n'",
         apache_service="apache2",
         apache_config="/etc/apache2/apache2.conf",
@@ -137,6 +152,9 @@ _STACKS = {
         install_command="dnf -y -q install",
         packages=("pacemaker", "corosync", "pcs", "resource-agents", "kmod-drbd9x", "drbd9x-utils",
                   "httpd", "curl", "psmisc"),
+        sbd_config="/etc/sysconfig/sbd",
+        sbd_packages=("sbd", "fence-agents-sbd"),
+        sbd_agent="stonith:fence_sbd",
         installed_probe="rpm -q",
         apache_service="httpd",
         apache_config="/etc/httpd/conf/httpd.conf",

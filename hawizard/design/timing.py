@@ -25,8 +25,52 @@ AGENT_DEFAULTS: dict[str, dict[str, int]] = {
     "web": {"start": 40, "stop": 60, "monitor": 20},
 }
 FLOOR_S = 20  # below this, a busy node misses a timeout: the article's "too sensitive" design
-FENCE_TIMEOUT_S = 60  # Pacemaker's default stonith-timeout
+# Pacemaker's default stonith-timeout (pacemaker-schedulerd metadata): also the time a fence agent's
+# action is given, so the longest a fence through an agent (fencing.method = agent) may take
+FENCE_TIMEOUT_S = 60
 AGENTS = ("drbd", "ip", "fs", "web")
+
+
+def fence_delay_s(design: Design) -> float:
+    """The longest the fencing of the lost active node waits before it starts (the fence-race delay).
+
+    priority-fencing-delay delays the fencing of the node with the highest resource priority,
+    which is the one that ran the promoted DRBD: the very node lost (pacemaker-schedulerd
+    metadata); pcmk_delay_base delays the fencing of the first node, which runs the service
+    after a build; pcmk_delay_max delays every fencing by up to its value.
+    """
+    fe = design.fencing
+    if fe.method == "none" or fe.race == "none":
+        return 0.0
+    return float(fe.delay_s)
+
+
+def fence_action_s(design: Design) -> float:
+    """The longest the fence itself takes once started: sbd's msgwait, or a fence agent's action."""
+    if design.fencing.method == "sbd":
+        return float(design.fencing.msgwait_timeout_s)  # sbd(8): the fencer returns after msgwait
+    if design.fencing.method == "agent":
+        return float(FENCE_TIMEOUT_S)
+    return 0.0
+
+
+def derived_stonith_timeout_s(design: Design) -> int:
+    """stonith-timeout that covers the delay and the fence with a 20 % margin, never below 60 s.
+
+    sbd(8) asks stonith-timeout >= msgwait + 20 %; crmsh's sbd set-up uses
+    max(1.2 * (pcmk_delay_max + msgwait), 60). The same rule with the design's own delay.
+    """
+    return max(FENCE_TIMEOUT_S, int(-(-1.2 * (fence_delay_s(design) + fence_action_s(design)) // 1)))
+
+
+def stonith_timeout_s(design: Design) -> int:
+    """The stonith-timeout the cluster gets: the design's own value, else the derived one."""
+    return design.fencing.stonith_timeout_s or derived_stonith_timeout_s(design)
+
+
+def fence_path_s(design: Design) -> float:
+    """From the peer declared lost to the fence done: the race delay, then the fence."""
+    return fence_delay_s(design) + fence_action_s(design)
 
 
 @dataclass(frozen=True)
@@ -36,6 +80,7 @@ class Estimate:
     restart_s: float  # one restart in place, worst case
     detection_s: float  # membership notices a dead peer
     notes: tuple[str, ...]
+    fence_s: float = 0.0  # the fence-race delay and the fence, before the survivor takes over
 
 
 def detection_s(design: Design, stack: stacks.Stack | None = None) -> float:
@@ -53,9 +98,9 @@ def _scale(design: Design, stack: stacks.Stack) -> float:
     at or above the floor, fit the target; found by bisection since the floor makes the sum
     piecewise linear.
     """
-    target = design.design.switchover_target_s
+    target = design.answers.switchover_target_s
     fixed_service = design.timing.monitor_interval_s + _monitor_timeout_unscaled(design)
-    fixed_node = detection_s(design, stack) + (FENCE_TIMEOUT_S if design.cluster.stonith_enabled else 0)
+    fixed_node = detection_s(design, stack) + fence_path_s(design)
     service_ops = [("web", "stop"), ("fs", "stop"), ("ip", "stop"), ("drbd", "demote"), ("drbd", "promote"),
                    ("ip", "start"), ("fs", "start"), ("web", "start")]
     node_ops = [("drbd", "promote"), ("ip", "start"), ("fs", "start"), ("web", "start")]
@@ -120,7 +165,7 @@ def estimate(design: Design, stack: stacks.Stack | None = None) -> Estimate:
         return float(effective_timeout(design, agent, op, stack))
 
     det = detection_s(design, stack)
-    fence = FENCE_TIMEOUT_S if design.cluster.stonith_enabled else 0
+    fence = fence_path_s(design)
     starts = t("ip", "start") + t("fs", "start") + t("web", "start")
     stops = t("web", "stop") + t("fs", "stop") + t("ip", "stop")
     node_loss = det + fence + t("drbd", "promote") + starts
@@ -129,5 +174,6 @@ def estimate(design: Design, stack: stacks.Stack | None = None) -> Estimate:
     restart = monitor_detect + t("web", "stop") + t("web", "start")
     notes = []
     if fence:
-        notes.append(f"fencing adds up to {fence} s before the survivor takes over")
-    return Estimate(node_loss, service, restart, det, tuple(notes))
+        notes.append(f"fencing adds up to {fence:.0f} s before the survivor takes over (delay "
+                     f"{fence_delay_s(design):.0f} s, fence {fence_action_s(design):.0f} s)")
+    return Estimate(node_loss, service, restart, det, tuple(notes), fence)

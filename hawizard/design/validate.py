@@ -76,6 +76,7 @@ def _checks(d: Design) -> Iterator[Problem]:
                    f"{len(d.nodes)}")
         return
     a, b = d.nodes
+    stack = stacks.get(d.stack)  # once: the fencing and membership checks below both need it
     if a.name == b.name:
         yield _err("node-names", "nodes[1].name", f"both nodes are named '{a.name}'; node names must differ")
     if a.ssh_host and (a.ssh_host, a.ssh_port) == (b.ssh_host, b.ssh_port):
@@ -199,17 +200,8 @@ def _checks(d: Design) -> Iterator[Problem]:
         for key, why in fence_param_problems(n.fence_params):
             yield _err("fence-params", f"nodes[{i}].fence_params.{key}", why)
 
-    # cluster
-    if d.cluster.stonith_enabled:
-        for i, n in enumerate(d.nodes):
-            if not n.fence_agent:
-                yield _err("fence-device", f"nodes[{i}].fence_agent",
-                           "fencing is enabled (cluster.stonith_enabled) but this node has no fence agent; "
-                           "without one the cluster refuses to start any resource. Name the agent, or "
-                           "disable fencing and accept the risk")
-    if d.design.switchover_failure == "fence" and not d.cluster.stonith_enabled:
-        yield _err("fence-intent", "cluster.stonith_enabled",
-                   "the design answers 'fence' for a failed switch-over, but fencing is disabled")
+    # fencing
+    yield from _fencing(d, stack)
     if d.cluster.drbd_promoted_monitor_interval_s and \
             d.cluster.drbd_promoted_monitor_interval_s == d.cluster.drbd_monitor_interval_s:
         yield _err("monitor-intervals", "cluster.drbd_promoted_monitor_interval_s",
@@ -226,7 +218,6 @@ def _checks(d: Design) -> Iterator[Problem]:
         parse_rate(d.drbd.resync_rate)
     except ValueError:
         pass  # reported by the field check
-    stack = stacks.get(d.stack)
     if stack.membership == "corosync" and d.corosync.transport == "udpu" and len(a.interconnects) > 1:
         yield _err("corosync-links", "corosync.transport",
                    "the udpu transport carries one link only; use knet for several interconnects")
@@ -247,3 +238,50 @@ def _is_ip(value: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _fencing(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """The fencing method against what the stack and the rest of the design can do."""
+    fe = d.fencing
+    if fe.method == "agent":
+        for i, n in enumerate(d.nodes):
+            if not n.fence_agent:
+                yield _err("fence-device", f"nodes[{i}].fence_agent",
+                           "fencing.method is agent but this node has no fence agent; without a device that can "
+                           "fence every node the cluster starts no resource. Name the agent, or choose sbd")
+    if fe.method == "sbd":
+        if not stack.sbd_config:
+            yield _err("sbd-stack", "fencing.method",
+                       f"{d.stack} has no sbd integration hawizard can render (Heartbeat 3 does not start sbd); "
+                       "use agent, or a Corosync stack")
+        if not fe.sbd_devices:
+            yield _err("sbd-device", "fencing.sbd_devices",
+                       "sbd needs at least one disk that both nodes see (a small iSCSI or FC LUN), by a stable "
+                       "path such as /dev/disk/by-id/...")
+        if len(set(fe.sbd_devices)) != len(fe.sbd_devices):
+            yield _err("sbd-device", "fencing.sbd_devices", "a disk is named twice")
+        backing = {n.backing_disk for n in d.nodes} | {d.drbd.device}
+        for i, dev in enumerate(fe.sbd_devices):
+            if dev in backing:
+                yield _err("sbd-device", f"fencing.sbd_devices[{i}]",
+                           f"{dev} is a DRBD disk; sbd needs a third device of its own")
+        # sbd(8): msgwait is the time a node has to read its poison pill and self-fence; it must cover a
+        # full watchdog cycle, so the common rule (crmsh, pcs) is msgwait = 2 x watchdog timeout
+        if fe.msgwait_timeout_s < 2 * fe.watchdog_timeout_s:
+            yield _err("sbd-timeouts", "fencing.msgwait_timeout_s",
+                       f"msgwait {fe.msgwait_timeout_s} s is less than twice the watchdog timeout "
+                       f"({fe.watchdog_timeout_s} s): a fence could be declared done before the target's watchdog "
+                       "has reset it")
+    if fe.method != "none" and fe.race != "none" and not stack.fence_delays:
+        yield _err("fence-race", "fencing.race",
+                   f"Pacemaker {stack.pacemaker} has neither priority-fencing-delay nor pcmk_delay_base/max; "
+                   "set fencing.race = none (and read what lint says of it)")
+    if d.answers.switchover_failure == "fence" and fe.method == "none":
+        yield _err("fence-intent", "fencing.method",
+                   "the design answers 'fence' for a failed switch-over, but fencing.method is none")
+    if fe.method == "none" and d.drbd.fencing == "resource-and-stonith":
+        # drbd.conf(5): resource-and-stonith suspends I/O on the Primary until the fence-peer handler
+        # returns, i.e. until the peer is fenced; with stonith-enabled=false that never happens
+        yield _err("drbd-fencing", "drbd.fencing",
+                   "DRBD would freeze I/O after losing its peer and wait for a fence that the cluster never "
+                   "performs (fencing.method is none): the service hangs. Use resource-only, or turn fencing on")

@@ -56,6 +56,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         memory_mib=args.memory_mib,
         stack=args.stack,
         from_snapshot=args.from_snapshot,
+        fencing=args.fencing,
     )
     return 0
 
@@ -200,6 +201,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="first of the loopback ports the lab uses (default $HAWIZARD_LAB_PORT_BASE or 2220: "
                         "SSH on base+1, base+2)")
     p.add_argument("--memory-mib", type=_positive, default=768, help="memory of each VM (default 768)")
+    p.add_argument("--fencing", choices=("sbd", "none"), default="sbd",
+                   help="lab.toml's fencing: sbd on the shared disk with the watchdog (default), or none "
+                        "(the source article's unfenced design)")
     p.add_argument("--stack", choices=STACKS, default=STACK,
                    help=f"the stack lab.toml is written for (default {STACK}; the image carries both)")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_BOOT_TIMEOUT,

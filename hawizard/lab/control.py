@@ -124,6 +124,7 @@ def up(
     out: Out = print_line,
     stack: str = STACK,
     from_snapshot: str | None = None,
+    fencing: str = "sbd",
 ) -> dict:
     """Fresh disks for every node (or the disks of a snapshot), boot them all, wait for SSH, write
     known_hosts and lab.toml (for ``stack``: the lab image carries the packages of each of
@@ -179,7 +180,7 @@ def up(
                 vm.kill(files_of(paths, node))
             raise
         make_lab_preset(nodes, paths.preset, identity_file=paths.operator_key, known_hosts=paths.known_hosts,
-                        stack=stack)
+                        stack=stack, fencing=fencing)
     boot_s = round(time.monotonic() - t_boot, 1)
     rss = {n.name: vm.rss_mib(vm.running_pid(files_of(paths, n)) or 0) for n in nodes}
     out(f"lab is up: {len(nodes)} node(s), SSH on all after {boot_s:.1f}s "

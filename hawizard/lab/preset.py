@@ -4,7 +4,10 @@ After ``hawizard lab up`` the operator (or a test) can hand this file to the wiz
 the article's cluster on the two VMs without typing a single address: SSH endpoints on
 127.0.0.1 with the lab's key and known_hosts, the NICs and addresses of the layout, the DRBD
 backing disk and replication link, the VIP on the service network. The keys follow the
-design model (hawizard/design/model.py); the lab has no fence device, so fencing is off.
+design model (hawizard/design/model.py). The lab has fencing hardware (a disk both VMs share and a
+watchdog per VM), so lab.toml is a fenced design by default: sbd on that disk, DRBD's
+resource-and-stonith, a failed stop fenced. ``fencing="none"`` writes the unfenced design of the
+source article instead.
 """
 
 from __future__ import annotations
@@ -16,7 +19,17 @@ from typing import Any
 
 import tomli_w
 
-from hawizard.lab.layout import BACKING_DISK, DRBD_PORT, LINKS, STACK, VIP, VIP_INTERFACE, LabNode
+from hawizard.lab.layout import (
+    BACKING_DISK,
+    DRBD_PORT,
+    LINKS,
+    SBD_DEVICE,
+    STACK,
+    VIP,
+    VIP_INTERFACE,
+    WATCHDOG_DEVICE,
+    LabNode,
+)
 from hawizard.lab.network import LOOPBACK
 
 
@@ -39,12 +52,13 @@ def _node_entry(node: LabNode, identity_file: Path, known_hosts: Path) -> dict[s
 
 
 def lab_preset_dict(nodes: Sequence[LabNode], identity_file: Path, known_hosts: Path,
-                    stack: str = STACK) -> dict[str, Any]:
+                    stack: str = STACK, fencing: str = "sbd") -> dict[str, Any]:
     """The preset as a nested dict (what is written to lab.toml)."""
     vip, prefix = VIP.split("/")
     sizes = ", ".join(f"{n.name} {n.disk_mib} MiB" for n in nodes)
+    fenced = fencing == "sbd"
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "name": "lab",
         "description": (
             f"The hawizard lab: {len(nodes)} qemu VM(s) on this machine, SSH on {LOOPBACK}; "
@@ -52,9 +66,13 @@ def lab_preset_dict(nodes: Sequence[LabNode], identity_file: Path, known_hosts: 
         ),
         "stack": stack,
         "nodes": [_node_entry(n, identity_file, known_hosts) for n in nodes],
-        "drbd": {"port": DRBD_PORT},
+        "answers": {"switchover_failure": "fence" if fenced else "manual"},
+        "drbd": {"port": DRBD_PORT, "fencing": "resource-and-stonith" if fenced else "dont-care"},
         "service": {"vip": vip, "vip_prefix": int(prefix), "vip_nic": VIP_INTERFACE},
-        "cluster": {"stonith_enabled": False},  # the lab has no fence device
+        # the emulated CPUs stall for seconds under load: a 15 s watchdog and 30 s msgwait (sbd's usual
+        # values) leave room, where shorter ones reset a node that is only slow
+        "fencing": {"method": "sbd", "sbd_devices": [SBD_DEVICE], "watchdog_device": WATCHDOG_DEVICE,
+                    "watchdog_timeout_s": 15, "msgwait_timeout_s": 30} if fenced else {"method": "none"},
     }
 
 
@@ -65,12 +83,13 @@ def make_lab_preset(
     identity_file: str | os.PathLike[str] | None = None,
     known_hosts: str | os.PathLike[str] | None = None,
     stack: str = STACK,
+    fencing: str = "sbd",
 ) -> Path:
     """Write lab.toml for ``nodes``; by default the key and known_hosts sit beside it (state dir)."""
     out = Path(out_path)
     identity = Path(identity_file) if identity_file else out.parent / "keys" / "id_ed25519"
     hosts = Path(known_hosts) if known_hosts else out.parent / "known_hosts"
-    data = lab_preset_dict(nodes, identity, hosts, stack)
+    data = lab_preset_dict(nodes, identity, hosts, stack, fencing)
     header = "# Written by 'hawizard lab up': the preset of the running lab. Rewritten at every 'up'.\n"
     tmp = out.with_suffix(".tmp")
     tmp.write_text(header + tomli_w.dumps(data))

@@ -39,4 +39,4 @@ def build_plan(design: Design, rendering: Rendering | None = None, stack: stacks
 def estimate_note(design: Design, stack: stacks.Stack | None = None) -> str:
     est = timing.estimate(design, stack)
     return (f"worst-case switch-over: node loss {est.node_loss_s:.0f} s, service failure "
-            f"{est.service_failure_s:.0f} s (target {design.design.switchover_target_s} s)")
+            f"{est.service_failure_s:.0f} s (target {design.answers.switchover_target_s} s)")

@@ -29,6 +29,7 @@ from hawizard.common.errors import OperationFailed
 from hawizard.design import stacks, timing
 from hawizard.design.fieldcheck import drbd_minor
 from hawizard.design.model import Design
+from hawizard.render.fencing import fencing_of
 
 # The placeholder as shown in a rendered file's content (never searched for secrets to fill).
 SECRET_RE = re.compile(r"@@SECRET:([a-z0-9-]+)(?::(sh|crm|drbd))?@@")
@@ -188,20 +189,21 @@ def _context(design: Design, stack: stacks.Stack) -> dict:
     same_disk = a.backing_disk == b.backing_disk
     ops = {agent: {op: timing.rendered_timeout(design, agent, op, stack) for op in timing.AGENT_DEFAULTS[agent]}
            for agent in timing.AGENTS}
-    fence = [n for n in design.nodes if n.fence_agent] if design.cluster.stonith_enabled else []
-    oplists = {agent: _operations(design, stack, agent) for agent in timing.AGENTS}
+    fencing = fencing_of(design, stack)
+    oplists = {agent: _operations(design, stack, agent, fencing.stop_on_fail) for agent in timing.AGENTS}
     return {
         "d": design, "stack": stack, "nodes": design.nodes, "a": a, "b": b,
         "same_disk": same_disk, "minor": drbd_minor(design.drbd.device), "ops": ops,
-        "fence_nodes": fence, "state_dir": STATE_DIR, "oplists": oplists,
+        "fencing": fencing, "state_dir": STATE_DIR, "oplists": oplists,
         "drbd_secret": bool(design.drbd.shared_secret_ref),
         "hb_secret": design.heartbeat.auth != "crc",
         "page_line": index_page_line(design),
     }
 
 
-def _operations(design: Design, stack: stacks.Stack, agent: str) -> list[str]:
-    """The operations of one resource as 'name interval=... role=... timeout=...' words, in order."""
+def _operations(design: Design, stack: stacks.Stack, agent: str, stop_on_fail: str = "") -> list[str]:
+    """The operations of one resource as 'name interval=... role=... timeout=...' words, in order;
+    a stop carries ``on-fail`` when the design says what a failed stop does."""
     c = design.cluster
     monitors: list[tuple[int, str | None]]
     if agent == "drbd":
@@ -225,8 +227,11 @@ def _operations(design: Design, stack: stacks.Stack, agent: str) -> list[str]:
         if op == "monitor":
             continue
         t = timing.rendered_timeout(design, agent, op, stack)
-        if t is not None:
-            out.append(f"{op} timeout={t}s")
+        words = [op] + ([f"timeout={t}s"] if t is not None else [])
+        if op == "stop" and stop_on_fail:
+            words.append(f"on-fail={stop_on_fail}")
+        if len(words) > 1:
+            out.append(" ".join(words))
     return out
 
 
@@ -245,7 +250,7 @@ def _secrets(design: Design, stack: stacks.Stack) -> dict[str, SecretSpec]:
         out["drbd-secret"] = SecretSpec("drbd-secret", "" if ref == "generate" else ref, "alnum",
                                         "DRBD peer authentication secret",
                                         f"/etc/drbd.d/{design.drbd.resource}.res", r'shared-secret "([^"]+)"')
-    if design.cluster.stonith_enabled:
+    if design.fencing.method == "agent":
         for n in design.nodes:
             if n.fence_agent:
                 out[f"fence-{n.name}"] = SecretSpec(f"fence-{n.name}", n.fence_password_ref, "ref-only",
@@ -330,6 +335,9 @@ def render(design: Design, stack: stacks.Stack | None = None) -> Rendering:
         0o600 if ctx["drbd_secret"] else 0o644, both, "DRBD: policies common to all resources")
     add("drbd-resource", "resource.res.j2", f"/etc/drbd.d/{design.drbd.resource}.res",
         0o600 if ctx["drbd_secret"] else 0o644, both, f"DRBD: resource {design.drbd.resource}")
+    if design.fencing.method == "sbd" and stack.sbd_config:
+        add("sbd-config", "_shared/sbd.j2", stack.sbd_config, 0o644, both,
+            "sbd: the shared disk, the watchdog, Pacemaker integration")
     add("apache-status", "status.conf.j2", stack.apache_status_snippet, 0o644, both,
         "Apache: server-status for the cluster's monitor")
     if stack.config_tool == "crm":

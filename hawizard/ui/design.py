@@ -18,6 +18,8 @@ stand alone already live apart (questions, forms, fieldpaths, keyorder).
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -25,17 +27,19 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import DescendantFocus
 from textual.screen import Screen
-from textual.widgets import Button, ContentSwitcher, Footer, Header, Label, ListItem, ListView, Static
+from textual.widgets import Button, ContentSwitcher, Footer, Header, Label, ListItem, ListView, Select, Static
 
 from hawizard.design import lint, stackswitch, timing
 from hawizard.design.model import Design, Interconnect
 from hawizard.design.preset_file import PresetSource
 from hawizard.design.problems import ERROR, INFO, WARNING, Problem
-from hawizard.ui.fieldpaths import get_value, set_value
+from hawizard.ui.fieldpaths import get_value, parse_input, set_value
 from hawizard.ui.forms import STYLE, FieldRow, field_id, label_for, problem_text
+from hawizard.ui.keyorder import KEY_WAIT_S
 from hawizard.ui.questions import CHOICE_NOTES, SECTIONS, Entry, Heading, Section
 
 _STRUCTURAL = ("stack", "name")  # edits after which other sections' rows or headings may change
+_RESHAPING = ("fencing.method",)  # edits after which the open section shows other rows
 
 
 def problems_of(design: Design, field_errors: dict[str, str], source: PresetSource | None = None) -> list[Problem]:
@@ -50,20 +54,45 @@ def problems_of(design: Design, field_errors: dict[str, str], source: PresetSour
     return [Problem(ERROR, "field", path, f"{msg} (not applied)") for path, msg in field_errors.items()] + found
 
 
-def place_problems(design: Design, problems: list[Problem]) -> tuple[dict[str, list[Problem]],
-                                                                      dict[str, list[Problem]], list[Problem]]:
-    """Where each finding shows: at a field (by path), at a section (a path above fields), or nowhere."""
+def _below(path: str, row: str) -> bool:
+    """``path`` names a part of the value of ``row`` (one disk of a list, one fence parameter)."""
+    return path.startswith(row + ".") or path.startswith(row + "[")
+
+
+def _row_sections(design: Design) -> dict[str, str]:
+    """Each row's path, in the order asked, and the section that asks it."""
     row_section: dict[str, str] = {}
     for s in SECTIONS:
         for e in s.entries(design):
             if isinstance(e, str):
                 row_section.setdefault(e, s.key)
+    return row_section
+
+
+def row_of(design: Design, path: str) -> str | None:
+    """The row that shows ``path``: the row itself, or the row whose value holds it
+    (fencing.sbd_devices[1] is one disk of the list typed in fencing.sbd_devices)."""
+    return _row_in(_row_sections(design), path)
+
+
+def _row_in(rows: dict[str, str], path: str) -> str | None:
+    if path in rows:
+        return path
+    return next((r for r in rows if _below(path, r)), None)
+
+
+def place_problems(design: Design, problems: list[Problem]) -> tuple[dict[str, list[Problem]],
+                                                                      dict[str, list[Problem]], list[Problem]]:
+    """Where each finding shows: at a field (by path, or a part of its value), at a section (a path
+    above fields), or nowhere."""
+    row_section = _row_sections(design)
     at_row: dict[str, list[Problem]] = {}
     at_section: dict[str, list[Problem]] = {}
     unplaced: list[Problem] = []
     for p in problems:
-        if p.path in row_section:
-            at_row.setdefault(p.path, []).append(p)
+        row = _row_in(row_section, p.path) if p.path else None
+        if row is not None:
+            at_row.setdefault(row, []).append(p)
             continue
         owner = next((row_section[r] for r in row_section
                       if p.path and (r.startswith(p.path + ".") or r.startswith(p.path + "["))), None)
@@ -75,9 +104,10 @@ def place_problems(design: Design, problems: list[Problem]) -> tuple[dict[str, l
 
 
 def section_of(design: Design, path: str) -> Section | None:
+    """The section that asks for ``path``, for a part of its value, or for the fields under it."""
     for s in SECTIONS:
         entries = [e for e in s.entries(design) if isinstance(e, str)]
-        if path in entries or any(e.startswith(path + ".") or e.startswith(path + "[") for e in entries):
+        if any(e == path or _below(e, path) or _below(path, e) for e in entries):
             return s
     return None
 
@@ -87,7 +117,7 @@ def estimate_text(design: Design) -> Text:
         est = timing.estimate(design)
     except Exception as exc:  # noqa: BLE001
         return Text(f"No estimate: {exc}", style="yellow")
-    target = design.design.switchover_target_s
+    target = design.answers.switchover_target_s
     out = Text("Worst case, every step at its timeout:\n", style="bold")
 
     def line(label: str, seconds: float, judged: bool = True) -> None:
@@ -95,12 +125,29 @@ def estimate_text(design: Design) -> Text:
         out.append(f"  {label:<18}{seconds:>6.0f} s", style="bold red" if over else "")
         out.append("  over target\n" if over else "\n", style="red")
     line("node lost", est.node_loss_s)
-    line("service failed", est.service_failure_s, judged=design.design.process_failure != "restart")
+    line("service failed", est.service_failure_s, judged=design.answers.process_failure != "restart")
     line("restart in place", est.restart_s, judged=False)
     out.append(f"  target {target} s; peer declared dead after {est.detection_s:.0f} s", style="dim")
     for note in est.notes:
         out.append(f"\n  {note}", style="dim")
     return out
+
+
+NAV_COLUMNS = 21  # the section list's text width at 80 columns (hawizard.tcss: #section-nav)
+
+
+def nav_text(number: int, short: str, n_err: int, n_warn: int, width: int) -> Text:
+    """A section's line in the section list: its number, name and counts of errors and warnings.
+    The counts always show; the name gives way (with '…') when the line is wider than the list."""
+    counts = [(f" {STYLE['error'][0]}{n_err}", STYLE["error"][1])] if n_err else []
+    counts += [(f" {STYLE['warning'][0]}{n_warn}", STYLE["warning"][1])] if n_warn else []
+    head = f"{number:>2} "
+    room = width - len(head) - sum(len(c) for c, _ in counts)
+    name = short if len(short) <= room else short[:max(room - 1, 1)].rstrip() + "…"
+    label = Text(head + name)
+    for text, style in counts:
+        label.append(text, style=style)
+    return label
 
 
 class SectionPane(VerticalScroll):
@@ -170,6 +217,7 @@ class DesignScreen(Screen):
         self.current = ""
         self.problems: list[Problem] = []
         self.notes: dict[str, list[Problem]] = {}  # path -> what a stack change did there
+        self._editing = asyncio.Lock()  # one edit at a time, and keys wait for it (before_key)
 
     @property
     def design(self) -> Design:
@@ -239,6 +287,12 @@ class DesignScreen(Screen):
         # a row taller than the pane shows from its top (its label and control); Region.crop_size
         pane.scroll_to_widget(target, animate=False, immediate=True)
 
+    def _show_below(self, path: str) -> None:
+        """Scroll the row of ``path`` to the top of its section, so the rows it brought show under it."""
+        for row in self.query(f"#sec-{self.current} #{field_id(path)}").results(FieldRow):
+            pane = next(n for n in row.ancestors if isinstance(n, SectionPane))
+            pane.scroll_to_widget(row, animate=False, immediate=True, top=True)
+
     async def goto(self, path: str) -> None:
         """Show the section that asks for ``path`` and put the cursor on it."""
         section = section_of(self.design, path)
@@ -246,7 +300,7 @@ class DesignScreen(Screen):
             return
         self.current = section.key  # the list's Highlighted message must not show it a second time
         self.query_one("#section-nav", ListView).index = [s.key for s in SECTIONS].index(section.key)
-        await self.show_section(section.key, focus_path=path)
+        await self.show_section(section.key, focus_path=row_of(self.design, path) or path)
 
     @on(ListView.Highlighted, "#section-nav")
     async def _nav_moved(self, event: ListView.Highlighted) -> None:
@@ -312,25 +366,53 @@ class DesignScreen(Screen):
 
     # -- edits ------------------------------------------------------------------------------
     async def on_field_row_edited(self, event: FieldRow.Edited) -> None:
-        path = event.row.path
-        if not event.error and path not in self.field_errors and get_value(self.design, path) == event.value:
-            return  # a control reporting the value it was built with
-        if event.error:
-            self.field_errors[path] = event.error
+        async with self._editing:
+            await self._apply_edit(event.row, event.value, event.error)
+
+    async def before_key(self) -> None:
+        """Called by the App (keyorder) before each key: a choice picked in a list but not applied yet
+        is applied now, and an edit being applied is finished first. The list's message reaches this
+        screen after several hops, and a key typed right after the pick (Tab) must act on the rows the
+        choice brings (sbd's rows, not the agent's)."""
+        try:
+            await asyncio.wait_for(self._editing.acquire(), KEY_WAIT_S)
+        except TimeoutError:
+            return  # an edit that hangs must not freeze the keyboard
+        try:
+            focused = self.focused
+            row = next((n for n in focused.ancestors if isinstance(n, FieldRow)), None) \
+                if isinstance(focused, Select) else None
+            if row is not None and row.is_attached:
+                value, error = parse_input(row.info, str(focused.value))
+                if not error and get_value(self.design, row.path) != value:
+                    await self._apply_edit(row, value, None)
+        finally:
+            self._editing.release()
+
+    async def _apply_edit(self, row: FieldRow, value: object, error: str | None) -> None:
+        """The operator changed the field of ``row``: ``value`` goes into the design, or ``error`` says why not."""
+        path = row.path
+        if not error and path not in self.field_errors and get_value(self.design, path) == value:
+            return  # a control reporting the value it was built with (or a choice applied before the next key)
+        if error:
+            self.field_errors[path] = error
         else:
             self.field_errors.pop(path, None)
-            if get_value(self.design, path) != event.value:
+            if get_value(self.design, path) != value:
                 self.notes.pop(path, None)
                 if path == "stack":
-                    await self._switch_stack(event.value)
+                    await self._switch_stack(str(value))
                 else:
-                    set_value(self.design, path, event.value)
+                    set_value(self.design, path, value)
                 self.app.design_source = None  # type: ignore[attr-defined]  # lines no longer match a file
                 if path in _STRUCTURAL or path.endswith(".name"):
                     self._refresh_headings()
                     if path == "name":
                         self.sub_title = f"design: {self.design.name}"
-        self._show_help(event.row)
+                if path in _RESHAPING:  # e.g. sbd's disk and watchdog instead of a fence agent per node
+                    await self.show_section(self.current, focus_path=path)
+                    self.call_after_refresh(self._show_below, path)
+        self._show_help(row)
         self.refresh_problems()
 
     async def _switch_stack(self, stack: str) -> None:
@@ -411,16 +493,18 @@ class DesignScreen(Screen):
             found += at_section.get(s.key, [])
             n_err = sum(p.severity == ERROR for p in found)
             n_warn = sum(p.severity == WARNING for p in found)
-            label = Text(f"{[x.key for x in SECTIONS].index(s.key) + 1:>2} {s.short}")
-            if n_err:
-                label.append(f" {STYLE['error'][0]}{n_err}", style=STYLE["error"][1])
-            if n_warn:
-                label.append(f" {STYLE['warning'][0]}{n_warn}", style=STYLE["warning"][1])
             nav_label = self.query_one(f"#nav-label-{s.key}", Label)
+            width = nav_label.parent.content_region.width if nav_label.parent is not None else 0
+            label = nav_text([x.key for x in SECTIONS].index(s.key) + 1, s.short, n_err, n_warn,
+                             width or NAV_COLUMNS)
             if getattr(nav_label, "shown", None) != label:
                 nav_label.shown = label
                 nav_label.update(label)
         self.keep_focus_in_view()  # a new message may have pushed the field being edited down
+
+    def on_resize(self) -> None:
+        """The section list may be wider or narrower now: its lines are fitted again."""
+        self.call_after_refresh(self.refresh_problems)
 
     # -- help for the focused field ---------------------------------------------------------
     def on_descendant_focus(self, event: DescendantFocus) -> None:
@@ -436,6 +520,8 @@ class DesignScreen(Screen):
         text.append(label_for(info), style="bold")
         text.append(f"  {info.path}\n", style="dim")
         text.append(info.doc)
+        if info.items is not None:
+            text.append(" Several: separated by spaces.")
         key = ".".join(info.path.split(".")[-2:]) if info.path.count(".") else info.path
         notes = CHOICE_NOTES.get(key, {})
         value = str(get_value(self.design, info.path))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hawizard.design.fieldcheck import check_secret_ref, check_value, fence_param_problems
-from hawizard.design.model import Design
+from hawizard.design.model import LIST_ITEM_TYPES, STRING_LISTS, Design
 
 _PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
 _PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -26,7 +26,7 @@ class FieldInfo:
 
     path: str
     name: str
-    type: str  # "str" | "int" | "bool" | "dict"
+    type: str  # "str" | "int" | "bool" | "dict" | "list[str]"
     doc: str
     kind: str | None
     choices: tuple[str, ...] | None
@@ -34,6 +34,7 @@ class FieldInfo:
     maximum: float | None
     secret_ref: bool
     meta: Any = None  # the field's whole metadata (hawizard/design/model.py), for the checks that read more of it
+    items: tuple[int, int] | None = None  # a list of strings: how many items it may hold (model.STRING_LISTS)
 
 
 def _split(path: str) -> list[tuple[str, int | None]]:
@@ -67,8 +68,10 @@ def field_info(design: Design, path: str) -> FieldInfo:
     type_text = fld.type if isinstance(fld.type, str) else getattr(fld.type, "__name__", str(fld.type))
     kind = "dict" if type_text.startswith("dict") else type_text
     meta = fld.metadata
-    return FieldInfo(path, name, kind, meta.get("doc", ""), meta.get("kind"), meta.get("choices"),
-                     meta.get("min"), meta.get("max"), bool(meta.get("secret_ref")), dict(meta))
+    listed = STRING_LISTS.get((type(obj), name))
+    return FieldInfo(path, name, kind, meta.get("doc", ""), listed[0] if listed else meta.get("kind"),
+                     meta.get("choices"), meta.get("min"), meta.get("max"), bool(meta.get("secret_ref")), dict(meta),
+                     listed[1:] if listed else None)
 
 
 def get_value(design: Design, path: str) -> Any:
@@ -91,7 +94,7 @@ def leaf_paths(design: Design) -> list[str]:
             path = f"{prefix}{f.name}"
             if dataclasses.is_dataclass(value):
                 walk(value, path + ".")
-            elif isinstance(value, list):
+            elif (type(obj), f.name) in LIST_ITEM_TYPES:  # a list of tables; a list of strings is one field
                 for i, item in enumerate(value):
                     walk(item, f"{path}[{i}].")
             elif path != "schema_version":
@@ -109,6 +112,8 @@ def format_params(params: dict[str, str]) -> str:
 def display_value(info: FieldInfo, value: Any) -> str:
     if info.type == "dict":
         return format_params(value or {})
+    if info.items is not None:
+        return " ".join(value or [])
     return "" if value is None else str(value)
 
 
@@ -136,6 +141,18 @@ def parse_input(info: FieldInfo, text: str) -> tuple[Any, str | None]:
             key, why = problems[0]
             return None, f"{key}: {why}"
         return params, None
+    if info.items is not None:  # an array of strings, typed separated by spaces
+        items = text.split()
+        least, most = info.items
+        if len(items) > most:
+            return None, f"{len(items)} given; at most {most}, separated by spaces"
+        if len(items) < least:
+            return None, f"{len(items)} given; at least {least}, separated by spaces"
+        for item in items:
+            why = check_value(info.kind, item)
+            if why:
+                return None, f"'{item}' {why}"
+        return items, None
     if info.choices is not None:
         if text not in info.choices:
             return None, f"must be one of: {', '.join(info.choices)}"

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Container
 from textual.message import Message
@@ -35,14 +36,22 @@ def field_id(path: str) -> str:
 # field ending in _s, _ms or _mbps is added after. Any other field: its name with spaces. A
 # label fits the 21 columns the form gives it at 80x24 (the help box below names the key).
 LABELS = {
-    "design.io_error": "On a disk I/O error",
-    "design.split_brain": "After a split brain",
-    "design.switchover_failure": "If switch-over fails",
-    "design.reuse_data": "Reuse existing data",
+    "answers.io_error": "On a disk I/O error",
+    "answers.split_brain": "After a split brain",
+    "answers.switchover_failure": "If switch-over fails",
+    "answers.reuse_data": "Reuse existing data",
     "timing.default_action_timeout_s": "Default timeout",
     "cluster.drbd_monitor_interval_s": "DRBD monitor",
     "cluster.drbd_promoted_monitor_interval_s": "Promoted monitor",
-    "cluster.stonith_enabled": "Fencing (STONITH)",
+    "fencing.method": "Fencing (STONITH)",
+    "fencing.sbd_devices": "Shared sbd disk(s)",
+    "fencing.watchdog_device": "Watchdog device",
+    "fencing.watchdog_timeout_s": "Watchdog timeout",
+    "fencing.msgwait_timeout_s": "Msgwait timeout",
+    "fencing.race": "Fence-race protection",
+    "fencing.delay_s": "Fence-race delay",
+    "fencing.stonith_timeout_s": "Fencing timeout",
+    "fencing.action": "What a fence does",
     "cluster.no_quorum_policy": "No-quorum policy",
     "drbd.on_io_error": "DRBD on-io-error",
     "drbd.local_io_error_handler": "I/O error handler",
@@ -137,6 +146,23 @@ def problem_text(problems: list[Problem], error: str | None = None) -> Text:
     return out
 
 
+class FieldInput(Input):
+    """A text field that shows the start of its value while it is not being edited.
+
+    Textual's Input keeps its view at the cursor, which is at the end of the value: a long value
+    read as its tail (a disk path as "...1405a1b2c3d4e5f6"). Once the cursor leaves, it goes back
+    to the start; on focus the whole text is selected again (Input's own behaviour), cursor at the end.
+    """
+
+    def on_mount(self) -> None:
+        if not self.has_focus:
+            self.cursor_position = 0
+
+    def _on_blur(self, event: events.Blur) -> None:
+        super()._on_blur(event)
+        self.cursor_position = 0
+
+
 class FieldRow(Container):
     """A labelled control for one key path of the design."""
 
@@ -175,8 +201,10 @@ class FieldRow(Container):
             placeholder = f"{lo:g} to {hi:g}" if info.type == "int" and lo is not None else ""
             if info.kind and info.kind.endswith("?"):
                 placeholder = "(empty: not used)"
-            yield Input(display_value(info, value), type="integer" if info.type == "int" else "text",
-                        compact=True, placeholder=placeholder, classes="field-control")
+            if info.items is not None:
+                placeholder = f"(up to {info.items[1]}, separated by spaces)"
+            yield FieldInput(display_value(info, value), type="integer" if info.type == "int" else "text",
+                             compact=True, placeholder=placeholder, classes="field-control")
 
     def show_problems(self, problems: list[Problem], error: str | None = None) -> None:
         key = (error, tuple(problems))

@@ -15,7 +15,9 @@ lose keys: an action that moves the focus (Enter opening a list, Tab) usually do
 priority bindings first (as Textual does), then, for a key the focused widget consumes itself
 (``check_consume_key``: a character for an Input, type-to-search in a list), the key goes to
 that widget and the App waits until the widget has taken it; any other key runs its binding
-at once, on the binding chain as it is now. Before a key is looked at, the focused widget
+at once, on the binding chain as it is now. A screen may also apply, before each key, what the
+focused widget already holds but has not reported yet (``before_key``: the design screen applies
+a choice picked in a list, which may bring other rows, before a Tab typed right after it moves). Before a key is looked at, the focused widget
 finishes what it has queued (its Focus event selects its text: an End or Backspace run before
 that would be undone by it). After each key the keys still waiting are held until the App has
 done what that key queued for it (a focus change above all), so the next key goes where the
@@ -30,9 +32,11 @@ from collections import deque
 
 from textual import events
 from textual.widget import Widget
+from textual.widgets import Select
 
 KEY_WAIT_S = 5.0  # longest wait for a widget to take a key (a stalled widget must not freeze the keyboard)
 _POLL_S = 0.05
+_PICK_ROUNDS = 4  # a pick crosses three queues (see _close_picked_list); one more round for slack
 
 
 class OrderedKeys:
@@ -45,6 +49,7 @@ class OrderedKeys:
         # still travels up the DOM (Textual's own key handlers), and must not be bound a second
         # time later, when focus may have moved
         self._keys_routed: deque[events.Key] = deque(maxlen=64)
+        self._keys_deferred: deque[events.Key] = deque(maxlen=8)  # keys sent back once behind a closing list
 
     async def on_event(self, event: events.Event) -> None:
         if (isinstance(event, events.Key) and not event.is_forwarded
@@ -72,6 +77,14 @@ class OrderedKeys:
         focused: Widget | None = app.focused  # type: ignore[attr-defined]
         if focused is not None:
             await self._settle(focused)
+            if event not in self._keys_deferred and await self._close_picked_list(focused):
+                # the Select has queued its focus on the App: this key waits behind it (once)
+                self._keys_deferred.append(event)
+                self._keys_waiting.appendleft(event)
+                return
+        before_key = getattr(app.screen, "before_key", None)  # type: ignore[attr-defined]
+        if before_key is not None:
+            await before_key()
         if await app._check_bindings(event.key, priority=True):  # type: ignore[attr-defined]
             return
         focused = app.focused  # type: ignore[attr-defined]
@@ -86,6 +99,24 @@ class OrderedKeys:
                 return
             self._keys_routed.append(event)
         await self._deliver(target, event)
+
+    async def _close_picked_list(self, focused: Widget) -> bool:
+        """The cursor is in an open list (a Select's overlay): if the last key picked a choice, let the
+        Select take it; True when that closed the list (the Select then queued its focus on the App).
+
+        Picking travels through three queues (the overlay's OptionSelected, its UpdateSelection, then
+        the Select's own handler, which queues its focus on the App): a Tab right after Enter would
+        otherwise move on from the list's overlay, and the Select's late focus() would pull the
+        cursor back; the Tab would be lost."""
+        select = next((a for a in focused.ancestors if isinstance(a, Select)), None)
+        if select is None:
+            return False
+        for _ in range(_PICK_ROUNDS):  # a key that keeps the list open (Down) costs these few rounds
+            if not select.expanded:
+                return True  # closed, and the cursor still in its list: the Select's focus is on its way
+            await self._settle(focused)
+            await self._settle(select)
+        return not select.expanded
 
     async def _deliver(self, target: Widget, event: events.Key) -> None:
         """Give the key to ``target`` and wait until it has handled it (or is gone)."""

@@ -45,11 +45,11 @@ def _prefixed(prefix: str, names: str) -> list[Entry]:
 
 
 def _failure(d: Design) -> list[Entry]:
-    return _prefixed("design", "power_loss kernel_panic process_failure restart_attempts")
+    return _prefixed("answers", "power_loss kernel_panic process_failure restart_attempts")
 
 
 def _monitoring(d: Design) -> list[Entry]:
-    return (_prefixed("design", "process_check") + _prefixed("service", "apache_agent")
+    return (_prefixed("answers", "process_check") + _prefixed("service", "apache_agent")
             + _prefixed("timing", "monitor_interval_s monitor_timeout_s")
             + [Heading("DRBD's own monitor")]
             + _prefixed("cluster", "drbd_monitor_interval_s drbd_promoted_monitor_interval_s"))
@@ -57,24 +57,30 @@ def _monitoring(d: Design) -> list[Entry]:
 
 def _data(d: Design) -> list[Entry]:
     return (_prefixed("drbd", "protocol resync_rate") + _prefixed("network", "replication_link_mbps")
-            + [Heading("Disk errors")] + _prefixed("design", "io_error")
+            + [Heading("Disk errors")] + _prefixed("answers", "io_error")
             + _prefixed("drbd", "on_io_error local_io_error_handler")
-            + [Heading("Split brain")] + _prefixed("design", "split_brain")
+            + [Heading("Split brain")] + _prefixed("answers", "split_brain")
             + _prefixed("drbd", "after_sb_0pri after_sb_1pri after_sb_2pri fencing")
             + [Heading("The DRBD resource")]
             + _prefixed("drbd", "resource device meta_disk port shared_secret_ref usage_count")
-            + _prefixed("design", "reuse_data"))
+            + _prefixed("answers", "reuse_data"))
 
 
 def _target(d: Design) -> list[Entry]:
-    return _prefixed("design", "switchover_target_s") + _prefixed("timing", "default_action_timeout_s")
+    return _prefixed("answers", "switchover_target_s") + _prefixed("timing", "default_action_timeout_s")
 
 
 def _when_fails(d: Design) -> list[Entry]:
-    out: list[Entry] = _prefixed("design", "switchover_failure") + _prefixed("cluster", "stonith_enabled")
-    for i, n in enumerate(d.nodes):
-        out.append(Heading(f"Fence device of node {i + 1} ({n.name})"))
-        out += _prefixed(f"nodes[{i}]", "fence_agent fence_params fence_password_ref")
+    out: list[Entry] = _prefixed("answers", "switchover_failure") + _prefixed("fencing", "method")
+    if d.fencing.method == "sbd":
+        out += [Heading("sbd: a shared disk and the watchdog")]
+        out += _prefixed("fencing", "sbd_devices watchdog_device watchdog_timeout_s msgwait_timeout_s")
+    elif d.fencing.method == "agent":
+        for i, n in enumerate(d.nodes):
+            out.append(Heading(f"Fence device of node {i + 1} ({n.name})"))
+            out += _prefixed(f"nodes[{i}]", "fence_agent fence_params fence_password_ref")
+    if d.fencing.method != "none":
+        out += [Heading("When both nodes want to fence")] + _prefixed("fencing", "race delay_s stonith_timeout_s action")
     out += [Heading("Quorum")] + _prefixed("cluster", "no_quorum_policy")
     if not _heartbeat(d):
         out += _prefixed("corosync", "two_node")
@@ -152,11 +158,13 @@ SECTIONS: tuple[Section, ...] = (
         "The estimate adds up the worst case of every step on the way.",
         _target, shows_estimate=True),
     Section(
-        "when-fails", "When switch-over fails", "When it fails",
+        "when-fails", "When switch-over fails", "If it fails",
         "What happens when an unexpected failure stops the switch-over?",
-        "Without fencing, a node that hangs but is not dead still holds the disk and the address: someone "
-        "must step in, or both nodes may write (split brain). A fence device powers the failed node off so "
-        "the survivor can take over safely; it costs the device (IPMI, PDU) and its credentials.",
+        "Without fencing, a hung node still holds the disk and the address, and after a lost link both "
+        "nodes may write (split brain). Fencing makes a failed node leave before the other takes over. "
+        "sbd needs a third small disk both nodes share (an iSCSI or FC LUN) and a watchdog; it works "
+        "after a power loss. A fence agent needs a device per node: an on-board BMC (IPMI, iLO) dies "
+        "with the node's power, a switched PDU does not.",
         _when_fails),
     Section(
         "nodes", "Nodes and networks", "Nodes, networks",
@@ -202,33 +210,46 @@ def section(key: str) -> Section:
 
 # What each choice of a design question costs and protects, shown under the help of the field.
 CHOICE_NOTES: dict[str, dict[str, str]] = {
-    "design.power_loss": {
+    "answers.power_loss": {
         "failover": "The standby takes over within the switch-over target; no one needs to be awake.",
         "manual": "The service stays down until an operator acts; nothing moves without a human decision.",
     },
-    "design.kernel_panic": {
+    "answers.kernel_panic": {
         "failover": "A hung node is left behind; safe only if it really stopped writing (fencing makes sure).",
         "manual": "A hung node keeps the service down until an operator acts.",
     },
-    "design.process_check": {
+    "answers.process_check": {
         "pid": "Cheap and calm under load; a hung Apache with a live process goes unnoticed.",
         "http-status": "Catches a hung Apache; a merely slow Apache can fail the check and be restarted.",
     },
-    "design.process_failure": {
+    "answers.process_failure": {
         "restart-then-failover": "Restarts in place first (fast), moves only a service that keeps failing.",
         "restart": "Never moves for a service failure: the data stays put, a sick node keeps the service.",
         "failover": "Moves at the first failure: every hiccup costs a full switch-over.",
     },
-    "design.switchover_failure": {
+    "answers.switchover_failure": {
         "manual": "No fence device needed; a hung node keeps the service down until someone acts.",
-        "fence": "The survivor powers the failed node off and takes over; needs a fence device per node.",
+        "fence": "A stop that fails gets the node fenced and the service moves; needs fencing (sbd or an agent).",
     },
-    "design.io_error": {
+    "fencing.method": {
+        "sbd": "A shared disk (a small LUN both nodes see) and each node's watchdog: fences even a node "
+               "without power; needs that third disk.",
+        "agent": "A fence device per node; with an on-board BMC a power loss leaves nothing to answer the "
+                 "fence, and the survivor waits.",
+        "none": "Nothing makes a failed node leave: after a partition both may write (the article's choice).",
+    },
+    "fencing.race": {  # one line each: the field's own help already says how each works
+        "priority": "The active node wins; the other is fenced.",
+        "static": "The first node always wins, active or not.",
+        "random": "Usually one side wins, not always the active.",
+        "none": "Both may fence each other at once: both go down.",
+    },
+    "answers.io_error": {
         "shutdown": "The node halts and the peer takes over: no I/O on a failing disk, a hard stop.",
         "detach": "DRBD drops the bad disk and reads/writes through the peer: no outage, slower I/O.",
         "pass-on": "The error reaches the filesystem: the service sees it, nothing moves on its own.",
     },
-    "design.split_brain": {
+    "answers.split_brain": {
         "manual": "Both copies are kept until you decide which survives; the resource stays disconnected.",
         "auto-discard-secondary": "Reconnects on its own; the former secondary's changes are thrown away.",
     },

@@ -360,7 +360,7 @@ class RunController:
                  f"service {d.service.vip}/{d.service.vip_prefix} on {d.service.vip_nic}, "
                  f"{d.drbd.device} ({d.service.fstype}) on {d.service.mount_point}",
                  f"DRBD {d.drbd.resource} protocol {d.drbd.protocol}; fencing "
-                 f"{'on' if d.cluster.stonith_enabled else 'off'}; no-quorum-policy {d.cluster.no_quorum_policy}"]
+                 f"{d.fencing.method if d.fenced else 'off'}; no-quorum-policy {d.cluster.no_quorum_policy}"]
         steps = [(s.id, s.title, " ".join(f"{n}:{st}" for n, st in self.states[s.id].items())) for s in self.selected]
         phases = self.phase_durations()
         return RunOutcome(d.name, d.stack, self.mode, self.state, self.message, built, steps, phases,

@@ -1,8 +1,9 @@
 """End to end on the lab with pcs: `hawizard apply --yes` builds the same cluster with the
 debian12-pcs stack (Corosync 3 + Pacemaker 2.1 + pcs 0.11 + DRBD 8.4 on Debian 12).
 
-The lab is brought up again with fresh disks and `--stack debian12-pcs`; the image's local
-repository carries pcs. The configuration is built with `pcs -f` on a copy of the CIB, checked
+The lab is brought up again with `--stack debian12-pcs`, from the snapshot the crmsh build took
+after its install step when there is one (hawizard's install step then adds pcs from the image's
+local repository), else on fresh disks. The design is fenced with sbd, as the crmsh build is. The configuration is built with `pcs -f` on a copy of the CIB, checked
 with crm_verify and pushed with `pcs cluster cib-push`. Then: the page through the VIP from the
 peer, `pcs resource move`/`clear` there and back, a second apply that changes nothing, and a
 third after a design change, which replaces the changed resource (the VIP's monitor interval)
@@ -24,6 +25,7 @@ from support.lab_apply import PAGE, cluster, hawizard, serving_node, step_times,
 from hawizard.design.preset_file import dump_preset, load_preset
 
 STACK = "debian12-pcs"
+SNAPSHOT = "post-install"  # taken by test_stage2_cluster.py after the crmsh build's install step
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,12 @@ def pcs_built(lab_session, tmp_path_factory):
     lab = lab_session
     lab.cli("down", "--timeout", "60", check=False)
     t0 = time.monotonic()
-    lab.cli("up", "--nodes", "2", "--port-base", str(lab.port_base), "--stack", STACK)
-    lab.timings["pcs: lab up (fresh disks)"] = f"{time.monotonic() - t0:.1f}s"
+    # boot from the snapshot the crmsh build took after its install step when there is one (the
+    # cluster stack is installed; pcs is not, so hawizard's install step still installs it)
+    snapshots = lab.cli("snapshot", check=False).stdout.split()
+    origin = ["--from-snapshot", SNAPSHOT] if SNAPSHOT in snapshots else []
+    lab.cli("up", "--nodes", "2", "--port-base", str(lab.port_base), "--stack", STACK, *origin)
+    lab.timings["pcs: lab up"] = f"{time.monotonic() - t0:.1f}s ({'from ' + SNAPSHOT if origin else 'fresh disks'})"
     assert load_preset(str(lab.preset)).stack == STACK
     state = tmp_path_factory.mktemp("state-pcs")
     env = dict(os.environ, XDG_STATE_HOME=str(state))
@@ -50,11 +56,13 @@ def pcs_built(lab_session, tmp_path_factory):
 
 def test_pcs_apply_builds_the_cluster(pcs_built):
     lab, env, output = pcs_built
-    for step in ("preflight", "install", "create-md", "initial-sync", "mkfs", "rehearsal", "cluster-config", "verify"):
+    for step in ("preflight", "install", "sbd-device", "sbd-config", "create-md", "initial-sync", "mkfs",
+                 "rehearsal", "cluster-config", "verify"):
         assert re.search(rf"^\[srv1\] {step}: ok", output, re.M), step
     assert lab.ssh("srv1", "dpkg-query -W -f='${Status}' pcs").stdout.endswith("ok installed")
-    crmsh = lab.ssh("srv1", "dpkg-query -W -f='${Status}' crmsh", check=False).stdout
-    assert not crmsh.endswith("ok installed"), "crmsh is installed: the pcs stack must not need it"
+    # fenced with sbd through pcs: the device runs, the cluster knows the watchdog
+    assert "fence_sbd" in lab.ssh("srv1", "stonith_admin --list-registered").stdout
+    assert lab.ssh("srv2", "systemctl is-active sbd").stdout.strip() == "active"
     design = load_preset(str(lab.preset))
     st = cluster(lab, "srv2")
     assert st is not None and {"srv1", "srv2"} <= set(st.nodes_online)

@@ -76,7 +76,7 @@ def _design(lab):
     """lab.toml with fencing on, each node fenced by its own lab BMC."""
     data = tomllib.loads(lab.preset.read_text())
     data["stack"] = STACK
-    data["cluster"]["stonith_enabled"] = True
+    data["fencing"] = {"method": "agent", "race": "priority"}  # a fence agent per node instead of sbd
     for node in data["nodes"]:
         node.update(bmc.fence_keys(lab.paths, lab.node(node["name"])))
     return design_from_dict(data, str(lab.preset))

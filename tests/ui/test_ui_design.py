@@ -31,16 +31,34 @@ async def open_article(pilot, app) -> DesignScreen:
 
 # -- the question table covers the model -------------------------------------------------------
 
+# the fields each fencing method asks for, and only it
+METHOD_FIELDS = {
+    "sbd": ("fencing.sbd_devices", "fencing.watchdog_device", "fencing.watchdog_timeout_s",
+            "fencing.msgwait_timeout_s"),
+    "agent": tuple(f"nodes[{i}].fence_{k}" for i in (0, 1) for k in ("agent", "params", "password_ref")),
+}
+FENCED_FIELDS = ("fencing.race", "fencing.delay_s", "fencing.stonith_timeout_s", "fencing.action")
+
+
 @pytest.mark.parametrize("stack", ["centos5-heartbeat", "debian12-crmsh"])
 def test_every_model_field_is_asked_once(stack):
-    """Each editable leaf of the model is a question somewhere; none is asked twice."""
-    design = load_preset("article")
+    """Each editable leaf of the model is a question somewhere; none is asked twice. The fencing
+    method decides which fencing fields are asked: together, the three methods ask them all."""
+    design = load_preset("debian12")  # sbd, with a disk: a list of strings is one field
     design.stack = stack
-    asked = [e for s in SECTIONS for e in s.entries(design) if isinstance(e, str)]
-    assert len(asked) == len(set(asked))
     skipped_section = "corosync." if stack.startswith("centos5") else "heartbeat."
     expected = [p for p in leaf_paths(design) if not p.startswith(skipped_section)]
-    assert sorted(asked) == sorted(expected)
+    asked_by_some: set[str] = set()
+    for method in ("sbd", "agent", "none"):
+        design.fencing.method = method
+        asked = [e for s in SECTIONS for e in s.entries(design) if isinstance(e, str)]
+        assert len(asked) == len(set(asked)), method
+        assert set(asked) <= set(expected), set(asked) - set(expected)
+        for other, fields in METHOD_FIELDS.items():
+            assert set(fields) & set(asked) == (set(fields) if other == method else set()), (method, other)
+        assert set(FENCED_FIELDS) & set(asked) == (set(FENCED_FIELDS) if method != "none" else set()), method
+        asked_by_some |= set(asked)
+    assert sorted(asked_by_some) == sorted(expected)
 
 
 def test_every_section_says_what_its_choice_costs():
@@ -138,14 +156,14 @@ async def test_numbers_are_checked_against_the_model_limits():
     app = HawizardApp(preset="article", initial="design")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
-        await screen.goto("design.switchover_target_s")
+        await screen.goto("answers.switchover_target_s")
         await pilot.pause()
-        control = screen.query_one(f"#{field_id('design.switchover_target_s')} Input", Input)
+        control = screen.query_one(f"#{field_id('answers.switchover_target_s')} Input", Input)
         assert control.type == "integer"  # letters cannot even be typed
         control.value = "5"
         await pilot.pause()
-        assert "must be between 10 and 3600" in row_text(screen, "design.switchover_target_s")
-        assert app.design.design.switchover_target_s == 300
+        assert "must be between 10 and 3600" in row_text(screen, "answers.switchover_target_s")
+        assert app.design.answers.switchover_target_s == 300
 
 
 async def test_lint_warnings_show_where_they_apply_and_follow_the_answers():
@@ -155,15 +173,15 @@ async def test_lint_warnings_show_where_they_apply_and_follow_the_answers():
         await screen.goto("service.apache_agent")
         await pilot.pause()
         assert "check the PID only" in row_text(screen, "service.apache_agent")  # the article's own mismatch
-        select = screen.query_one(f"#{field_id('design.process_check')} Select", Select)
+        select = screen.query_one(f"#{field_id('answers.process_check')} Select", Select)
         select.value = "http-status"
         await pilot.pause()
-        assert app.design.design.process_check == "http-status"
+        assert app.design.answers.process_check == "http-status"
         assert row_text(screen, "service.apache_agent") == ""
         assert "⚠1" in str(screen.query_one("#nav-label-monitoring").render())  # the other one remains
-        await screen.goto("cluster.stonith_enabled")
+        await screen.goto("fencing.method")
         await pilot.pause()
-        assert "Fencing is disabled" in row_text(screen, "cluster.stonith_enabled")
+        assert "Fencing is off while data is replicated" in row_text(screen, "fencing.method")
 
 
 async def test_switchover_section_shows_the_estimate_and_updates_it():

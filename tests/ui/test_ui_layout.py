@@ -118,7 +118,7 @@ async def test_the_focused_input_select_and_switch_stand_out():
     app = HawizardApp(preset="article", initial="design")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
-        for path in ("service.vip", "design.process_check", "cluster.stonith_enabled"):
+        for path in ("service.vip", "answers.process_check", "answers.reuse_data"):
             await screen.goto(path)
             control = screen.query_one(f"#{field_id(path)} .field-control")
             await wait_for(pilot, lambda: app.focused is control)
@@ -191,7 +191,7 @@ def help_lines(screen) -> tuple[int, int]:
     return needed, shown
 
 
-@pytest.mark.parametrize("preset", ["article", "debian12"])
+@pytest.mark.parametrize("preset", ["article", "debian12", "el9"])  # fencing: none, sbd, agent
 async def test_the_help_box_shows_all_of_its_text_at_80x24(preset):
     app = HawizardApp(preset=preset, initial="design")
     async with app.run_test(size=(80, 24)) as pilot:

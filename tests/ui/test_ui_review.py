@@ -78,7 +78,7 @@ async def test_a_problem_opens_its_question():
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: review_ready(app))
         problems = app.screen.problems
-        index = next(i for i, p in enumerate(problems) if p.path == "cluster.stonith_enabled")
+        index = next(i for i, p in enumerate(problems) if p.path == "fencing.method")
         olist = app.screen.query_one("#problem-list", OptionList)
         olist.focus()
         olist.highlighted = index
@@ -86,7 +86,7 @@ async def test_a_problem_opens_its_question():
         await wait_for(pilot, lambda: isinstance(app.screen, DesignScreen)
                        and app.screen.current == "when-fails")
         await wait_for(pilot, lambda: app.focused is not None
-                       and app.focused.parent.id == "f-cluster--stonith_enabled")
+                       and app.focused.parent.id == "f-fencing--method")
 
 
 async def test_errors_block_running_and_are_listed_first():

@@ -67,7 +67,7 @@ def test_design_first_question(snap_compare, size):
 def test_design_switchover_target(snap_compare, size):
     async def go(pilot):
         await pilot.pause()
-        await pilot.app.screen.goto("design.switchover_target_s")
+        await pilot.app.screen.goto("answers.switchover_target_s")
     assert snap_compare(HawizardApp(preset="article", initial="design"), terminal_size=size, run_before=go)
 
 

@@ -85,12 +85,12 @@ async def test_a_section_key_in_a_burst_does_not_let_typing_land_in_the_old_fiel
     app = HawizardApp(preset="article", initial="design")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
-        field = await settle_on(pilot, screen, "design.restart_attempts")
+        field = await settle_on(pilot, screen, "answers.restart_attempts")
         before = field.value
         await burst(pilot, "ctrl+n", "9", "9")
         await wait_for(pilot, lambda: screen.current == "monitoring")
         await pilot.pause(0.3)
-        assert field.value == before and app.design.design.restart_attempts == int(before)
+        assert field.value == before and app.design.answers.restart_attempts == int(before)
 
 
 async def test_a_list_opened_and_picked_in_one_burst_takes_the_picked_choice():
@@ -98,15 +98,15 @@ async def test_a_list_opened_and_picked_in_one_burst_takes_the_picked_choice():
     app = HawizardApp(preset="article", initial="design")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
-        path = "design.process_check"
+        path = "answers.process_check"
         await screen.goto(path)
         select = screen.query_one(f"#{field_id(path)} Select", Select)
         await wait_for(pilot, lambda: app.focused is select)
         await pilot.pause(0.1)
         assert select.value == "pid"
         await burst(pilot, "enter", "down", "enter")
-        await wait_for(pilot, lambda: app.design.design.process_check != "pid", timeout=5)
-        assert app.design.design.process_check == "http-status" and select.value == "http-status"
+        await wait_for(pilot, lambda: app.design.answers.process_check != "pid", timeout=5)
+        assert app.design.answers.process_check == "http-status" and select.value == "http-status"
 
 
 async def test_keys_right_after_tab_edit_the_new_field_from_where_the_cursor_lands():

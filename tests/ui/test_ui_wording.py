@@ -74,7 +74,7 @@ def test_labels_are_words(stack):
     # (known_hosts is the file's own name)
     bad = {path: label for path, label in labels.items() if KEY_FRAGMENTS.search(label.replace("known_hosts", ""))}
     assert not bad, bad
-    named = {"design.io_error": "I/O", "drbd.after_sb_0pri": "split, no primary", "nodes[0].ssh_host": "SSH host"}
+    named = {"answers.io_error": "I/O", "drbd.after_sb_0pri": "split, no primary", "nodes[0].ssh_host": "SSH host"}
     if stack == "centos5-heartbeat":
         named["heartbeat.udpport"] = "UDP port"
     for path, words in named.items():

@@ -65,7 +65,9 @@ def _web_root(d: dict) -> None:
 
 
 def _no_fencing(d: dict) -> None:
-    d["cluster"]["stonith_enabled"] = False
+    d["fencing"]["method"] = "none"
+    d["fencing"]["race"] = "none"
+    d["answers"]["switchover_failure"] = "manual"
     d["drbd"]["fencing"] = "dont-care"
     for n in d["nodes"]:
         n["fence_agent"] = ""
@@ -118,6 +120,26 @@ def _el9_wide(d: dict) -> None:
     d["service"]["status_allow"] = "10.1.0.9"
 
 
+def _ipmi(race: str) -> Callable[[dict], None]:
+    """Each node fenced through its own BMC (fence_ipmilan), fence races settled by ``race``."""
+    def change(d: dict) -> None:
+        d["fencing"].update(method="agent", race=race, sbd_devices=[])
+        for n, ip in zip(d["nodes"], ("192.168.0.11", "192.168.0.12"), strict=True):
+            n.update(fence_agent="fence_ipmilan", fence_password_ref="env:HAWIZARD_IPMI_PASSWORD",
+                     fence_params={"ip": ip, "username": "admin", "lanplus": "1"})
+    return change
+
+
+def _sbd(race: str) -> Callable[[dict], None]:
+    """One shared sbd disk and the watchdog, fence races settled by ``race``."""
+    def change(d: dict) -> None:
+        d["fencing"].update(method="sbd", race=race,
+                            sbd_devices=["/dev/disk/by-id/wwn-0x6001405a1b2c3d4e5f60718293a4b5c6"])
+        for n in d["nodes"]:
+            n.update(fence_agent="", fence_password_ref="", fence_params={})
+    return change
+
+
 @dataclass(frozen=True)
 class CaseSpec:
     id: str
@@ -139,7 +161,14 @@ CASES: tuple[CaseSpec, ...] = (
     CaseSpec("debian12-udpu", "debian12", "debian12-crmsh", _debian_udpu,
              "corosync udpu with one link, server-status allowed from another address, a quoted io-error handler"),
     CaseSpec("debian12-pcs", "debian12-pcs", "debian12-pcs"),
+    CaseSpec("debian12-ipmi-static", "debian12", "debian12-crmsh", _ipmi("static"),
+             "fence_ipmilan per node, a static delay on the first node's device"),
+    CaseSpec("debian12-ipmi-random", "debian12", "debian12-crmsh", _ipmi("random"),
+             "fence_ipmilan per node, random delays (pcmk_delay_max)"),
+    CaseSpec("debian12-pcs-ipmi-priority", "debian12-pcs", "debian12-pcs", _ipmi("priority"),
+             "fence_ipmilan per node, priority-fencing-delay with a priority on the promotable clone"),
     CaseSpec("el9", "el9", "el9-pcs"),
+    CaseSpec("el9-sbd-static", "el9", "el9-pcs", _sbd("static"), "fence_sbd on one shared disk, a static delay"),
     CaseSpec("el9-nofence-3links", "el9", "el9-pcs", _el9_wide,
              "no fencing, 3 knet links, DRBD shared secret, different disks, clone id ms_drbd_r0"),
 )

@@ -187,7 +187,11 @@ def _cib_ids(cib: Path) -> set[str]:
 def _design_ids(c: Case) -> set[str]:
     ids = c.design.cluster.ids
     want = {ids.drbd, ids.drbd_clone, ids.ip, ids.fs, ids.web, ids.group, ids.colocation, ids.order}
-    want |= {ids.fence_prefix + n.name for n in c.design.nodes if c.design.cluster.stonith_enabled and n.fence_agent}
+    fe = c.design.fencing
+    if fe.method == "agent":  # one device per node
+        want |= {ids.fence_prefix + n.name for n in c.design.nodes}
+    elif fe.method == "sbd":  # one device for the shared disk, that fences either node
+        want.add(ids.fence_prefix + "sbd")
     return want
 
 
@@ -300,7 +304,7 @@ def test_crm_verify_accepts_cib(loaded, cid, request):
     assert sim.returncode == 0, show(sim)
     proc = run(["crm_verify", "-VV", "-x", str(up)])
     errors, warnings, notes = parse_verify(proc.stdout + proc.stderr)
-    allowed = NO_FENCING if not c.design.cluster.stonith_enabled else ()
+    allowed = NO_FENCING if not c.design.fenced else ()
     assert not errors and not [w for w in warnings if not _matches(w, allowed)], show(proc)
     assert proc.returncode == 0, show(proc)
     if c.stack.pacemaker == "1.0":
@@ -372,7 +376,7 @@ def test_simulated_cluster_runs_group_on_promoted_node(loaded, cid):
     promoted, members = _placement(failed, c)
     assert promoted == {second}, sim.stdout
     assert all(nodes == {second} for nodes in members.values()), sim.stdout
-    if c.design.cluster.stonith_enabled:
+    if c.design.fenced:
         assert re.search(rf"Fenc\w+ {re.escape(first)}\b", sim.stdout), \
             "with fencing on, the failed node must be fenced before its resources move:\n" + sim.stdout
 

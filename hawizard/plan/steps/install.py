@@ -30,8 +30,10 @@ def install(ctx: PlanContext) -> Step:
 
 
 def fence_packages(design: Design, stack: Stack) -> list[str]:
-    """Packages that carry the fence agents the design names (crmsh and pcs need their metadata)."""
-    agents = sorted({n.fence_agent for n in design.nodes if n.fence_agent}) if design.cluster.stonith_enabled else []
+    """Packages that carry the fence agents the design names (crmsh and pcs need their metadata), or sbd."""
+    if design.fencing.method == "sbd":
+        return list(stack.sbd_packages)
+    agents = sorted({n.fence_agent for n in design.nodes if n.fence_agent}) if design.fencing.method == "agent" else []
     if not agents:
         return []
     if stack.os_family == "debian":
@@ -61,6 +63,8 @@ def _after_install(ctx: PlanContext) -> list[Action]:
     for tool in ("crm_mon", "cibadmin", "crm_resource", "crm_verify", stack.config_tool):
         acts.append(check(f"command -v {tool} >/dev/null",
                           f"{tool} is missing; hawizard needs it to configure and watch the cluster"))
+    if ctx.design.fencing.method == "sbd":
+        acts.append(check("command -v sbd >/dev/null", "sbd is missing; fencing.method = sbd needs it"))
     acts.append(Fact("drbdadm --version 2>/dev/null | sed -n 's/^DRBDADM_VERSION=//p'", "drbd_utils",
                      "drbd-utils version"))
     want = {"8.3": "8.3.", "8.4": "8.4.", "9": "9."}[stack.drbd]

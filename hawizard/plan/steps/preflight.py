@@ -36,7 +36,7 @@ def _checks(ctx: PlanContext, n: Node) -> list[Action]:
               "time is not synchronised by NTP on this node; cluster logs and DRBD decisions "
               "compare times between nodes", fatal=False),
     ]
-    if not design.design.reuse_data:
+    if not design.answers.reuse_data:
         acts.append(check(
             f"sig=$(blkid -p -o value -s TYPE {q(disk)} 2>/dev/null); test -z \"$sig\" -o \"$sig\" = drbd",
             f"{disk} holds a filesystem or other signature; DRBD would overwrite it. Use an "

@@ -15,7 +15,7 @@ from hawizard.plan.waits import GroupOn, ServiceUp
 
 
 def _wait_s(ctx: PlanContext) -> int:
-    return max(300, ctx.design.design.switchover_target_s)
+    return max(300, ctx.design.answers.switchover_target_s)
 
 
 def verify(ctx: PlanContext) -> Step:

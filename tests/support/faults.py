@@ -1,0 +1,129 @@
+"""What the fencing tests watch while they break the lab: a writer whose acknowledged records are
+kept on the host, a poller that catches DRBD Primary on both nodes, and each node's boot id.
+
+The writer appends numbered records to a file on the replicated filesystem with synchronous
+writes (``dd oflag=append,sync``): a number is acknowledged (``ack N`` read back over the SSH
+stream) only after DRBD has it on disk - on both disks with protocol C, or, once the peer is
+lost, only after DRBD's fencing policy let the write through. Every acknowledged number must be
+on the disk of whichever node serves afterwards.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+
+from hawizard.lab import ssh as labssh
+
+RECORDS = "/var/www/html/records.txt"
+
+
+class Writer:
+    """Appends records on ``node`` until stopped; ``acked`` holds (number, host time) of each acknowledged one."""
+
+    def __init__(self, lab, node: str, path: str = RECORDS) -> None:
+        self.node, self.path = node, path
+        script = (f"i=$(wc -l < {path} 2>/dev/null || echo 0); while :; do i=$((i+1)); "
+                  f"printf '%d\\n' \"$i\" | dd of={path} oflag=append,sync conv=notrunc status=none || exit 3; "
+                  "echo \"ack $i\"; sleep 0.2; done")
+        argv = labssh.ssh_argv(lab.paths, lab.node(node), [script])
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     stdin=subprocess.DEVNULL)
+        self.acked: list[tuple[int, float]] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith("ack "):
+                self.acked.append((int(line.split()[1]), time.monotonic()))
+
+    def wait_for(self, count: int, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.acked) < count:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError(f"the writer on {self.node} acknowledged {len(self.acked)} records, not {count}")
+            time.sleep(0.2)
+
+    def first_ack_after(self, t: float) -> float | None:
+        return next((when for _, when in self.acked if when > t), None)
+
+    def stop(self) -> list[int]:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._thread.join(10)
+        return [n for n, _ in self.acked]
+
+
+class RolePoller:
+    """Polls ``drbdadm role`` on both nodes; ``both_primary`` lists every moment both said Primary."""
+
+    def __init__(self, lab, resource: str = "r0", every: float = 2.0) -> None:
+        self.lab, self.resource, self.every = lab, resource, every
+        self.both_primary: list[float] = []
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _role(self, node: str) -> str | None:
+        try:
+            r = self.lab.ssh(node, f"drbdadm role {self.resource} 2>/dev/null", check=False, timeout=10)
+        except subprocess.TimeoutExpired:  # a node being fenced or booting answers nothing
+            return None
+        return r.stdout.strip().split("/")[0] if r.returncode == 0 and r.stdout.strip() else None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            roles = [self._role(n) for n in ("srv1", "srv2")]
+            self.samples += 1
+            if roles == ["Primary", "Primary"]:
+                self.both_primary.append(time.monotonic())
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+
+def boot_id(lab, node: str) -> str | None:
+    """The node's boot id, or None when it does not answer (being fenced, booting)."""
+    try:
+        r = lab.ssh(node, "cat /proc/sys/kernel/random/boot_id", check=False, timeout=15)
+    except subprocess.TimeoutExpired:
+        return None
+    return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
+
+
+def wait_rebooted(lab, node: str, before: str, timeout: float) -> float:
+    """Seconds until ``node`` answers with a boot id other than ``before`` (it was reset and is back)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        now = boot_id(lab, node)
+        if now and now != before:
+            return time.monotonic() - t0
+        time.sleep(3)
+    raise AssertionError(f"{node} did not come back with a new boot id within {timeout:.0f} s")
+
+
+def wait_rejoined(lab, node: str, resource: str, timeout: float = 600) -> float:
+    """Seconds until ``node`` is an UpToDate Secondary connected to an UpToDate Primary."""
+    t0 = time.monotonic()
+    last = ""
+    while time.monotonic() - t0 < timeout:
+        r = lab.ssh(node, f"drbdadm role {resource}; drbdadm dstate {resource}; drbdadm cstate {resource}",
+                    check=False, timeout=30)
+        last = " ".join(r.stdout.split())
+        if r.returncode == 0 and r.stdout.split()[:3] == ["Secondary/Primary", "UpToDate/UpToDate", "Connected"]:
+            return time.monotonic() - t0
+        time.sleep(3)
+    raise AssertionError(f"{node} did not rejoin as an UpToDate Secondary within {timeout:.0f} s (last: {last})")
+
+
+def split_brain_logged(lab, node: str) -> bool:
+    return "Split-Brain detected" in lab.ssh(node, "dmesg", check=False, timeout=30).stdout
