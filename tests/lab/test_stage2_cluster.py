@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -48,11 +47,8 @@ def _snapshot_after_install(lab, env) -> None:
     t1 = time.monotonic()
     lab.cli("down", "--timeout", "90")
     lab.cli("snapshot", SNAPSHOT)
-    starts = [threading.Thread(target=lab.cli, args=("start", n)) for n in ("srv1", "srv2")]
-    for t in starts:
-        t.start()
-    for t in starts:
-        t.join()
+    for n in ("srv1", "srv2"):  # one lab command at a time: each holds the lab's lock while it works
+        lab.cli("start", n)
     assert lab.is_up(), "the nodes did not come back after the snapshot"
     lab.timings["snapshot after install (down, save, boot)"] = f"{time.monotonic() - t1:.1f}s"
     lab.timings["install + snapshot"] = f"{time.monotonic() - t0:.1f}s"
