@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from support.designs import with_ipmi
 
+from hawizard.common.shellquote import sq
 from hawizard.design.preset_file import load_preset
 from hawizard.export.ansible import export_ansible
 from hawizard.export.shell import export_sh, node_script
@@ -103,7 +104,6 @@ def test_every_step_and_action_is_in_the_scripts():
             assert f"# -- step {step.id}: {step.title}" in text
             for action in step.actions[node]:
                 if isinstance(action, Run | Fact | Poll):
-                    from hawizard.export.shell import sq
                     assert sq(action.command) in text, (step.id, action.command)
     driver = export.get("run.sh").content
     positions = [driver.index(f"hw_selected '{s.id}'") for s in p.plan.steps]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 
-from hawizard.common.shellquote import q
+from hawizard.common.shellquote import sq
 from hawizard.design.model import Design
 from hawizard.export.files import Export, ExportedFile, comment
 from hawizard.export.shlib import LIBRARY
@@ -38,13 +38,6 @@ REMOTE_DIR = "/var/run/hawizard-export"  # on the nodes: the node script and the
 # the commands are single-quoted on purpose: they run in sh -c on the node, as the runner runs them
 SHELLCHECK = "# shellcheck disable=SC2016"
 QUOTERS = {"": "hw_q_", "sh": "hw_q_sh", "crm": "hw_q_crm", "drbd": "hw_q_drbd"}
-
-
-def sq(value: object) -> str:
-    """One shell word, always in single quotes (``q``'s quoting; a bare word such as ``done`` could read as
-    a reserved word to a reader or a linter)."""
-    word = q(value)
-    return word if word.startswith("'") else f"'{word}'"
 
 
 def script_name(node: str, index: int) -> str:
@@ -224,7 +217,7 @@ def node_script(plan: Plan, node: str, index: int) -> str:
     ]
     out += [f"    {sq(s.id)}) echo {n} ;;" for n, s in enumerate(steps, 1)]
     out += [
-        f"    *) printf '%s\\n' \"no step $1 on {comment(node)}\" >&2; exit 2 ;;",
+        f"    *) printf '%s\\n' \"no step $1 on \"{sq(node)} >&2; exit 2 ;;",
         "  esac",
         "}",
         "",

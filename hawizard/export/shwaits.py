@@ -8,7 +8,7 @@ shipped preset), never a wait that silently holds.
 
 from __future__ import annotations
 
-from hawizard.common.shellquote import q
+from hawizard.common.shellquote import sq
 from hawizard.plan.types import Poll
 from hawizard.plan.waits import (
     Connected,
@@ -47,4 +47,4 @@ def check_argv(poll: Poll) -> list[str]:
 def check_words(poll: Poll) -> str:
     """The check's function and its quoted arguments, for ``hw_poll ... CHECK ARGS``."""
     argv = check_argv(poll)
-    return " ".join([argv[0]] + [q(a) for a in argv[1:]])
+    return " ".join([argv[0]] + [sq(a) for a in argv[1:]])
