@@ -385,8 +385,8 @@ def test_ansible_project_shape():
 
 # -- the driver, over a real sshd on loopback ------------------------------------------------------------
 
-def _driver_setup(tmp_path: Path, srv):
-    from hawizard.export.shell import driver
+def _toy(tmp_path: Path, srv):
+    """Two nodes n1, n2 on the test sshd, and a plan of four steps that works under tmp_path only."""
     from hawizard.plan.crosscheck import NodesAgree
 
     work = tmp_path / "work"
@@ -415,6 +415,13 @@ def _driver_setup(tmp_path: Path, srv):
         Step("opt", "Optional", "x", Where.PRIMARY, {"n1": (Run(f"echo optional >> {log}"),)}, optional=True),
     ]
     plan = Plan("t", "debian12-crmsh", "n1", "n2", tuple(steps), Rendering(tuple(files), {"gen": secret}))
+    return d, plan, work, log
+
+
+def _driver_setup(tmp_path: Path, srv):
+    from hawizard.export.shell import driver
+
+    d, plan, work, log = _toy(tmp_path, srv)
     out = tmp_path / "export"
     export = export_sh(d, plan)
     write_export(export, out)
@@ -511,3 +518,68 @@ def test_cli_refuses_bad_input_with_exit_2(tmp_path):
     assert r.returncode == 2 and "missing.toml" in r.stderr
     r = _cli("debian12", tmp_path=tmp_path)
     assert r.returncode == 2 and "-o" in r.stderr
+
+
+def test_the_ansible_project_builds_the_toy_plan_and_a_second_run_changes_nothing(tmp_path):
+    """The playbook run for real against the test sshd: probes, a secret made once, both at once, the
+    confirmation, the check of the two nodes; then changed=0, and --check --diff reports no change."""
+    from support.sshd import SshServer, sshd_available
+
+    playbook = _ansible_tool("ansible-playbook")
+    if (why := sshd_available()) is not None:
+        pytest.skip(why)
+    with SshServer(tmp_path) as srv:
+        d, plan, work, log = _toy(tmp_path, srv)
+        out = write_export(export_ansible(d, plan), tmp_path / "project")
+        env = {**os.environ, "HOME": str(tmp_path), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+               "ANSIBLE_REMOTE_TEMP": str(tmp_path / "rtmp"), "ANSIBLE_NOCOLOR": "1"}
+
+        def play(*args):
+            r = subprocess.run([playbook, "site.yml", "-e", f"hw_state_dir={tmp_path / 'state'}", *args], cwd=out,
+                               capture_output=True, text=True, env=env, timeout=600)
+            return r.returncode, r.stdout + r.stderr
+
+        rc, text = play()
+        assert rc != 0 and "confirm it with -e hw_confirm_wipe='wipe it'" in text
+        assert "wiped" not in log.read_text()
+        rc, text = play("-e", "hw_yes=true")
+        assert rc == 0, text
+        assert log.read_text().split()[-1] == "wiped"
+        one, two = (work / "n1.conf").read_text(), (work / "n2.conf").read_text()
+        assert one == two and len(one) == len('shared-secret "";\n') + 32, (one, two)
+        assert stat.S_IMODE((work / "n1.conf").stat().st_mode) == 0o600
+        rc, text = play("-e", "hw_yes=true")
+        assert rc == 0, text
+        recap = [ln for ln in text.splitlines() if ln.startswith(("n1 ", "n2 "))]
+        assert len(recap) == 2 and all("changed=0" in ln and "failed=0" in ln for ln in recap), text
+        assert (work / "n1.conf").read_text() == one  # the primary's secret was reused
+        rc, text = play("--check", "--diff")
+        recap = [ln for ln in text.splitlines() if ln.startswith(("n1 ", "n2 "))]
+        assert rc == 0 and all("changed=0" in ln for ln in recap), text
+
+
+def test_ansible_templates_quote_a_secret_as_the_renderer(tmp_path):
+    """The template module, run for real (local connection), writes what with_secrets writes, for each quoting."""
+    from hawizard.export.ansible import template
+
+    playbook = _ansible_tool("ansible-playbook")
+    text, slots = "", []
+    for literal, quoting in (("sh=", "sh"), ("\ncrm=", "crm"), ("\ndrbd=", "drbd"), ("\nraw=", ""),
+                             ("\n{{ not a template }} {% raw %} endraw {# x #}\ncrm-bare=", "crm")):
+        text += literal
+        ph = placeholder("pw", quoting)
+        slots.append(SecretSlot(len(text), len(text) + len(ph), "pw", quoting))
+        text += ph
+    text += "\n"
+    f = RenderedFile("conf", "/x", text, 0o600, "root", "root", ("n1",), "", ("pw",), tuple(slots))
+    (tmp_path / "conf.j2").write_text(template(f, {"pw": 1}))
+    env = {**os.environ, "HOME": str(tmp_path), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"), "ANSIBLE_NOCOLOR": "1"}
+    for value in ("a'b\"c\\d $x `y` e", "plain", "back\\\\slash"):
+        out = tmp_path / "out"
+        (tmp_path / "t.yml").write_text(
+            "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.template:\n"
+            f"        src: conf.j2\n        dest: {out}\n        trim_blocks: false\n        lstrip_blocks: false\n"
+            "      vars:\n        hw_secret_1: !unsafe " + __import__("json").dumps(value) + "\n")
+        r = subprocess.run([playbook, "t.yml"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert out.read_text() == f.with_secrets({"pw": value}), value

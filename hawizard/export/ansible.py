@@ -36,7 +36,9 @@ from hawizard.plan.crosscheck import CLOCK, CLOCK_SKEW_FATAL_S, CLOCK_SKEW_WARN_
 from hawizard.plan.types import Fact, Plan, Poll, Run, Step, Where, Write
 from hawizard.render.renderer import RenderedFile, SecretSpec
 
-WAIT_PATH = "/var/lib/hawizard/export/hw_wait.sh"  # on the nodes
+# on the nodes: where hw_wait.sh is kept (-e hw_state_dir=DIR moves it; the tests keep it in a temp dir)
+STATE_DIR = Expr("{{ hw_state_dir | default('/var/lib/hawizard/export') }}")
+WAIT_PATH = Expr(STATE_DIR + "/hw_wait.sh")
 # The generated secrets' alphabets and lengths, as hawizard/run/secrets.py generate() makes them.
 PASSWORD = {"hex": (["0123456789abcdef"], 64), "alnum": (["ascii_letters", "digits"], 32)}
 
@@ -113,13 +115,16 @@ def repr_jinja(text: str) -> str:
                          else f"\\U{ord(c):08x}" for c in text) + "'"
 
 
+# Secrets quoted as hawizard/render/renderer.py quotes them (with_secrets: shlex.quote, _crm_value,
+# _drbd_string). No backslash in a Jinja literal: ansible-core 2.19 reads '\\' as two characters where
+# Jinja itself reads one, so the backslash is made by format(92) and is the same under both.
+_BS = "('%c' | format(92))"
+_ESCAPED = "({v} | replace(" + _BS + ", " + _BS + " ~ " + _BS + ") | replace('\"', " + _BS + " ~ '\"'))"
 _QUOTING = {
     "": "{v}",
     "sh": "{v} | ansible.builtin.quote",
-    # hawizard/render/renderer.py _crm_value / _drbd_string
-    "crm": "({v} if {v} is match('^[A-Za-z0-9_./:@+-]+$') else '\"' ~ ({v} | replace('\\\\', '\\\\\\\\') "
-           "| replace('\"', '\\\\\"')) ~ '\"')",
-    "drbd": "'\"' ~ ({v} | replace('\\\\', '\\\\\\\\') | replace('\"', '\\\\\"')) ~ '\"'",
+    "crm": "({v} if {v} is match('^[A-Za-z0-9_./:@+-]+$') else '\"' ~ " + _ESCAPED + " ~ '\"')",
+    "drbd": "'\"' ~ " + _ESCAPED + " ~ '\"'",
 }
 
 
@@ -168,8 +173,7 @@ def _secret_tasks(index: int, spec: SecretSpec, primary: str) -> list[dict]:
         else:
             tasks.append(_reuse_task(index, spec, primary))
             b64 = Expr("{{ hw_reuse_" + str(index) + ".content if (hw_reuse_" + str(index) + ".content | default('')) "
-                       "else lookup('ansible.builtin.pipe', 'dd if=/dev/urandom bs=256 count=1 2>/dev/null | base64') "
-                       "| replace('\\n', '') }}")
+                       "else lookup('ansible.builtin.pipe', 'dd if=/dev/urandom bs=256 count=1 2>/dev/null | base64') }}")
         tasks.append({"name": _name(f"{name}: read or made"), "ansible.builtin.set_fact": {f"hw_b64_{index}": b64},
                       **base})
         tasks.append({"name": _name(f"{name}: kept on this machine until the end"),
@@ -187,9 +191,10 @@ def _secret_tasks(index: int, spec: SecretSpec, primary: str) -> list[dict]:
     else:
         tasks.append(_reuse_task(index, spec, primary))
         chars, length = PASSWORD.get(spec.kind, PASSWORD["alnum"])
-        found = ("(hw_reuse_" + str(index) + ".content | b64decode"
-                 + (" | regex_search(hw_reuse_pattern_" + str(index) + ", '\\\\1') | default([''], true) | first"
-                    if spec.reuse_pattern else "") + ")")
+        if spec.reuse_pattern:  # the pattern's one group (re.findall); no backslash in a literal (see _BS)
+            found = f"((hw_reuse_{index}.content | b64decode | regex_findall(hw_reuse_pattern_{index})) + ['']) | first"
+        else:
+            found = f"(hw_reuse_{index}.content | b64decode)"
         tasks.append({"name": _name(f"{name}: reused"), "ansible.builtin.set_fact": {
             v: Expr("{{ " + found + " if (hw_reuse_" + str(index) + ".content | default('')) else '' }}")}, **base})
         value = Expr("{{ " + v + " if " + v + " else lookup('ansible.builtin.password', '/dev/null', chars="
@@ -221,7 +226,8 @@ def secrets_play(plan: Plan) -> dict | None:
     tasks: list[dict] = [{
         "name": "A private directory on this machine for binary secrets (removed by the last play)",
         "ansible.builtin.tempfile": {"state": "directory", "prefix": "hawizard-export."},
-        "register": "hw_tmp", "delegate_to": "localhost", "run_once": True, "check_mode": False}]
+        "register": "hw_tmp", "delegate_to": "localhost", "run_once": True, "check_mode": False,
+        "changed_when": False}]  # this machine's temp dir, not a change of the cluster
     variables: dict = {}
     for i, spec in enumerate(specs, 1):
         if spec.ref:
@@ -393,7 +399,7 @@ def playbook(plan: Plan, index_of: dict[str, int]) -> str:
         "# -e hw_confirm_STEP='PHRASE' (or -e hw_yes=true); optional steps run with -e hw_optional=true.",
     ]
     prep = _play("The wait checks on the nodes (files/hw_wait.sh)", "cluster", [
-        {"name": "Directory of the checks", "ansible.builtin.file": {"path": WAIT_PATH.rsplit("/", 1)[0],
+        {"name": "Directory of the checks", "ansible.builtin.file": {"path": STATE_DIR,
                                                                       "state": "directory", "mode": "0700"}},
         {"name": "The checks", "ansible.builtin.copy": {"src": "files/hw_wait.sh", "dest": WAIT_PATH, "mode": "0700",
                                                         "owner": "root", "group": "root"}},
@@ -426,7 +432,7 @@ def playbook(plan: Plan, index_of: dict[str, int]) -> str:
     if sp is not None:
         body += emit([_play("Remove this machine's private directory of secrets", "cluster", [
             {"name": "Remove it", "ansible.builtin.file": {"path": Expr("{{ hw_tmp.path }}"), "state": "absent"},
-             "delegate_to": "localhost", "run_once": True, "check_mode": False}])])
+             "delegate_to": "localhost", "run_once": True, "check_mode": False, "changed_when": False}])])
     return "\n".join(lines + body).rstrip("\n") + "\n"
 
 
