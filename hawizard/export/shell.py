@@ -335,7 +335,9 @@ def _secret_resolver(index: int, spec: SecretSpec, primary: int) -> str:
     elif spec.ref.startswith("file:"):
         path = spec.ref[5:]
         lines.append(f"  [ -f {sq(path)} ] || hw_die {sq(f'secret {spec.name}: {path} is not a regular file')}")
-        lines.append(f"  cat {sq(path)} > {dest} || hw_die {sq(f'secret {spec.name}: cannot read {path}')}")
+        # hawizard/run/secrets.py strips the whitespace around a text secret read from a file
+        read = "cat" if spec.kind == "bytes" else "sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//'"
+        lines.append(f"  {read} {sq(path)} > {dest} || hw_die {sq(f'secret {spec.name}: cannot read {path}')}")
     elif spec.kind == "ref-only":
         lines.append(f"  hw_die {sq(f'secret {spec.name} needs a reference (env:NAME or file:PATH) in the preset')}")
     else:

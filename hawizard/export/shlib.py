@@ -355,7 +355,7 @@ HW_NODE=$(uname -n)
 hw_cmd=$1
 shift
 hw_rc=0
-hw_out=$(sh -c "$hw_cmd" 2>/dev/null) || hw_rc=$?
+hw_out=$(hw_sh 60 "$hw_cmd" 2>/dev/null) || hw_rc=$?
 if [ "$hw_rc" -eq 126 ] || [ "$hw_rc" -eq 127 ]; then
   echo "the command cannot run (exit $hw_rc)"
   exit 3
