@@ -583,3 +583,16 @@ def test_ansible_templates_quote_a_secret_as_the_renderer(tmp_path):
         r = subprocess.run([playbook, "t.yml"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
         assert r.returncode == 0, r.stdout + r.stderr
         assert out.read_text() == f.with_secrets({"pw": value}), value
+
+
+def test_a_shipped_plans_node_script_lists_its_own_steps_in_order(tmp_path):
+    p = prepared(load_preset("debian12"))
+    out = write_export(export_sh(p.design, p.plan), tmp_path)
+    for i, node in enumerate(p.design.node_names):
+        r = subprocess.run(["sh", str(out / f"node{i + 1}.sh"), "list"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert [line.split()[0] for line in r.stdout.splitlines()] == [s.id for s in p.plan.steps if node in s.actions]
+    r = subprocess.run(["sh", str(out / "node2.sh"), "step", "mkfs"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "no step mkfs on srv2" in r.stderr  # a primary-only step exists on the primary only
+    r = subprocess.run(["sh", str(out / "run.sh"), "--bogus"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "usage: sh run.sh" in r.stderr
