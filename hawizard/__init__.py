@@ -11,6 +11,7 @@ The folders are the stages of the flow, in the order data moves through them
   sessions  one interface to a node: OpenSSH through a pty, paramiko, a local shell, dry run
   run       the runner and the run facade both front ends call; secrets, journal, console
   audit     runs on this machine: ids, the lock, the hash-chained audit log, reports
+  export    the plan as shell scripts or an Ansible project, for other tools (pure)
   events    the event stream every sink reads (console, wizard, journal, audit log)
   cli       the command line       ui   the Textual wizard       lab   the two-VM practice lab
   common    errors, shell quoting, terminal text, local files, the state directory, redaction

@@ -17,6 +17,8 @@ DEBS=(
   pacemaker-cli-utils crmsh pcs drbd-utils corosync apache2 resource-agents fence-agents heartbeat
   # real sessions: sshd, sudo, namespaces, the terminal test
   openssh-server openssh-client sudo iproute2 util-linux procps tmux
+  # the exported shell scripts (hawizard export-plan --format sh): shellcheck, and dash as /bin/sh
+  shellcheck dash
   # the lab: two Debian 12 VMs under qemu with real DRBD
   qemu-system-x86 qemu-utils debootstrap e2fsprogs dosfstools mtools cpio zstd openipmi ipmitool
 )

@@ -62,3 +62,15 @@ def test_every_folder_of_the_tree_is_the_package_it_installs_as():
     r = subprocess.run([sys.executable, "-c", "import importlib.util as u; print(u.find_spec('screens'))"],
                        capture_output=True, text=True, cwd="/", check=True)
     assert r.stdout.strip() == "None", "nothing may install as a top-level 'screens'"
+
+
+@needs_tool
+def test_the_exports_stay_pure(tmp_path):
+    """hawizard/export writes a plan down; it never reaches a node (issue 15): in the pure-core contract."""
+    shutil.copytree(ROOT / "hawizard", tmp_path / "hawizard", ignore=shutil.ignore_patterns("__pycache__"))
+    shell = tmp_path / "hawizard" / "export" / "shell.py"
+    shell.write_text(shell.read_text() + "\nimport hawizard.sessions.openssh  # deliberate violation\n")
+    r = lint_imports(tmp_path)
+    assert r.returncode != 0
+    assert "The design, render and plan core does no I/O on nodes and shows no UI BROKEN" in r.stdout
+    assert "hawizard.export.shell -> hawizard.sessions.openssh" in r.stdout

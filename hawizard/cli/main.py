@@ -20,17 +20,19 @@ def _register_commands(sub: argparse._SubParsersAction) -> None:
     from hawizard.cli import audit as cli_audit
     from hawizard.cli import design as cli_design
     from hawizard.cli import export as cli_export
+    from hawizard.cli import export_plan as cli_export_plan
     from hawizard.cli import run as cli_run
     from hawizard.lab import cli as lab_cli
 
     cli_design.add_parsers(sub)
     cli_export.add_parsers(sub)
+    cli_export_plan.add_parsers(sub)
     cli_audit.add_parsers(sub)
     cli_run.add_parsers(sub)
     lab_cli.add_parser(sub)
 
 
-HEADLESS = ("presets", "validate", "render", "plan", "apply", "status", "export", "audit", "lab")
+HEADLESS = ("presets", "validate", "render", "plan", "apply", "status", "export", "export-plan", "audit", "lab")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,3 +18,10 @@ def q(value: object) -> str:
 def join(*words: object) -> str:
     """A command from words that are all quoted (use for commands made only of values)."""
     return " ".join(q(w) for w in words)
+
+
+def sq(value: object) -> str:
+    """One shell word, always in single quotes: ``q``'s quoting, and a bare word (``done``, ``fi``) quoted too
+    (the exported scripts, hawizard/export: a reader sees every value as a value)."""
+    word = q(value)
+    return word if word.startswith("'") else f"'{word}'"
