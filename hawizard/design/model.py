@@ -110,7 +110,9 @@ class Node:
     service_nic: str = documented("eth0", "Interface of the service network (where the VIP lives).", kind="ifname")
     service_address: str = documented("192.168.0.101/24", "The node's own address on the service network, with prefix.",
                                       kind="cidr")
-    interconnects: list[Interconnect] = documented(None, "Interconnect links (membership traffic, replication).",
+    interconnects: list[Interconnect] = documented(None, "Interconnect links (membership traffic, replication). "
+                                                   "Corosync (knet) prefers the first link DRBD does not "
+                                                   "replicate over; the replication link is its last resort.",
                                                    factory=lambda: [Interconnect()])
     replication_address: str = documented("10.1.0.1", "Address DRBD replicates over; one of the interconnect addresses.",
                                           kind="ip")
@@ -152,7 +154,9 @@ class Corosync:
     """Corosync 3 membership (today's stacks)."""
 
     cluster_name: str = documented("hacluster", "Cluster name.", kind="word")
-    transport: str = documented("knet", "Corosync transport.", choices=("knet", "udpu"))
+    transport: str = documented("knet", "Corosync transport. udpu carries one link and no crypto (set "
+                                "crypto_cipher and crypto_hash to none; it is refused otherwise).",
+                                choices=("knet", "udpu"))
     crypto_cipher: str = documented("aes256", "Encryption of cluster traffic.",
                                     choices=("aes256", "aes192", "aes128", "none"))
     crypto_hash: str = documented("sha256", "Authentication of cluster traffic.",

@@ -156,15 +156,19 @@ def _checks(d: Design) -> Iterator[Problem]:
             seen.add(nic)
 
     # replication
+    # the model's own definition (nodes[].replication_address, docs/presets.md): "one of the interconnect
+    # addresses". The service address is refused too: replicating there puts every write of the service
+    # on the network its clients use, and the interconnects' separation (and lint's checks of them) no
+    # longer describe where DRBD's traffic goes
     for i, n in enumerate(d.nodes):
-        mine = {str(_iface(ic.address).ip): ic for ic in n.interconnects if _iface(ic.address)}
+        mine = [str(x.ip) for x in (_iface(ic.address) for ic in n.interconnects) if x]
         svc = _iface(n.service_address)
-        if svc:
-            mine.setdefault(str(svc.ip), None)
         if _is_ip(n.replication_address) and n.replication_address not in mine:
+            where = (f"is {n.name}'s service address" if svc and str(svc.ip) == n.replication_address
+                     else f"is not one of {n.name}'s addresses")
             yield _err("replication-address", f"nodes[{i}].replication_address",
-                       f"{n.replication_address} is not one of {n.name}'s addresses "
-                       f"({', '.join(sorted(mine))}); DRBD can only listen on an address the node has")
+                       f"{n.replication_address} {where}; DRBD replicates over an interconnect: use one of "
+                       f"{', '.join(mine) or '(no interconnect address)'}")
     ra, rb = a.replication_address, b.replication_address
     if _is_ip(ra) and _is_ip(rb):
         for ic_a, ic_b in zip(a.interconnects, b.interconnects, strict=False):
@@ -221,6 +225,7 @@ def _checks(d: Design) -> Iterator[Problem]:
     if stack.membership == "corosync" and d.corosync.transport == "udpu" and len(a.interconnects) > 1:
         yield _err("corosync-links", "corosync.transport",
                    "the udpu transport carries one link only; use knet for several interconnects")
+    yield from _corosync_udpu_crypto(d, stack)
     if stack.membership == "corosync" and d.corosync.transport == "knet" and d.corosync.crypto_cipher != "none" \
             and d.corosync.crypto_hash == "none":
         # corosync.conf(5): "Enabling crypto_cipher, requires also enabling of crypto_hash"; corosync 3.1
@@ -230,6 +235,24 @@ def _checks(d: Design) -> Iterator[Problem]:
                    "a cipher and crypto_hash none")
     if stack.membership == "corosync" and len(a.interconnects) > 8:
         yield _err("corosync-links", "nodes[0].interconnects", "knet supports at most 8 links")
+
+
+def _corosync_udpu_crypto(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """udpu with crypto asked for: corosync cannot do it, so the request is refused rather than dropped.
+
+    corosync.conf(5), crypto_cipher and crypto_hash: "Encrypted transmission is only supported for the
+    knet transport"; corosync 3 has no authentication for udp/udpu either, so a rendering would have to
+    leave both out and the traffic would be neither encrypted nor authenticated, silently.
+    """
+    cs = d.corosync
+    if stack.membership != "corosync" or cs.transport != "udpu":
+        return
+    asked = [k for k in ("crypto_cipher", "crypto_hash") if getattr(cs, k) != "none"]
+    if asked:
+        yield _err("corosync-crypto", f"corosync.{asked[0]}",
+                   f"{' and '.join(f'{k} {getattr(cs, k)}' for k in asked)} cannot be rendered: corosync "
+                   "encrypts and authenticates with the knet transport only. Use transport knet, or set "
+                   "crypto_cipher and crypto_hash to none (lint then says what that exposes)")
 
 
 def _is_ip(value: str) -> bool:
