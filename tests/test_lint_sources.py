@@ -173,3 +173,22 @@ def test_ignore_undoes_two_node(debian):
     assert "wait_for_all" in p.message and "no_quorum_policy = stop" in p.message
     debian.cluster.no_quorum_policy = "stop"
     assert not found(debian, "two-node-quorum")
+
+
+def test_manual_node_loss_against_a_cluster_that_fails_over(debian):
+    """Nothing renders answers.power_loss/kernel_panic = manual: the lint says when the cluster acts anyway."""
+    debian.answers.power_loss = "manual"
+    (p,) = found(debian, "node-loss-intent", "warning")
+    assert p.path == "answers.power_loss" and "two_node" in p.message and "fences the lost node" in p.message
+    debian.corosync.two_node = False  # one node of two has no quorum: no-quorum-policy=stop makes it wait
+    assert not found(debian, "node-loss-intent")
+
+
+def test_manual_power_loss_with_an_onboard_fence_device(debian):
+    from support.designs import with_ipmi
+
+    with_ipmi(debian)  # the BMC dies with the node's power: the fence cannot complete, the survivor waits
+    debian.answers.power_loss = "manual"
+    assert not found(debian, "node-loss-intent")
+    debian.answers.kernel_panic = "manual"  # a panicked node's BMC still answers: the fence completes
+    assert [p.path for p in found(debian, "node-loss-intent", "warning")] == ["answers.kernel_panic"]

@@ -50,6 +50,7 @@ def _lint(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     yield from _split_brain(d)
     yield from _replication(d, stack)
     yield from _resource_defaults(d, stack)
+    yield from _node_loss_intent(d, stack)
 
 
 # Fence agents that talk to a management controller on the node's own board: when the node loses its
@@ -497,3 +498,26 @@ def _resource_defaults(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                         f"{cycle:.0f} s): old failures are forgotten before the threshold is reached, and a "
                         f"failing service is restarted in place forever. Set failure_timeout_s above {needed:.0f}"
                         ", or 0.")
+
+
+def _node_loss_intent(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """answers.power_loss / kernel_panic = manual, against a configuration that fails over by itself.
+
+    Nothing renders "manual": the survivor waits for the operator only when it has no quorum
+    (votequorum(5): without two_node one node of two is not quorate; Pacemaker Explained,
+    no-quorum-policy: stop) and no-quorum-policy does not ignore that, or when the fence of the lost
+    node cannot complete (an on-board fence device that lost its power with the node: lint fence-power).
+    """
+    two_node = stack.membership == "corosync" and d.corosync.two_node
+    if not (two_node or d.cluster.no_quorum_policy == "ignore"):
+        return
+    why = "two_node" if two_node else "no-quorum-policy=ignore"
+    onboard = d.fencing.method == "agent" and any(n.fence_agent in ONBOARD_FENCE_AGENTS for n in d.nodes)
+    for key, what in (("power_loss", "power loss"), ("kernel_panic", "kernel panic or hang")):
+        if getattr(d.answers, key) != "manual" or (key == "power_loss" and onboard):
+            continue
+        fence = ", fences the lost node" if d.fenced else ""
+        yield _warn("node-loss-intent", f"answers.{key}",
+                    f"The design says a node's {what} is handled by hand, but this configuration fails over by "
+                    f"itself: the survivor keeps quorum ({why}){fence} and starts the service. Answer failover, "
+                    "or make the survivor wait: corosync.two_node off with no_quorum_policy = stop.")
