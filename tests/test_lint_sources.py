@@ -192,3 +192,19 @@ def test_manual_power_loss_with_an_onboard_fence_device(debian):
     assert not found(debian, "node-loss-intent")
     debian.answers.kernel_panic = "manual"  # a panicked node's BMC still answers: the fence completes
     assert [p.path for p in found(debian, "node-loss-intent", "warning")] == ["answers.kernel_panic"]
+
+
+@pytest.mark.parametrize("preset, controller", [("article", False), ("debian12", True), ("debian12-pcs", True),
+                                                ("el9", True)])
+def test_resync_rate_is_the_cap_of_the_dynamic_controller(preset, controller):
+    """DRBD 8.4 and 9 resync under the dynamic controller by default, which resync-rate does not bound:
+    the design's rate is rendered as c-max-rate there (and refused below its 250K minimum)."""
+    d = load_preset(preset)
+    d.drbd.resync_rate = "40M"
+    text = render(d).get("drbd-global").content
+    assert ("c-max-rate 40M;" in text) == controller
+    d.drbd.resync_rate = "100K"
+    refused = [p for p in lint.check(d) if p.severity == "error"]
+    assert [p.path for p in refused] == (["drbd.resync_rate"] if controller else [])
+    d.drbd.resync_rate = "250K"
+    assert not [p for p in lint.check(d) if p.severity == "error"]

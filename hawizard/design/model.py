@@ -191,7 +191,10 @@ class Drbd:
                                 kind="metadisk")
     port: int = documented(7789, "TCP port of the replication link.", minimum=1, maximum=65535)
     protocol: str = documented("C", "Replication protocol: C waits for the peer's disk (safest).", choices=("A", "B", "C"))
-    resync_rate: str = documented("30M", "Resync rate in bytes per second, with a K, M or G suffix.", kind="rate")
+    resync_rate: str = documented("30M", "Resync rate in bytes per second, with a K, M or G suffix: the most a "
+                                  "resync takes of the link. DRBD 8.4 and 9 resync under a dynamic controller by "
+                                  "default; there it is rendered as the controller's cap (c-max-rate) too, so at "
+                                  "least 250K.", kind="rate")
     usage_count: bool = documented(False, "Report installs to LINBIT's usage counter.")
     on_io_error: str = documented("detach", "The on-io-error setting rendered into the disk section; "
                                   "'unset' leaves DRBD's default.",

@@ -55,6 +55,14 @@ AGENTS_BY_STACK = {
 }
 
 
+# DRBD 8.4 and 9 resync under the dynamic controller by default (DRBD 8.4 user's guide, "Variable sync rate
+# configuration"; the kernel's include/linux/drbd_limits.h: DRBD_C_PLAN_AHEAD_DEF 20), and resync-rate does not
+# bound it: c-max-rate does (DRBD_C_MAX_RATE_DEF 102400 KiB/s, DRBD_C_MAX_RATE_MIN 250 KiB/s; drbd.conf(5) for 9,
+# resync-rate: "this option only works when the dynamic resync controller is disabled").
+# The renderer writes the design's resync_rate as c-max-rate too, so the least rate is that minimum.
+C_MAX_RATE_MIN = 250 * 1024
+
+
 def _err(code: str, path: str, message: str) -> Problem:
     return Problem(ERROR, code, path, message)
 
@@ -219,9 +227,13 @@ def _checks(d: Design) -> Iterator[Problem]:
             yield _err("ids", f"cluster.ids.{k}", f"'{v}' is already the id of cluster.ids.{seen_ids[v]}")
         seen_ids[v] = k
     try:
-        parse_rate(d.drbd.resync_rate)
+        rate = parse_rate(d.drbd.resync_rate)
     except ValueError:
-        pass  # reported by the field check
+        rate = None  # reported by the field check
+    if rate is not None and stack.drbd in ("8.4", "9") and rate < C_MAX_RATE_MIN:
+        yield _err("resync-rate", "drbd.resync_rate",
+                   f"{d.drbd.resync_rate} is below 250K, the least DRBD {stack.drbd}'s resync controller takes as its "
+                   "cap (c-max-rate, which carries the rate on this stack)")
     if stack.membership == "corosync" and d.corosync.transport == "udpu" and len(a.interconnects) > 1:
         yield _err("corosync-links", "corosync.transport",
                    "the udpu transport carries one link only; use knet for several interconnects")
