@@ -208,3 +208,11 @@ def test_resync_rate_is_the_cap_of_the_dynamic_controller(preset, controller):
     assert [p.path for p in refused] == (["drbd.resync_rate"] if controller else [])
     d.drbd.resync_rate = "250K"
     assert not [p for p in lint.check(d) if p.severity == "error"]
+
+
+def test_a_resync_starves_membership_only_where_membership_uses_its_link(debian):
+    debian.drbd.resync_rate = "110M"  # 92% of the 1 Gbit/s replication link
+    assert not found(debian, "resync-starves-membership")  # knet prefers the other link
+    for n in debian.nodes:
+        n.interconnects = n.interconnects[:1]
+    assert [p.path for p in found(debian, "resync-starves-membership", "warning")] == ["drbd.resync_rate"]

@@ -286,7 +286,10 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     "the rest, and a slow service fails its monitor. The DRBD guides recommend about 30% "
                     f"({int(0.3 * link_bytes / 1024**2)}M here).")
     rep_link = _replication_link(d)
-    if rep_link is not None and rate >= 0.9 * link_bytes:
+    # Heartbeat sends on every link at once; knet carries the membership on one link, which is the
+    # replication link only when there is no other (hawizard/design/links.py)
+    shares = stack.membership == "heartbeat" or links.preferred_membership_link(d) == rep_link
+    if rep_link is not None and shares and rate >= 0.9 * link_bytes:
         yield _warn("resync-starves-membership", "drbd.resync_rate",
                     f"The resync can fill interconnect {rep_link}, which also carries the membership traffic: "
                     "heartbeats delayed behind it make the peer look dead during a resync.")
