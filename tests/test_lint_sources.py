@@ -216,3 +216,18 @@ def test_a_resync_starves_membership_only_where_membership_uses_its_link(debian)
     for n in debian.nodes:
         n.interconnects = n.interconnects[:1]
     assert [p.path for p in found(debian, "resync-starves-membership", "warning")] == ["drbd.resync_rate"]
+
+
+def test_settings_the_chosen_method_does_not_use_are_named(debian):
+    assert not found(debian, "unused-setting")
+    debian.nodes[1].fence_agent = "fence_ipmilan"  # debian12 fences with sbd
+    debian.heartbeat.auth_secret_ref = "env:X"  # not read on a Corosync stack: no note
+    assert [(p.severity, p.path) for p in found(debian, "unused-setting")] == [("info", "nodes[1].fence_agent")]
+    el9 = load_preset("el9")  # fences through agents
+    el9.fencing.sbd_devices = ["/dev/disk/by-id/wwn-0x6001405a1b2c3d4e5f60718293a4b5c7"]
+    assert [p.path for p in found(el9, "unused-setting")] == ["fencing.sbd_devices"]
+    article = load_preset("article")  # no fencing, crc authkeys
+    article.fencing.race, article.heartbeat.auth_secret_ref = "priority", "env:X"
+    assert {p.path for p in found(article, "unused-setting")} == {"fencing.race", "heartbeat.auth_secret_ref"}
+    article.heartbeat.auth = "sha1"
+    assert {p.path for p in found(article, "unused-setting")} == {"fencing.race"}

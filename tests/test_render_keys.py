@@ -84,19 +84,19 @@ NOT_RENDERED: dict[str, tuple[str, Callable[[Design], bool] | None, str]] = {
     "corosync.token_ms": ("none", _heartbeat, "Corosync only"),
     "corosync.two_node": ("none", _heartbeat, "Corosync only"),
     "corosync.authkey_ref": ("none", _heartbeat, "Corosync only"),
-    # fencing settings of the other methods
-    "fencing.sbd_devices": ("none", lambda d: d.fencing.method != "sbd", "sbd only"),
+    # fencing settings of the other methods (lint: unused-setting, where a preset can leave them unset)
+    "fencing.sbd_devices": ("lint", lambda d: d.fencing.method != "sbd", "sbd only"),
     "fencing.watchdog_device": ("none", lambda d: d.fencing.method != "sbd", "sbd only"),
     "fencing.watchdog_timeout_s": ("none", lambda d: d.fencing.method != "sbd", "sbd only"),
     "fencing.msgwait_timeout_s": ("none", lambda d: d.fencing.method != "sbd", "sbd only"),
-    "nodes[].fence_agent": ("none", lambda d: d.fencing.method != "agent", "fencing.method agent only"),
-    "nodes[].fence_params": ("none", lambda d: d.fencing.method != "agent", "fencing.method agent only"),
-    "nodes[].fence_password_ref": ("none", lambda d: d.fencing.method != "agent", "fencing.method agent only"),
+    "nodes[].fence_agent": ("lint", lambda d: d.fencing.method != "agent", "fencing.method agent only"),
+    "nodes[].fence_params": ("lint", lambda d: d.fencing.method != "agent", "fencing.method agent only"),
+    "nodes[].fence_password_ref": ("lint", lambda d: d.fencing.method != "agent", "fencing.method agent only"),
     "cluster.ids.fence_prefix": ("none", lambda d: d.fencing.method != "agent",
                                  "names the agent's fence devices (sbd's device has its own name)"),
-    "fencing.race": ("none", lambda d: not d.fenced, "a fence race needs fencing"),
+    "fencing.race": ("lint", lambda d: not d.fenced, "a fence race needs fencing"),
     "fencing.delay_s": ("none", lambda d: not d.fenced or d.fencing.race == "none", "the race's delay"),
-    "fencing.stonith_timeout_s": ("none", lambda d: not d.fenced, "stonith-timeout needs fencing"),
+    "fencing.stonith_timeout_s": ("lint", lambda d: not d.fenced, "stonith-timeout needs fencing"),
     "fencing.action": ("none", lambda d: not d.fenced, "what a fence does needs fencing"),
     # a handler DRBD calls only with on-io-error call-local-io-error (lint: io-error-handler)
     "drbd.local_io_error_handler": ("none", lambda d: d.drbd.on_io_error != "call-local-io-error"

@@ -51,6 +51,7 @@ def _lint(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     yield from _replication(d, stack)
     yield from _resource_defaults(d, stack)
     yield from _node_loss_intent(d, stack)
+    yield from _unused_settings(d, stack)
 
 
 # Fence agents that talk to a management controller on the node's own board: when the node loses its
@@ -524,3 +525,27 @@ def _node_loss_intent(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     f"The design says a node's {what} is handled by hand, but this configuration fails over by "
                     f"itself: the survivor keeps quorum ({why}){fence} and starts the service. Answer failover, "
                     "or make the survivor wait: corosync.two_node off with no_quorum_policy = stop.")
+
+
+def _unused_settings(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """Values a preset sets that the chosen fencing method or authentication does not use: they are not
+    rendered, and the operator should know it rather than believe them in effect."""
+    fe = d.fencing
+    if fe.method != "agent":
+        for i, n in enumerate(d.nodes):
+            for key in ("fence_agent", "fence_params", "fence_password_ref"):
+                if getattr(n, key):
+                    yield _info("unused-setting", f"nodes[{i}].{key}",
+                                f"Not used: fencing.method is {fe.method}, and only the agent method fences through "
+                                "each node's fence agent.")
+    if fe.method != "sbd" and fe.sbd_devices:
+        yield _info("unused-setting", "fencing.sbd_devices",
+                    f"Not used: fencing.method is {fe.method}; the sbd disks are used by the sbd method only.")
+    if not d.fenced:
+        for key, unset in (("race", "none"), ("stonith_timeout_s", 0)):
+            if getattr(fe, key) != unset:
+                yield _info("unused-setting", f"fencing.{key}",
+                            "Not used: fencing.method is none, so nothing is fenced.")
+    if stack.membership == "heartbeat" and d.heartbeat.auth == "crc" and d.heartbeat.auth_secret_ref:
+        yield _info("unused-setting", "heartbeat.auth_secret_ref",
+                    "Not used: crc authkeys carry no secret; the reference is read with sha1 or md5 only.")
