@@ -38,10 +38,11 @@ def knet_priorities(design: Design) -> list[int]:
     return prio
 
 
-def preferred_membership_link(design: Design) -> int | None:
+def preferred_membership_link(design: Design, stack: stacks.Stack) -> int | None:
     """The interconnect Corosync's membership traffic uses while every link is up (knet passive mode, or
-    the only link of udpu); None for Heartbeat, which sends on every medium at once."""
-    if stacks.get(design.stack).membership != "corosync" or not design.nodes[0].interconnects:
+    the only link of udpu); None for Heartbeat, which sends on every medium at once. ``stack`` is the
+    design's."""
+    if stack.membership != "corosync" or not design.nodes[0].interconnects:
         return None
     prio = knet_priorities(design)
     return prio.index(max(prio))

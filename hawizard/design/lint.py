@@ -289,7 +289,7 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     rep_link = _replication_link(d)
     # Heartbeat sends on every link at once; knet carries the membership on one link, which is the
     # replication link only when there is no other (hawizard/design/links.py)
-    shares = stack.membership == "heartbeat" or links.preferred_membership_link(d) == rep_link
+    shares = stack.membership == "heartbeat" or links.preferred_membership_link(d, stack) == rep_link
     if rep_link is not None and shares and rate >= 0.9 * link_bytes:
         yield _warn("resync-starves-membership", "drbd.resync_rate",
                     f"The resync can fill interconnect {rep_link}, which also carries the membership traffic: "
@@ -468,7 +468,7 @@ def _replication(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     "(network.interconnect_direct is false): another host there can pose as the peer and be "
                     "sent the data, or overwrite it. Set drbd.shared_secret_ref = \"generate\".")
     rep = links.replication_link(d)
-    if rep is not None and links.preferred_membership_link(d) == rep:
+    if rep is not None and links.preferred_membership_link(d, stack) == rep:
         # hawizard/design/links.py: knet prefers another link when there is one; with a single link
         # (or udpu) membership and replication share the cable
         yield _warn("membership-on-replication-link", f"nodes[0].interconnects[{rep}]",
