@@ -231,3 +231,13 @@ def test_settings_the_chosen_method_does_not_use_are_named(debian):
     assert {p.path for p in found(article, "unused-setting")} == {"fencing.race", "heartbeat.auth_secret_ref"}
     article.heartbeat.auth = "sha1"
     assert {p.path for p in found(article, "unused-setting")} == {"fencing.race"}
+
+
+def test_pacemaker_1_expires_failures_at_the_recheck():
+    article = load_preset("article")
+    article.cluster.failure_timeout_s = 600
+    (p,) = found(article, "failure-recheck", "info")
+    assert "15-minute cluster-recheck-interval" in p.message
+    debian = load_preset("debian12")  # Pacemaker 2 rechecks when a failure expires
+    debian.cluster.failure_timeout_s = 600
+    assert not found(debian, "failure-recheck")

@@ -502,6 +502,13 @@ def _resource_defaults(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                         f"{cycle:.0f} s): old failures are forgotten before the threshold is reached, and a "
                         f"failing service is restarted in place forever. Set failure_timeout_s above {needed:.0f}"
                         ", or 0.")
+    if c.failure_timeout_s and stack.pacemaker == "1.0" and c.failure_timeout_s < 900:
+        # Pacemaker 1.0 (crmd metadata, cluster-recheck-interval, 15min: the polling interval for time-based
+        # changes) expires failures only when it recalculates; Pacemaker 2 schedules a recheck for the
+        # moment a failure expires (the scheduler's recheck-by)
+        yield _info("failure-recheck", "cluster.failure_timeout_s",
+                    f"Pacemaker 1.0 forgets a failure only when it next recalculates: at a cluster event, or at "
+                    f"the 15-minute cluster-recheck-interval, so up to 15 minutes after {c.failure_timeout_s} s.")
 
 
 def _node_loss_intent(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
