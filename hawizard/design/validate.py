@@ -252,9 +252,9 @@ def _checks(d: Design) -> Iterator[Problem]:
 def _corosync_udpu_crypto(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     """udpu with crypto asked for: corosync cannot do it, so the request is refused rather than dropped.
 
-    corosync.conf(5), crypto_cipher and crypto_hash: "Encrypted transmission is only supported for the
-    knet transport"; corosync 3 has no authentication for udp/udpu either, so a rendering would have to
-    leave both out and the traffic would be neither encrypted nor authenticated, silently.
+    corosync.conf(5) says under both crypto_cipher and crypto_hash: "Encrypted transmission is only
+    supported for the knet transport". A rendering would have to leave both out, and the traffic would
+    be neither encrypted nor authenticated without a word.
     """
     cs = d.corosync
     if stack.membership != "corosync" or cs.transport != "udpu":
