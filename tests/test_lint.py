@@ -133,6 +133,8 @@ def test_fencing_needs_agents(debian):
     (lambda d: setattr(d.nodes[1].interconnects[0], "address", "10.1.0.1/24"), "nodes[1].interconnects[0].address"),
     (lambda d: setattr(d.nodes[0].interconnects[1], "address", "10.1.0.9/24"), "nodes[0].interconnects[1].address"),
     (lambda d: setattr(d.nodes[0], "replication_address", "10.7.0.1"), "nodes[0].replication_address"),
+    # docs/presets.md: "one of the interconnect addresses"; the service address is the node's, but refused
+    (lambda d: setattr(d.nodes[0], "replication_address", "192.168.0.101"), "nodes[0].replication_address"),
     (lambda d: setattr(d.service, "document_root", "/srv/www"), "service.document_root"),
     (lambda d: setattr(d.service, "mount_point", "/var"), "service.mount_point"),
     (lambda d: setattr(d.service, "vip_nic", "eth9"), "service.vip_nic"),
@@ -151,7 +153,10 @@ def test_cross_field_errors(debian, mutate, path):
      "not authenticated"),
     ("knet", "none", "none", "warning", "corosync.crypto_hash", "neither authenticated nor encrypted", None),
     ("knet", "aes256", "none", "error", "corosync.crypto_hash", "corosync refuses to start", None),
-    ("udpu", "aes256", "sha256", "warning", "corosync.transport", "neither authenticated nor encrypted", None),
+    ("udpu", "none", "none", "warning", "corosync.transport", "neither authenticated nor encrypted", None),
+    # udpu cannot carry the crypto asked for: refused, naming the field, instead of rendered without it
+    ("udpu", "aes256", "sha256", "error", "corosync.crypto_cipher", "knet transport only", None),
+    ("udpu", "none", "sha256", "error", "corosync.crypto_hash", "knet transport only", None),
 ])
 def test_corosync_crypto_messages_are_exact(debian, transport, cipher, hash_, severity, path, says, never):
     debian.corosync.transport, debian.corosync.crypto_cipher, debian.corosync.crypto_hash = transport, cipher, hash_

@@ -7,6 +7,7 @@ Modules, one job each:
   fieldcheck   the form of single values (addresses, names, paths, rates, secret references)
   validate     contradictions between fields: errors that stop a build
   lint         risks of a design, each explained: warnings and notes
+  links        which interconnect DRBD replicates over and which one Corosync prefers
   timing       the worst-case switch-over times the design allows
   problems     the one Problem type of validate, lint and the preset reader
   stackswitch  moving a design to another stack: the values that were the old stack's own

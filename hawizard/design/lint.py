@@ -16,7 +16,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from hawizard.design import stacks, stackswitch, timing, validate
+from hawizard.design import links, stacks, stackswitch, timing, validate
 from hawizard.design.fieldcheck import parse_rate
 from hawizard.design.model import Corosync, Design
 from hawizard.design.problems import INFO, WARNING, Problem, sort_problems
@@ -47,6 +47,11 @@ def _lint(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     yield from _drbd(d, stack)
     yield from _monitoring(d, stack)
     yield from _switchover(d, stack)
+    yield from _split_brain(d)
+    yield from _replication(d, stack)
+    yield from _resource_defaults(d, stack)
+    yield from _node_loss_intent(d, stack)
+    yield from _unused_settings(d, stack)
 
 
 # Fence agents that talk to a management controller on the node's own board: when the node loses its
@@ -87,9 +92,12 @@ def _fencing_and_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     f"The design fails over on node loss, but {how}: the survivor of a two-node cluster loses "
                     f"quorum and no-quorum-policy={c.no_quorum_policy} stops it from taking over.")
     if two_node_quorum and c.no_quorum_policy == "ignore":
-        yield _info("two-node-quorum", "cluster.no_quorum_policy",
-                    "With corosync two_node the survivor keeps quorum; no-quorum-policy=ignore is not needed "
-                    "and only widens the split-brain window.")
+        # votequorum(5): two_node implies wait_for_all, so a node that starts alone has no quorum until
+        # it has seen its peer; Pacemaker Explained (no-quorum-policy): ignore runs resources without quorum
+        yield _warn("two-node-quorum", "cluster.no_quorum_policy",
+                    "no-quorum-policy=ignore undoes two_node's protection: a node that starts while it cannot "
+                    "see its peer runs the service (and, with fencing on, fences the peer) although wait_for_all withholds "
+                    "quorum. With two_node the survivor keeps quorum anyway: set no_quorum_policy = stop.")
     if two_node_quorum and not d.fenced:
         yield _info("two-node-wait", "corosync.two_node",
                     "two_node implies wait_for_all: after both nodes stop, the cluster starts only when both are "
@@ -204,15 +212,16 @@ def _corosync_crypto(cs: Corosync) -> Iterator[Problem]:
     """What each combination of transport, crypto_cipher and crypto_hash does to cluster traffic.
 
     corosync.conf(5): crypto_hash authenticates every message (HMAC), crypto_cipher encrypts it,
-    a cipher requires a hash, and both are supported by the knet transport only (hawizard writes
-    neither for udpu). A cipher without a hash is an error (hawizard/design/validate.py): corosync refuses it.
+    a cipher requires a hash, and both are supported by the knet transport only. A cipher without a hash,
+    and udpu with any crypto asked for, are errors (hawizard/design/validate.py): the first is refused by
+    corosync, the second cannot be rendered.
     """
     if cs.transport != "knet":
-        yield _warn("corosync-crypto", "corosync.transport",
-                    f"The {cs.transport} transport has no crypto (corosync supports it with knet only), so "
-                    "crypto_cipher and crypto_hash are not written: cluster traffic is neither authenticated nor "
-                    "encrypted. Anyone on the interconnect can join or disturb the membership and read the "
-                    "cluster's messages.")
+        if cs.crypto_cipher == "none" and cs.crypto_hash == "none":
+            yield _warn("corosync-crypto", "corosync.transport",
+                        f"The {cs.transport} transport has no crypto (corosync supports it with knet only): "
+                        "cluster traffic is neither authenticated nor encrypted. Anyone on the interconnect can "
+                        "join or disturb the membership and read the cluster's messages; use knet.")
     elif cs.crypto_hash == "none" and cs.crypto_cipher == "none":
         yield _warn("corosync-crypto", "corosync.crypto_hash",
                     "Cluster traffic is neither authenticated nor encrypted (crypto_hash and crypto_cipher are "
@@ -252,16 +261,6 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         default = {"8.3": "pass_on", "8.4": "detach", "9": "detach"}[stack.drbd]
         yield _info("io-error-default", "drbd.on_io_error",
                     f"on-io-error is left to DRBD {stack.drbd}'s default ({default}).")
-    # split brain intent
-    sb = (dr.after_sb_0pri, dr.after_sb_1pri, dr.after_sb_2pri)
-    if d.answers.split_brain == "manual" and sb != ("disconnect", "disconnect", "disconnect"):
-        yield _warn("split-brain-intent", "drbd.after_sb_0pri",
-                    "The design says split brain is resolved by hand, but an after-sb policy discards one side's "
-                    "changes automatically.")
-    if d.answers.split_brain == "auto-discard-secondary" and dr.after_sb_1pri != "discard-secondary":
-        yield _warn("split-brain-intent", "drbd.after_sb_1pri",
-                    "The design says to discard the secondary's changes after a split brain, but "
-                    f"after-sb-1pri is '{dr.after_sb_1pri}'.")
     if dr.protocol != "C":
         yield _warn("drbd-protocol", "drbd.protocol",
                     f"Protocol {dr.protocol} acknowledges a write before it is on the peer's disk: writes the "
@@ -280,11 +279,18 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     f"({link_bytes / 1024**2:.0f} MiB/s): the rate is never reached and a resync takes the whole "
                     "link from the service's own writes.")
     elif rate > 0.3 * link_bytes:
-        yield _info("resync-rate-share", "drbd.resync_rate",
-                    f"{dr.resync_rate} is {100 * rate / link_bytes:.0f}% of the replication link; a resync at "
-                    "that rate slows the service's writes (about 30% leaves room for them).")
+        # DRBD 8.3/8.4 user's guides, "Configuring the rate of synchronization": about 30% of the
+        # available replication bandwidth; the rest is for the application's own (replicated) writes
+        yield _warn("resync-rate-share", "drbd.resync_rate",
+                    f"{dr.resync_rate} is {100 * rate / link_bytes:.0f}% of the {d.network.replication_link_mbps} "
+                    "Mbit/s replication link: during a resync the service's writes, which wait for the peer, get "
+                    "the rest, and a slow service fails its monitor. The DRBD guides recommend about 30% "
+                    f"({int(0.3 * link_bytes / 1024**2)}M here).")
     rep_link = _replication_link(d)
-    if rep_link is not None and rate >= 0.9 * link_bytes:
+    # Heartbeat sends on every link at once; knet carries the membership on one link, which is the
+    # replication link only when there is no other (hawizard/design/links.py)
+    shares = stack.membership == "heartbeat" or links.preferred_membership_link(d, stack) == rep_link
+    if rep_link is not None and shares and rate >= 0.9 * link_bytes:
         yield _warn("resync-starves-membership", "drbd.resync_rate",
                     f"The resync can fill interconnect {rep_link}, which also carries the membership traffic: "
                     "heartbeats delayed behind it make the peer look dead during a resync.")
@@ -293,11 +299,7 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
 
 
 def _replication_link(d: Design) -> int | None:
-    a = d.nodes[0]
-    for j, ic in enumerate(a.interconnects):
-        if ic.address.split("/")[0] == a.replication_address:
-            return j
-    return None
+    return links.replication_link(d)
 
 
 def _monitoring(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
@@ -378,3 +380,179 @@ def _switchover(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     f"After a service failure the move can take up to {est.service_failure_s:.0f} s (monitor "
                     f"interval and timeout, three stops, demote, promote, three starts), longer than the {target} s "
                     "target.")
+
+
+# -- split-brain recovery -------------------------------------------------------------------------
+# drbd.conf(5) (8.3, 8.4 and 9 alike), net section, after-sb-0pri/1pri/2pri, and the DRBD user's guides
+# (8.4 and 9), "Automatic split brain recovery policies": what each policy throws away. A policy that
+# resolves a split brain by syncing one node from the other discards the writes that node took while
+# the two were apart, writes the service had already confirmed; only disconnect and
+# discard-zero-changes (which syncs only towards a node that wrote nothing) lose nothing.
+AFTER_SB_0PRI_LOSES = {
+    "discard-younger-primary": "the writes of the node that became Primary last",
+    "discard-older-primary": "the writes of the node that was Primary first",
+    "discard-least-changes": "the writes of the node that changed fewer blocks",
+}
+
+
+def _split_brain(d: Design) -> Iterator[Problem]:
+    """The after-sb policies: which writes each can throw away, which can crash the node, which call a
+    handler hawizard does not write; and the design's split-brain answer against them."""
+    dr, manual = d.drbd, d.answers.split_brain == "manual"
+    by_hand = " The design says split brain is resolved by hand." if manual else ""
+    lost0 = AFTER_SB_0PRI_LOSES.get(dr.after_sb_0pri)
+    if lost0:
+        yield _warn("split-brain-discard", "drbd.after_sb_0pri",
+                    f"after-sb-0pri {dr.after_sb_0pri} resolves a split brain by throwing away {lost0}, writes the "
+                    f"service had already confirmed.{by_hand} Use disconnect, or discard-zero-changes (it "
+                    "resolves only a split brain in which one node wrote nothing, and loses nothing).")
+    elif dr.after_sb_0pri == "discard-zero-changes":
+        yield _info("split-brain-auto", "drbd.after_sb_0pri",
+                    "discard-zero-changes resolves a split brain by itself only when one node wrote nothing "
+                    "while they were apart, and loses nothing; any other split brain is left to the operator.")
+    one = dr.after_sb_1pri
+    if one == "discard-secondary":
+        message = ("after-sb-1pri discard-secondary throws away the writes of the node that is Secondary when the "
+                   "nodes meet again, although it may have been Primary, and taken confirmed writes, while they "
+                   "were apart.")
+        if d.answers.split_brain == "auto-discard-secondary":
+            yield _info("split-brain-discard", "drbd.after_sb_1pri", message + " The design accepts that loss.")
+        else:
+            yield _warn("split-brain-discard", "drbd.after_sb_1pri",
+                        message + by_hand + " Use disconnect and resolve split brain by hand.")
+    elif one == "consensus" and lost0:
+        yield _warn("split-brain-discard", "drbd.after_sb_1pri",
+                    f"after-sb-1pri consensus follows after-sb-0pri {dr.after_sb_0pri}: it throws away the "
+                    f"Secondary's writes whenever that policy would.{by_hand} Use disconnect, or a safe "
+                    "after-sb-0pri.")
+    for key, value in (("after_sb_1pri", one), ("after_sb_2pri", dr.after_sb_2pri)):
+        option = key.replace("_", "-")
+        if value == "violently-as0p" and dr.after_sb_0pri != "disconnect":
+            # drbd.conf(5): "This is DANGEROUS and MAY CRASH YOUR MACHINE if you have an FS mounted on the
+            # primary node" - the service's filesystem always is
+            yield _warn("split-brain-crash", f"drbd.{key}",
+                        f"{option} violently-as0p lets DRBD resync the Primary itself, under its mounted "
+                        "filesystem: the filesystem can be corrupted and the node crash"
+                        + (f", and {lost0} are lost" if lost0 else "") + ". Use disconnect.")
+        if value == "call-pri-lost-after-sb":
+            # drbd.conf(5): the policy calls the pri-lost-after-sb handler, which "is expected to reboot the
+            # machine"; hawizard renders no such handler, so nothing makes the losing Primary give up
+            yield _warn("split-brain-handler", f"drbd.{key}",
+                        f"{option} call-pri-lost-after-sb relies on a pri-lost-after-sb handler that reboots the "
+                        "losing Primary, and hawizard writes none: that node goes on serving data DRBD has "
+                        "decided to discard, and the split brain stays. Use disconnect.")
+    if d.answers.split_brain == "auto-discard-secondary" and one != "discard-secondary":
+        yield _warn("split-brain-intent", "drbd.after_sb_1pri",
+                    "The design says to discard the secondary's changes after a split brain, but "
+                    f"after-sb-1pri is '{one}'.")
+
+
+# -- replication ----------------------------------------------------------------------------------
+def _replication(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """Existing data under internal metadata, an unauthenticated peer, a membership link shared with DRBD."""
+    dr = d.drbd
+    if d.answers.reuse_data and dr.meta_disk == "internal":
+        # DRBD user's guides (8.4, 9), "Internal meta data": it lives in the last sectors of the backing
+        # device, so a device that already holds a filesystem must first be shrunk; drbdmeta(8) refuses
+        # create-md where "a file system image would get destroyed" (--ignore-sanity-checks overrides)
+        yield _warn("reuse-internal-md", "drbd.meta_disk",
+                    "The design keeps the data on the backing disks (answers.reuse_data), but internal metadata "
+                    "takes the last part of each disk: create-md either refuses or overwrites the end of the "
+                    "existing filesystem. Shrink the filesystem first, or put the metadata on a device of its "
+                    "own (drbd.meta_disk = a device path).")
+    if not dr.shared_secret_ref and not d.network.interconnect_direct:
+        # drbd.conf(5), cram-hmac-alg: "You are strongly encouraged to use peer authentication"; without it
+        # DRBD takes any peer that connects to its port
+        yield _warn("drbd-no-auth", "drbd.shared_secret_ref",
+                    f"DRBD accepts any peer that connects to port {dr.port}, and the replication link is switched "
+                    "(network.interconnect_direct is false): another host there can pose as the peer and be "
+                    "sent the data, or overwrite it. Set drbd.shared_secret_ref = \"generate\".")
+    rep = links.replication_link(d)
+    if rep is not None and links.preferred_membership_link(d, stack) == rep:
+        # hawizard/design/links.py: knet prefers another link when there is one; with a single link
+        # (or udpu) membership and replication share the cable
+        yield _warn("membership-on-replication-link", f"nodes[0].interconnects[{rep}]",
+                    "Corosync's membership traffic runs over the link DRBD replicates over: a resync or a burst "
+                    "of the service's writes can delay the token until the peer is declared lost and fenced. "
+                    "Add an interconnect for membership (knet then prefers it over the replication link).")
+
+
+# -- resource defaults ----------------------------------------------------------------------------
+def _resource_defaults(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """Stickiness and failure expiry, against what the design promises."""
+    c = d.cluster
+    if c.stickiness == 0:
+        # Pacemaker Explained, resource meta-attributes, resource-stickiness: with 0 the cluster may move a
+        # resource back as soon as a node it prefers (or ties with) comes back online
+        yield _warn("fail-back", "cluster.stickiness",
+                    "With resource stickiness 0 the service may move back to a failed node as soon as it "
+                    "returns: a second interruption, possibly onto a disk that is still resyncing. Set a "
+                    "positive stickiness (200, say).")
+    threshold = c.migration_threshold
+    if c.failure_timeout_s and threshold >= 2 and d.answers.process_failure != "restart":
+        # Pacemaker Explained, failure-timeout: a failure is forgotten once it is that old. The fail count
+        # reaches migration-threshold only if that many failures fall inside one failure-timeout; each
+        # restart cycle is at least the monitor interval and timeout plus a stop and a start
+        cycle = timing.estimate(d, stack).restart_s
+        needed = (threshold - 1) * cycle
+        if c.failure_timeout_s < needed:
+            yield _warn("failure-expiry", "cluster.failure_timeout_s",
+                        f"Failures expire after {c.failure_timeout_s} s, but reaching migration-threshold="
+                        f"{threshold} can take {needed:.0f} s ({threshold - 1} restart cycles of up to "
+                        f"{cycle:.0f} s): old failures are forgotten before the threshold is reached, and a "
+                        f"failing service is restarted in place forever. Set failure_timeout_s above {needed:.0f}"
+                        ", or 0.")
+    if c.failure_timeout_s and stack.pacemaker == "1.0" and c.failure_timeout_s < 900:
+        # Pacemaker 1.0 (crmd metadata, cluster-recheck-interval, 15min: the polling interval for time-based
+        # changes) expires failures only when it recalculates; Pacemaker 2 schedules a recheck for the
+        # moment a failure expires (the scheduler's recheck-by)
+        yield _info("failure-recheck", "cluster.failure_timeout_s",
+                    f"Pacemaker 1.0 forgets a failure only when it next recalculates: at a cluster event, or at "
+                    f"the 15-minute cluster-recheck-interval, so up to 15 minutes after {c.failure_timeout_s} s.")
+
+
+def _node_loss_intent(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """answers.power_loss / kernel_panic = manual, against a configuration that fails over by itself.
+
+    Nothing renders "manual": the survivor waits for the operator only when it has no quorum
+    (votequorum(5): without two_node one node of two is not quorate; Pacemaker Explained,
+    no-quorum-policy: stop) and no-quorum-policy does not ignore that, or when the fence of the lost
+    node cannot complete (an on-board fence device that lost its power with the node: lint fence-power).
+    """
+    two_node = stack.membership == "corosync" and d.corosync.two_node
+    if not (two_node or d.cluster.no_quorum_policy == "ignore"):
+        return
+    why = "two_node" if two_node else "no-quorum-policy=ignore"
+    onboard = d.fencing.method == "agent" and any(n.fence_agent in ONBOARD_FENCE_AGENTS for n in d.nodes)
+    for key, what in (("power_loss", "power loss"), ("kernel_panic", "kernel panic or hang")):
+        if getattr(d.answers, key) != "manual" or (key == "power_loss" and onboard):
+            continue
+        fence = ", fences the lost node" if d.fenced else ""
+        yield _warn("node-loss-intent", f"answers.{key}",
+                    f"The design says a node's {what} is handled by hand, but this configuration fails over by "
+                    f"itself: the survivor keeps quorum ({why}){fence} and starts the service. Answer failover, "
+                    "or make the survivor wait: corosync.two_node off with no_quorum_policy = stop.")
+
+
+def _unused_settings(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """Values a preset sets that the chosen fencing method or authentication does not use: they are not
+    rendered, and the operator should know it rather than believe them in effect."""
+    fe = d.fencing
+    if fe.method != "agent":
+        for i, n in enumerate(d.nodes):
+            for key in ("fence_agent", "fence_params", "fence_password_ref"):
+                if getattr(n, key):
+                    yield _info("unused-setting", f"nodes[{i}].{key}",
+                                f"Not used: fencing.method is {fe.method}, and only the agent method fences through "
+                                "each node's fence agent.")
+    if fe.method != "sbd" and fe.sbd_devices:
+        yield _info("unused-setting", "fencing.sbd_devices",
+                    f"Not used: fencing.method is {fe.method}; the sbd disks are used by the sbd method only.")
+    if not d.fenced:
+        for key, unset in (("race", "none"), ("stonith_timeout_s", 0)):
+            if getattr(fe, key) != unset:
+                yield _info("unused-setting", f"fencing.{key}",
+                            "Not used: fencing.method is none, so nothing is fenced.")
+    if stack.membership == "heartbeat" and d.heartbeat.auth == "crc" and d.heartbeat.auth_secret_ref:
+        yield _info("unused-setting", "heartbeat.auth_secret_ref",
+                    "Not used: crc authkeys carry no secret; the reference is read with sha1 or md5 only.")

@@ -110,7 +110,8 @@ class Node:
     service_nic: str = documented("eth0", "Interface of the service network (where the VIP lives).", kind="ifname")
     service_address: str = documented("192.168.0.101/24", "The node's own address on the service network, with prefix.",
                                       kind="cidr")
-    interconnects: list[Interconnect] = documented(None, "Interconnect links (membership traffic, replication).",
+    interconnects: list[Interconnect] = documented(None, "Interconnect links (membership traffic, replication); "
+                                                   "knet prefers one that DRBD does not use.",
                                                    factory=lambda: [Interconnect()])
     replication_address: str = documented("10.1.0.1", "Address DRBD replicates over; one of the interconnect addresses.",
                                           kind="ip")
@@ -152,7 +153,8 @@ class Corosync:
     """Corosync 3 membership (today's stacks)."""
 
     cluster_name: str = documented("hacluster", "Cluster name.", kind="word")
-    transport: str = documented("knet", "Corosync transport.", choices=("knet", "udpu"))
+    transport: str = documented("knet", "Corosync transport; udpu carries one link and no crypto (crypto_* none).",
+                                choices=("knet", "udpu"))
     crypto_cipher: str = documented("aes256", "Encryption of cluster traffic.",
                                     choices=("aes256", "aes192", "aes128", "none"))
     crypto_hash: str = documented("sha256", "Authentication of cluster traffic.",
@@ -187,7 +189,8 @@ class Drbd:
                                 kind="metadisk")
     port: int = documented(7789, "TCP port of the replication link.", minimum=1, maximum=65535)
     protocol: str = documented("C", "Replication protocol: C waits for the peer's disk (safest).", choices=("A", "B", "C"))
-    resync_rate: str = documented("30M", "Resync rate in bytes per second, with a K, M or G suffix.", kind="rate")
+    resync_rate: str = documented("30M", "Resync rate in bytes per second, with a K, M or G suffix; on DRBD 8.4 "
+                                  "and 9 also the resync controller's cap (c-max-rate), at least 250K.", kind="rate")
     usage_count: bool = documented(False, "Report installs to LINBIT's usage counter.")
     on_io_error: str = documented("detach", "The on-io-error setting rendered into the disk section; "
                                   "'unset' leaves DRBD's default.",

@@ -55,6 +55,14 @@ AGENTS_BY_STACK = {
 }
 
 
+# DRBD 8.4 and 9 resync under the dynamic controller by default (DRBD 8.4 user's guide, "Variable sync rate
+# configuration"; the kernel's include/linux/drbd_limits.h: DRBD_C_PLAN_AHEAD_DEF 20), and resync-rate does not
+# bound it: c-max-rate does (DRBD_C_MAX_RATE_DEF 102400 KiB/s, DRBD_C_MAX_RATE_MIN 250 KiB/s; drbd.conf(5) for 9,
+# resync-rate: "this option only works when the dynamic resync controller is disabled").
+# The renderer writes the design's resync_rate as c-max-rate too, so the least rate is that minimum.
+C_MAX_RATE_MIN = 250 * 1024
+
+
 def _err(code: str, path: str, message: str) -> Problem:
     return Problem(ERROR, code, path, message)
 
@@ -156,15 +164,19 @@ def _checks(d: Design) -> Iterator[Problem]:
             seen.add(nic)
 
     # replication
+    # the model's own definition (nodes[].replication_address, docs/presets.md): "one of the interconnect
+    # addresses". The service address is refused too: replicating there puts every write of the service
+    # on the network its clients use, and the interconnects' separation (and lint's checks of them) no
+    # longer describe where DRBD's traffic goes
     for i, n in enumerate(d.nodes):
-        mine = {str(_iface(ic.address).ip): ic for ic in n.interconnects if _iface(ic.address)}
+        mine = [str(x.ip) for x in (_iface(ic.address) for ic in n.interconnects) if x]
         svc = _iface(n.service_address)
-        if svc:
-            mine.setdefault(str(svc.ip), None)
         if _is_ip(n.replication_address) and n.replication_address not in mine:
+            where = (f"is {n.name}'s service address" if svc and str(svc.ip) == n.replication_address
+                     else f"is not one of {n.name}'s addresses")
             yield _err("replication-address", f"nodes[{i}].replication_address",
-                       f"{n.replication_address} is not one of {n.name}'s addresses "
-                       f"({', '.join(sorted(mine))}); DRBD can only listen on an address the node has")
+                       f"{n.replication_address} {where}; DRBD replicates over an interconnect: use one of "
+                       f"{', '.join(mine) or '(no interconnect address)'}")
     ra, rb = a.replication_address, b.replication_address
     if _is_ip(ra) and _is_ip(rb):
         for ic_a, ic_b in zip(a.interconnects, b.interconnects, strict=False):
@@ -215,12 +227,17 @@ def _checks(d: Design) -> Iterator[Problem]:
             yield _err("ids", f"cluster.ids.{k}", f"'{v}' is already the id of cluster.ids.{seen_ids[v]}")
         seen_ids[v] = k
     try:
-        parse_rate(d.drbd.resync_rate)
+        rate = parse_rate(d.drbd.resync_rate)
     except ValueError:
-        pass  # reported by the field check
+        rate = None  # reported by the field check
+    if rate is not None and stack.drbd in ("8.4", "9") and rate < C_MAX_RATE_MIN:
+        yield _err("resync-rate", "drbd.resync_rate",
+                   f"{d.drbd.resync_rate} is below 250K, the least DRBD {stack.drbd}'s resync controller takes as its "
+                   "cap (c-max-rate, which carries the rate on this stack)")
     if stack.membership == "corosync" and d.corosync.transport == "udpu" and len(a.interconnects) > 1:
         yield _err("corosync-links", "corosync.transport",
                    "the udpu transport carries one link only; use knet for several interconnects")
+    yield from _corosync_udpu_crypto(d, stack)
     if stack.membership == "corosync" and d.corosync.transport == "knet" and d.corosync.crypto_cipher != "none" \
             and d.corosync.crypto_hash == "none":
         # corosync.conf(5): "Enabling crypto_cipher, requires also enabling of crypto_hash"; corosync 3.1
@@ -230,6 +247,24 @@ def _checks(d: Design) -> Iterator[Problem]:
                    "a cipher and crypto_hash none")
     if stack.membership == "corosync" and len(a.interconnects) > 8:
         yield _err("corosync-links", "nodes[0].interconnects", "knet supports at most 8 links")
+
+
+def _corosync_udpu_crypto(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """udpu with crypto asked for: corosync cannot do it, so the request is refused rather than dropped.
+
+    corosync.conf(5) says under both crypto_cipher and crypto_hash: "Encrypted transmission is only
+    supported for the knet transport". A rendering would have to leave both out, and the traffic would
+    be neither encrypted nor authenticated without a word.
+    """
+    cs = d.corosync
+    if stack.membership != "corosync" or cs.transport != "udpu":
+        return
+    asked = [k for k in ("crypto_cipher", "crypto_hash") if getattr(cs, k) != "none"]
+    if asked:
+        yield _err("corosync-crypto", f"corosync.{asked[0]}",
+                   f"{' and '.join(f'{k} {getattr(cs, k)}' for k in asked)} cannot be rendered: corosync "
+                   "encrypts and authenticates with the knet transport only. Use transport knet, or set "
+                   "crypto_cipher and crypto_hash to none (lint then says what that exposes)")
 
 
 def _is_ip(value: str) -> bool:

@@ -4,8 +4,8 @@ Each node has four NICs, in this order (so the guest kernel names them eth0..eth
 
   eth0  management: qemu user networking, restricted, SSH forwarded from 127.0.0.1:PORT
   eth1  service network 192.168.0.0/24 (srv1 .101, srv2 .102; the VIP is .200)
-  eth2  interconnect 1 10.1.0.0/24 (.1, .2): DRBD replication and corosync link 0
-  eth3  interconnect 2 10.2.0.0/24 (.1, .2): corosync link 1
+  eth2  interconnect 1 10.1.0.0/24 (.1, .2): DRBD replication and corosync link 0 (its fallback link)
+  eth3  interconnect 2 10.2.0.0/24 (.1, .2): corosync link 1 (preferred: DRBD does not use it)
 
 eth1..eth3 are point-to-point Ethernet links between the two qemu processes, tunnelled over
 UDP on 127.0.0.1; each end has its own UDP port. All ports derive from one base port, so the

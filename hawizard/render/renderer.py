@@ -26,7 +26,7 @@ import jinja2
 import markupsafe
 
 from hawizard.common.errors import OperationFailed
-from hawizard.design import stacks, timing
+from hawizard.design import links, stacks, timing
 from hawizard.design.fieldcheck import drbd_minor
 from hawizard.design.model import Design
 from hawizard.render.fencing import fencing_of
@@ -198,6 +198,7 @@ def _context(design: Design, stack: stacks.Stack) -> dict:
         "drbd_secret": bool(design.drbd.shared_secret_ref),
         "hb_secret": design.heartbeat.auth != "crc",
         "page_line": index_page_line(design),
+        "knet_priorities": links.knet_priorities(design),
     }
 
 

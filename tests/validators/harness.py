@@ -108,6 +108,7 @@ def _debian_wide(d: dict) -> None:
 
 def _debian_udpu(d: dict) -> None:
     d["corosync"]["transport"] = "udpu"
+    d["corosync"]["crypto_cipher"] = d["corosync"]["crypto_hash"] = "none"  # udpu has no crypto: refused otherwise
     for n in d["nodes"]:
         n["interconnects"] = n["interconnects"][:1]
     d["service"]["status_allow"] = "10.1.0.9"

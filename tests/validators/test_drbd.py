@@ -81,6 +81,8 @@ def test_drbdadm_of_the_dialect_accepts_files(cid, tmp_path):
         assert peer.backing_disk == me.backing_disk or f" {peer.backing_disk} " not in out, out
         rate = c.design.drbd.resync_rate
         assert f"--rate={rate}" in out or f"--resync-rate={rate}" in out, out
+        if c.stack.drbd != "8.3":  # the dynamic controller's cap carries the rate (validate.C_MAX_RATE_MIN)
+            assert f"--c-max-rate={rate}" in out, out
         if c.stack.drbd != "8.3":
             assert f"--protocol={c.design.drbd.protocol}" in out, out
         else:

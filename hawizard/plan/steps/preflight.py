@@ -40,7 +40,7 @@ def _checks(ctx: PlanContext, n: Node) -> list[Action]:
         acts.append(check(
             f"sig=$(blkid -p -o value -s TYPE {q(disk)} 2>/dev/null); test -z \"$sig\" -o \"$sig\" = drbd",
             f"{disk} holds a filesystem or other signature; DRBD would overwrite it. Use an "
-            "empty disk, or set design.reuse_data = true to keep its data"))
+            "empty disk, or set answers.reuse_data = true to keep its data"))
     for nic, addr in [(n.service_nic, n.service_address)] + [(ic.nic, ic.address) for ic in n.interconnects]:
         acts.append(check(f"test -d /sys/class/net/{q(nic)}", f"interface {nic} does not exist"))
         acts.append(check(f"ip -o -4 addr show dev {q(nic)} | grep -q {q(' ' + addr + ' ')}",
