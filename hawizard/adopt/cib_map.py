@@ -1,0 +1,443 @@
+"""The CIB, read into the design: the service (group, VIP, filesystem, Apache), the promotable DRBD
+clone, constraints, properties, defaults, operations, and fencing.
+
+What hawizard builds is one shape (hawizard/render/templates/*/cluster.crm.j2): a promotable
+clone of ocf:linbit:drbd, one group of IPaddr2, Filesystem on the DRBD device and the web server,
+a colocation of the group with the promoted clone and an order promote -> start. A CIB without
+that shape is not a two-node active/standby cluster hawizard can adopt: NotActiveStandby (exit 2)
+names what is missing. Everything else in the CIB is listed as a Finding.
+
+Role names: Pacemaker 2.1 reads Master/Slave and Promoted/Unpromoted alike (Pacemaker Explained,
+"Promotable clones"); both are accepted here.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from hawizard.adopt.cib import Cib, Container, Primitive
+from hawizard.adopt.findings import CHANGED, DEFAULTED, DROPPED, GUESSED, KEPT, LEFT, SECRET, Findings
+from hawizard.adopt.units import seconds
+from hawizard.common.errors import InputError
+from hawizard.design import stacks
+from hawizard.design.fieldcheck import check_fence_param_key, check_fence_param_value
+from hawizard.design.model import Design
+
+PROMOTED = ("master", "promoted")
+UNPROMOTED = ("slave", "unpromoted")
+WEB_AGENTS = ("ocf:heartbeat:apache", "lsb:httpd", "systemd:apache2", "systemd:httpd")
+SBD_TYPES = ("external/sbd", "fence_sbd")
+
+
+class NotActiveStandby(InputError):
+    """The collected cluster is not the two-node active/standby shape hawizard builds (exit 2)."""
+
+
+def fence_password_env(node: str) -> str:
+    """The environment variable a fence password of NODE is read from at apply time."""
+    return "HAWIZARD_FENCE_PASSWORD_" + re.sub(r"[^A-Za-z0-9]", "_", node).upper()
+
+
+def _promotable_drbd(cib: Cib, where: str) -> tuple[Container, Primitive]:
+    found = [(c, p) for c in cib.containers if c.promotable for p in c.children if p.agent == "ocf:linbit:drbd"]
+    if not found:
+        raise NotActiveStandby(f"{where}: no promotable clone (ms/master or clone promotable=true) of "
+                               "ocf:linbit:drbd: not a DRBD active/standby cluster hawizard can adopt")
+    if len(found) > 1:
+        raise NotActiveStandby(f"{where}: {len(found)} promotable DRBD clones ({', '.join(c.id for c, _ in found)}); "
+                               "hawizard builds one replicated disk")
+    clone, prim = found[0]
+    meta = clone.meta
+    promoted_max = meta.get("promoted-max", meta.get("master-max", "1"))
+    if promoted_max != "1":
+        raise NotActiveStandby(f"{where}: {clone.id} allows {promoted_max} promoted instances (dual-primary): "
+                               "not active/standby")
+    if meta.get("clone-max", "2") != "2":
+        raise NotActiveStandby(f"{where}: {clone.id} has clone-max={meta.get('clone-max')}: not a two-node cluster")
+    return clone, prim
+
+
+def _service_group(cib: Cib, where: str) -> tuple[Container, Primitive, Primitive, Primitive]:
+    groups = [c for c in cib.containers if c.kind == "group"]
+    for g in groups:
+        ip = [p for p in g.children if p.type in ("IPaddr2", "IPaddr") and p.cls == "ocf"]
+        fs = [p for p in g.children if p.agent == "ocf:heartbeat:Filesystem"]
+        web = [p for p in g.children if p.agent in WEB_AGENTS]
+        if ip and fs and web:
+            return g, ip[0], fs[0], web[0]
+    have = ", ".join(f"{g.id} ({' '.join(p.agent for p in g.children)})" for g in groups) or "none"
+    raise NotActiveStandby(f"{where}: no group of a virtual IP (IPaddr2), a Filesystem and a web server "
+                           f"({', '.join(WEB_AGENTS)}); groups found: {have}")
+
+
+def _seconds_or(text: str, name: str, where: str, findings: Findings, default: int) -> int:
+    s = seconds(text)
+    if s is None:
+        findings.add(name, where, CHANGED, f"'{text}' is not a duration hawizard reads; {default} s used")
+        return default
+    return s
+
+
+def apply(cib: Cib, d: Design, stack: stacks.Stack, findings: Findings, where: str,
+          sbd: dict[str, tuple[str, int]], sbd_where: str) -> None:
+    """Fill the design's cluster, service, fencing and timing sections from the CIB."""
+    if cib.schema_before != cib.schema:
+        findings.add(f"CIB schema {cib.schema_before}", where, KEPT,
+                     f"upgraded offline to {cib.schema} with cibadmin --upgrade --force before reading")
+    if cib.nodes and len(cib.nodes) != 2:
+        raise NotActiveStandby(f"{where}: the CIB lists {len(cib.nodes)} nodes ({', '.join(cib.nodes)}); "
+                               "hawizard builds two-node clusters")
+    clone, drbd = _promotable_drbd(cib, where)
+    group, ip, fs, web = _service_group(cib, where)
+    ids = d.cluster.ids
+    ids.drbd, ids.drbd_clone, ids.group = drbd.id, clone.id, group.id
+    ids.ip, ids.fs, ids.web = ip.id, fs.id, web.id
+    owned = {clone.id, group.id}
+    d.drbd.resource = drbd.params.get("drbd_resource", d.drbd.resource)
+    _drbd_primitive(clone, drbd, d, stack, findings, where)
+    _group(group, ip, fs, web, d, findings, where)
+    _constraints(cib, d, stack, findings, where, clone.id, group.id)
+    _properties(cib, d, findings, where)
+    _fencing(cib, d, stack, findings, where, sbd, sbd_where, clone)
+    for p in cib.primitives:
+        if p.cls != "stonith":
+            findings.add(f"CIB: primitive {p.id} ({p.agent})", where, LEFT,
+                         "not part of the design; a re-apply does not touch it")
+    for c in cib.containers:
+        if c.id not in owned:
+            findings.add(f"CIB: {c.kind} {c.id}", where, LEFT, "not part of the design; a re-apply does not touch it")
+    for tag in cib.other_config:
+        findings.add(f"CIB: configuration/{tag}", where, LEFT, "not part of the design")
+
+
+def _drbd_primitive(clone: Container, drbd: Primitive, d: Design, stack: stacks.Stack, findings: Findings,
+                    where: str) -> None:
+    if clone.kind == "master" and stack.pacemaker != "1.0":
+        findings.add(f"CIB: {clone.id} as <master> (ms)", where, CHANGED,
+                     "a re-apply writes it as clone promotable=true (crmsh 5 and Pacemaker 3 drop ms)")
+    expected_meta = {"master-max", "master-node-max", "promoted-max", "promoted-node-max", "clone-max",
+                     "clone-node-max", "notify", "promotable", "priority", "target-role"}
+    for k, v in clone.meta.items():
+        if k not in expected_meta:
+            findings.add(f"CIB: {clone.id} meta {k}={v}", where, DROPPED, "a re-apply writes the clone without it")
+    for k, v in drbd.params.items():
+        if k == "drbd_resource":
+            continue
+        if k == "drbdconf" and stack.drbd_main_conf and v == "/etc/drbd.conf":
+            continue
+        findings.add(f"CIB: {drbd.id} param {k}={v}", where, DROPPED, "a re-apply writes the primitive without it")
+    promoted = [o for o in drbd.ops if o.name == "monitor" and o.role.lower() in PROMOTED]
+    other = [o for o in drbd.ops if o.name == "monitor" and o.role.lower() not in PROMOTED]
+    if other:
+        d.cluster.drbd_monitor_interval_s = _seconds_or(other[0].interval, f"CIB: {drbd.id} monitor interval",
+                                                        where, findings, d.cluster.drbd_monitor_interval_s)
+    else:
+        findings.add(f"CIB: {drbd.id} monitor", where, CHANGED, "no monitor of the unpromoted role: a re-apply "
+                     f"adds one every {d.cluster.drbd_monitor_interval_s} s")
+    d.cluster.drbd_promoted_monitor_interval_s = (
+        _seconds_or(promoted[0].interval, f"CIB: {drbd.id} promoted monitor interval", where, findings, 0)
+        if promoted else 0)
+
+
+def _group(group: Container, ip: Primitive, fs: Primitive, web: Primitive, d: Design, findings: Findings,
+           where: str) -> None:
+    s = d.service
+    members = [p.id for p in group.children]
+    if members != [ip.id, fs.id, web.id]:
+        findings.add(f"CIB: group {group.id} members {' '.join(members)}", where, CHANGED,
+                     f"a re-apply makes the group {ip.id} {fs.id} {web.id}, in that order")
+    for k, v in group.meta.items():
+        findings.add(f"CIB: {group.id} meta {k}={v}", where, DROPPED, "a re-apply writes the group without it")
+    if ip.type != "IPaddr2":
+        findings.add(f"CIB: {ip.id} ({ip.agent})", where, CHANGED, "a re-apply uses ocf:heartbeat:IPaddr2")
+    s.vip = ip.params.get("ip", s.vip)
+    if "cidr_netmask" in ip.params and ip.params["cidr_netmask"].isdigit():
+        s.vip_prefix = int(ip.params["cidr_netmask"])
+    else:
+        findings.add(f"CIB: {ip.id} cidr_netmask", where, GUESSED, f"not set (the agent derives it from the "
+                     f"routes); the preset says /{s.vip_prefix}: check it")
+    if "nic" in ip.params:
+        s.vip_nic = ip.params["nic"]
+    else:
+        findings.add(f"CIB: {ip.id} nic", where, GUESSED, f"not set (the agent finds it from the routes); the "
+                     f"preset says {s.vip_nic}: check it")
+    _other_params(ip, {"ip", "cidr_netmask", "nic"}, findings, where)
+    dev = fs.params.get("device", "")
+    if dev != d.drbd.device and d.drbd.device:
+        raise NotActiveStandby(f"{where}: {fs.id} mounts {dev or '(no device)'}, not the DRBD device "
+                               f"{d.drbd.device}: the service's data is not on the replicated disk")
+    s.mount_point = fs.params.get("directory", s.mount_point)
+    fstype = fs.params.get("fstype", "")
+    if fstype not in ("ext3", "ext4", "xfs"):
+        raise InputError(f"{where}: {fs.id} fstype={fstype or '(not set)'}; hawizard builds ext3, ext4 or xfs")
+    s.fstype = fstype
+    _other_params(fs, {"device", "directory", "fstype"}, findings, where)
+    s.apache_agent = web.agent
+    if web.agent == "ocf:heartbeat:apache":
+        if "configfile" in web.params:
+            s.apache_config = web.params["configfile"]
+        if web.params.get("port", "").isdigit():
+            s.port = int(web.params["port"])
+        if "statusurl" in web.params:
+            s.status_url = web.params["statusurl"]
+        else:
+            s.status_url = f"http://localhost:{s.port}/server-status"
+            findings.add(f"CIB: {web.id} statusurl", where, CHANGED, f"not set (the agent builds its own); a "
+                         f"re-apply writes {s.status_url}")
+        _other_params(web, {"configfile", "port", "statusurl"}, findings, where)
+    for p in (ip, fs, web):
+        for k, v in p.meta.items():
+            findings.add(f"CIB: {p.id} meta {k}={v}", where, DROPPED, "a re-apply writes the primitive without it")
+    intervals = {}
+    for p in (ip, fs, web):
+        mons = [o for o in p.ops if o.name == "monitor"]
+        if mons:
+            intervals[p.id] = seconds(mons[0].interval)
+    if web.id in intervals and intervals[web.id]:
+        d.timing.monitor_interval_s = intervals[web.id] or d.timing.monitor_interval_s
+    distinct = {v for v in intervals.values() if v}
+    if len(distinct) > 1:
+        findings.add("CIB: monitor intervals " + ", ".join(f"{k}={v}s" for k, v in intervals.items()), where,
+                     CHANGED, f"the preset has one interval for the service: {d.timing.monitor_interval_s} s")
+
+
+def _other_params(p: Primitive, known: set[str], findings: Findings, where: str) -> None:
+    for k, v in p.params.items():
+        if k not in known:
+            findings.add(f"CIB: {p.id} param {k}={v}", where, DROPPED, "a re-apply writes the primitive without it")
+
+
+def _constraints(cib: Cib, d: Design, stack: stacks.Stack, findings: Findings, where: str, clone: str,
+                 group: str) -> None:
+    ids = d.cluster.ids
+    found_col = found_ord = False
+    fence_devices = {p.id for p in cib.primitives if p.cls == "stonith"}
+    for c in cib.constraints:
+        a = c.attrib
+        if c.tag == "rsc_colocation" and a.get("rsc") == group and a.get("with-rsc") == clone \
+                and a.get("with-rsc-role", "").lower() in PROMOTED and a.get("score", "").upper() in ("INFINITY", "+INFINITY"):
+            ids.colocation, found_col = a.get("id", ids.colocation), True
+        elif c.tag == "rsc_order" and a.get("first") == clone and a.get("first-action") == "promote" \
+                and a.get("then") == group and a.get("then-action", "start") == "start":
+            ids.order, found_ord = a.get("id", ids.order), True
+        elif c.tag == "rsc_location" and a.get("rsc") in fence_devices and a.get("score", "") in ("-INFINITY", "-inf"):
+            continue  # a fence device kept off the node it fences: hawizard writes it (render/fencing.py)
+        else:
+            note = "not part of the design; a re-apply does not touch it"
+            if c.tag == "rsc_location" and a.get("id", "").startswith(("cli-prefer-", "cli-ban-", "cli-standby-")):
+                note += " (left by a move/migrate: clear it with crm resource clear / pcs resource clear)"
+            findings.add(f"CIB: {c.tag} {a.get('id', '')}", where, LEFT, note)
+    if not found_col:
+        findings.add(f"CIB: colocation of {group} with the promoted {clone}", where, CHANGED,
+                     f"missing: a re-apply adds {ids.colocation}")
+    if not found_ord:
+        findings.add(f"CIB: order promote {clone} then start {group}", where, CHANGED,
+                     f"missing: a re-apply adds {ids.order}")
+
+
+# properties the design writes (render/fencing.py, the cluster templates), or Pacemaker sets itself
+_PROPS_OWNED = {"stonith-enabled", "stonith-action", "stonith-timeout", "priority-fencing-delay",
+                "no-quorum-policy"}
+_PROPS_PACEMAKER = {"dc-version", "cluster-infrastructure", "cluster-name", "have-watchdog", "last-lrm-refresh",
+                    "cluster-recheck-interval-set"}
+
+
+def _properties(cib: Cib, d: Design, findings: Findings, where: str) -> None:
+    c = d.cluster
+    nqp = cib.properties.get("no-quorum-policy", "stop").lower()
+    if nqp in ("stop", "ignore", "freeze", "demote"):
+        c.no_quorum_policy = nqp
+    else:
+        findings.add(f"CIB: no-quorum-policy={nqp}", where, CHANGED, "not one hawizard writes; the preset says stop")
+        c.no_quorum_policy = "stop"
+    for k, v in cib.properties.items():
+        if k in _PROPS_OWNED:
+            continue
+        why = "set by Pacemaker itself" if k in _PROPS_PACEMAKER else "not part of the design"
+        findings.add(f"CIB: property {k}={v}", where, LEFT, f"{why}; a re-apply does not touch it")
+    rd = dict(cib.rsc_defaults)
+    c.stickiness = _int(rd.pop("resource-stickiness", "0"), "CIB: rsc_defaults resource-stickiness", where, findings,
+                        c.stickiness)
+    if "resource-stickiness" not in cib.rsc_defaults:
+        findings.add("CIB: resource-stickiness", where, KEPT, "not set: Pacemaker's default 0; the preset says 0, "
+                     "which a re-apply writes out")
+    c.migration_threshold = _int(rd.pop("migration-threshold", "0"), "CIB: rsc_defaults migration-threshold",
+                                 where, findings, 0)
+    ft = rd.pop("failure-timeout", "0")
+    c.failure_timeout_s = seconds(ft) or 0
+    for k, v in rd.items():
+        findings.add(f"CIB: rsc_defaults {k}={v}", where, LEFT, "not part of the design; a re-apply does not touch it")
+    od = dict(cib.op_defaults)
+    if "timeout" in od:
+        d.timing.default_action_timeout_s = seconds(od.pop("timeout")) or 0
+    for k, v in od.items():
+        findings.add(f"CIB: op_defaults {k}={v}", where, LEFT, "not part of the design; a re-apply does not touch it")
+
+
+def _int(text: str, name: str, where: str, findings: Findings, default: int) -> int:
+    t = text.strip().upper()
+    if t in ("INFINITY", "+INFINITY"):
+        findings.add(name, where, CHANGED, "INFINITY; the preset holds 1000000")
+        return 1000000
+    if re.fullmatch(r"\d+", t):
+        return int(t)
+    findings.add(name, where, CHANGED, f"'{text}' is not a whole number; the preset holds {default}")
+    return default
+
+
+def _fencing(cib: Cib, d: Design, stack: stacks.Stack, findings: Findings, where: str,
+             sbd: dict[str, tuple[str, int]], sbd_where: str, clone: Container) -> None:
+    fe = d.fencing
+    enabled = cib.properties.get("stonith-enabled", "true").lower() in ("true", "yes", "1", "on", "y")
+    devices = [p for p in cib.primitives if p.cls == "stonith"]
+    if not enabled:
+        fe.method, fe.race = "none", "none"
+        for p in devices:
+            findings.add(f"CIB: fence device {p.id} ({p.agent})", where, LEFT,
+                         "stonith-enabled=false: the design has no fencing; the device is left as it is")
+        d.answers.switchover_failure = "manual"
+        _stop_on_fail(d, cib, findings, where)
+        return
+    if not devices:
+        raise InputError(f"{where}: stonith-enabled is true but the CIB has no fence device; hawizard cannot "
+                         "express a cluster that would never fence (add the devices, or set stonith-enabled=false "
+                         "knowingly, then adopt again)")
+    fe.race = "none"  # until a delay is found on a device or in the properties
+    fe.action = cib.properties.get("stonith-action", "reboot").lower()
+    if fe.action == "poweroff":
+        fe.action = "off"
+    sbd_dev = [p for p in devices if p.type in SBD_TYPES]
+    if sbd_dev:
+        _sbd(sbd_dev[0], d, stack, findings, where, sbd, sbd_where)
+        rest = [p for p in devices if p is not sbd_dev[0]]
+    else:
+        rest = _agents(devices, d, findings, where)
+    for p in rest:
+        findings.add(f"CIB: fence device {p.id} ({p.agent})", where, LEFT, "a second fencing level the design "
+                     "cannot express; a re-apply does not touch it")
+    pfd = cib.properties.get("priority-fencing-delay")
+    if pfd and (seconds(pfd) or 0) > 0:
+        fe.race, fe.delay_s = "priority", seconds(pfd) or fe.delay_s
+        if clone.meta.get("priority", "0") in ("0", ""):
+            findings.add(f"CIB: {clone.id} meta priority", where, CHANGED,
+                         "not set, so priority-fencing-delay protects no node; a re-apply sets priority=1")
+    d.answers.switchover_failure = "manual"
+    _stop_on_fail(d, cib, findings, where)
+    st = cib.properties.get("stonith-timeout")
+    if st:
+        from hawizard.design import timing
+
+        value = seconds(st)
+        fe.stonith_timeout_s = 0
+        if value is not None and value != timing.derived_stonith_timeout_s(d):
+            fe.stonith_timeout_s = value
+
+
+def _stop_on_fail(d: Design, cib: Cib, findings: Findings, where: str) -> None:
+    """switchover_failure from the stop operations' on-fail (render/fencing.py writes fence or block)."""
+    ons = {o.on_fail for c in cib.containers for p in c.children for o in p.ops if o.name == "stop"}
+    if "fence" in ons and d.fenced:
+        d.answers.switchover_failure = "fence"
+    if ons - {"fence", "block"}:
+        findings.add("CIB: stop on-fail " + ",".join(sorted(x or "(not set)" for x in ons)), where, CHANGED,
+                     f"a re-apply writes on-fail={'fence' if d.answers.switchover_failure == 'fence' else 'block'}"
+                     " on every stop (answers.switchover_failure)")
+
+
+def _sbd(dev: Primitive, d: Design, stack: stacks.Stack, findings: Findings, where: str,
+         sbd: dict[str, tuple[str, int]], sbd_where: str) -> None:
+    fe = d.fencing
+    fe.method = "sbd"
+    d.cluster.ids.fence_prefix = dev.id[:-3] if dev.id.endswith("sbd") else d.cluster.ids.fence_prefix
+    if not dev.id.endswith("sbd"):
+        findings.add(f"CIB: fence device id {dev.id}", where, CHANGED,
+                     f"a re-apply names it {fe_id(d)} (fence_prefix + 'sbd')")
+    devices = sbd.get("SBD_DEVICE", ("", 0))[0] or dev.params.get("devices", "").replace(",", ";")
+    fe.sbd_devices = [x for x in devices.split(";") if x][:3]
+    if not fe.sbd_devices:
+        raise InputError(f"{sbd_where or where}: sbd fencing without a disk (SBD_DEVICE): hawizard builds sbd "
+                         "with a shared disk, not diskless sbd")
+    if "SBD_WATCHDOG_DEV" in sbd:
+        fe.watchdog_device = sbd["SBD_WATCHDOG_DEV"][0]
+    if sbd.get("SBD_WATCHDOG_TIMEOUT", ("", 0))[0].isdigit():
+        fe.watchdog_timeout_s = int(sbd["SBD_WATCHDOG_TIMEOUT"][0])
+    pt = dev.params.get("power_timeout", "")
+    if pt.isdigit() and int(pt) > 10:
+        fe.msgwait_timeout_s = int(pt) - 10  # render/fencing.py: power_timeout = msgwait + 10
+        findings.add("sbd msgwait timeout", where, GUESSED, f"from {dev.id} power_timeout={pt} (hawizard writes "
+                     "msgwait + 10); the disk's own value is shown by sbd -d DEV dump")
+    else:
+        findings.add("sbd msgwait and watchdog timeouts on the disk", "(not in the collected files)", DEFAULTED,
+                     f"written on the disk, not in a file (sbd -d DEV dump shows them); the preset says msgwait "
+                     f"{fe.msgwait_timeout_s} s: check it")
+    written = {"SBD_DEVICE", "SBD_PACEMAKER", "SBD_STARTMODE", "SBD_DELAY_START", "SBD_WATCHDOG_DEV",
+               "SBD_WATCHDOG_TIMEOUT", "SBD_TIMEOUT_ACTION", "SBD_OPTS"}
+    for k, (v, no) in sbd.items():
+        if k not in written:
+            findings.add(f"sbd: {k}={v}", f"{sbd_where}:{no}", DROPPED, "a re-apply writes the file without it")
+        elif k in ("SBD_PACEMAKER", "SBD_STARTMODE", "SBD_DELAY_START", "SBD_TIMEOUT_ACTION", "SBD_OPTS"):
+            want = {"SBD_PACEMAKER": "yes", "SBD_STARTMODE": "always", "SBD_DELAY_START": "no",
+                    "SBD_TIMEOUT_ACTION": "flush,reboot", "SBD_OPTS": ""}[k]
+            if v != want:
+                findings.add(f"sbd: {k}={v}", f"{sbd_where}:{no}", CHANGED, f"a re-apply writes {k}={want}")
+    _delay(dev.params, d, findings, where, dev.id)
+    for k, v in dev.params.items():
+        if k not in ("devices", "power_timeout", "pcmk_delay_base", "pcmk_delay_max"):
+            findings.add(f"CIB: {dev.id} param {k}={v}", where, DROPPED, "a re-apply writes the device without it")
+
+
+def fe_id(d: Design) -> str:
+    return f"{d.cluster.ids.fence_prefix}sbd"
+
+
+def _delay(params: dict[str, str], d: Design, findings: Findings, where: str, dev_id: str) -> None:
+    fe = d.fencing
+    base, mx = params.get("pcmk_delay_base", ""), params.get("pcmk_delay_max", "")
+    if mx and (seconds(mx) or 0) > 0:
+        fe.race, fe.delay_s = "random", seconds(mx) or fe.delay_s
+    elif base:
+        longest = max((seconds(part.split(":")[-1]) or 0) for part in base.split(";") if part)
+        if longest > 0:
+            fe.race, fe.delay_s = "static", longest
+
+
+def _agents(devices: list[Primitive], d: Design, findings: Findings, where: str) -> list[Primitive]:
+    """One device per node (found by pcmk_host_list); returns the devices not used."""
+    fe = d.fencing
+    fe.method = "agent"
+    used: list[Primitive] = []
+    for n in d.nodes:
+        mine = [p for p in devices if n.name in re.split(r"[\s,;]+", p.params.get("pcmk_host_list", ""))]
+        if not mine:
+            mine = [p for p in devices if p.id.endswith(n.name)]
+        if not mine:
+            raise InputError(f"{where}: no fence device fences {n.name} (pcmk_host_list); hawizard builds one "
+                             "device per node")
+        p = mine[0]
+        used.append(p)
+        n.fence_agent = p.type
+        if p.id.endswith(n.name):
+            d.cluster.ids.fence_prefix = p.id[: -len(n.name)] or d.cluster.ids.fence_prefix
+        params: dict[str, str] = {}
+        for k, v in p.params.items():
+            if k in ("pcmk_host_list", "pcmk_delay_base", "pcmk_delay_max"):
+                continue
+            why = check_fence_param_key(k)
+            if why and "password" in why:
+                n.fence_password_ref = f"env:{fence_password_env(n.name)}"
+                findings.add(f"CIB: {p.id} {k}", where, SECRET, f"not copied; the preset reads it from "
+                             f"{n.fence_password_ref} at apply time")
+                continue
+            bad = why or check_fence_param_value(v)
+            if bad:
+                findings.add(f"CIB: {p.id} param {k}", where, DROPPED, f"not a fence_params entry: {bad}")
+                continue
+            params[k] = v
+        n.fence_params = params
+        _delay(p.params, d, findings, where, p.id)
+    return [p for p in devices if p not in used]
+
+
+def element_text(e: ET.Element) -> str:
+    return ET.tostring(e, encoding="unicode")

@@ -1,0 +1,77 @@
+"""Directories of collected files for the adoption tests, made with the real tools.
+
+- ``article_dir``: the article's own files, copied verbatim from ../shared/seed/article-ja.txt into
+  tests/fixtures/adopt/article/ (ha.cf, authkeys, global_common.conf, r0.res, the server-status
+  lines of httpd.conf), and its crm lines typed into crmsh as the article does (``crm -f`` with
+  ``configure`` ... ``commit``) against a Pacemaker 1.0 file CIB (``cibadmin --empty pacemaker-1.0``).
+- ``rendered_dir``: what hawizard renders for a design, written per node at the paths it has
+  on the node (secrets filled with the validators' dummies, as the runner writes them), and the
+  rendered cluster configuration loaded into a file CIB the way tests/validators do it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from validators.harness import Case, require, run, show, write
+
+FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
+
+
+def crm_cib(where: Path, crm_lines: str, schema: str = "pacemaker-1.0") -> Path:
+    """A file CIB with the crm lines typed into ``crm configure`` one by one, then committed."""
+    require("cibadmin", "crm")
+    proc = run(["cibadmin", "--empty", schema])
+    assert proc.returncode == 0, show(proc)
+    cib = write(where / "cib.xml", proc.stdout)
+    script = write(where.parent / f"{where.name}.crm-session", "configure\n" + crm_lines + "commit\n")
+    proc = run(["crm", "-f", str(script)], env={"CIB_file": str(cib)})
+    assert proc.returncode == 0, show(proc)
+    script.unlink()
+    return cib
+
+
+def article_dir(tmp: Path) -> Path:
+    """The article's files, and its CIB as its crm session leaves it."""
+    d = tmp / "article"
+    shutil.copytree(FIXTURES / "article" / "etc", d / "etc")
+    crm_cib(d, (FIXTURES / "article" / "crm-session.txt").read_text())
+    return d
+
+
+def rendered_dir(c: Case, tmp: Path) -> Path:
+    """DIR/NODE/<path> for every file the design renders, and DIR/NODE/cib.xml from its cluster config."""
+    require("cibadmin")
+    d = tmp / c.spec.id
+    for f in c.rendering.files:
+        if f.id == "cluster-config":
+            continue
+        for node in f.nodes:
+            write(d / node / f.path.lstrip("/"), c.text(f.id), f.mode)
+    cib = _loaded_cib(c, tmp / f"{c.spec.id}-cib")
+    for node in c.design.node_names:
+        shutil.copyfile(cib, d / node / "cib.xml")
+    return d
+
+
+def _loaded_cib(c: Case, where: Path) -> Path:
+    where.mkdir(parents=True, exist_ok=True)
+    schema = ["pacemaker-1.0"] if c.stack.pacemaker == "1.0" else []
+    proc = run(["cibadmin", "--empty", *schema])
+    assert proc.returncode == 0, show(proc)
+    cib = write(where / "cib.xml", proc.stdout)
+    for i, name in enumerate(c.design.node_names if not schema else (), start=1):
+        proc = run(["cibadmin", "-C", "-o", "nodes", "-X", f'<node id="{i}" uname="{name}"/>'],
+                   env={"CIB_file": str(cib)})
+        assert proc.returncode == 0, show(proc)
+    f = c.rendering.get("cluster-config")
+    script = write(where / Path(f.path).name, c.text("cluster-config"), f.mode)
+    if c.stack.config_tool == "crm":
+        require("crm")
+        proc = run(["crm", "configure", "load", "update", str(script)], env={"CIB_file": str(cib)})
+    else:
+        require("pcs")
+        proc = run(["sh", str(script), str(cib)], env={"PCS": "pcs"}, timeout=180)
+    assert proc.returncode == 0, show(proc)
+    return cib
