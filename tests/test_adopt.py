@@ -86,9 +86,15 @@ ARTICLE_NOT_IN_FILES = {
 
 
 @pytest.fixture(scope="module")
-def article(tmp_path_factory):
+def article_files(tmp_path_factory) -> Path:
+    """The article's directory, its CIB made once by crmsh (each test adopts a copy)."""
     require(*TOOLS)
-    return adopt(article_dir(tmp_path_factory.mktemp("article")), name="article")
+    return article_dir(tmp_path_factory.mktemp("article"))
+
+
+@pytest.fixture(scope="module")
+def article(article_files):
+    return adopt(article_files, name="article")
 
 
 def test_article_files_adopt_into_the_article_preset(article):
@@ -156,13 +162,13 @@ def test_round_trip_render_adopt(cid, tmp_path):
 
 # -- what adoption refuses -------------------------------------------------------------------------
 
-def _article_copy(tmp_path) -> Path:
-    require(*TOOLS)
-    return article_dir(tmp_path)
+@pytest.fixture
+def article_copy(article_files, tmp_path) -> Path:
+    return Path(shutil.copytree(article_files, tmp_path / "article"))
 
 
-def test_three_nodes_exit_2_named(tmp_path):
-    d = _article_copy(tmp_path)
+def test_three_nodes_exit_2_named(article_copy):
+    d = article_copy
     hacf = d / "etc/ha.d/ha.cf"
     hacf.write_text(hacf.read_text() + "node srv3\n")
     with pytest.raises(InputError, match=r"3 node\(s\) \(srv1, srv2, srv3\).*two-node"):
@@ -190,16 +196,16 @@ def test_no_service_group_is_not_active_standby(tmp_path):
         adopt(d)
 
 
-def test_drbdadm_refuses_a_broken_resource_file(tmp_path):
-    d = _article_copy(tmp_path)
+def test_drbdadm_refuses_a_broken_resource_file(article_copy):
+    d = article_copy
     res = d / "etc/drbd.d/r0.res"
     res.write_text(res.read_text().replace("meta-disk internal;", "meta-disks internal;"))
     with pytest.raises(InputError, match="drbdadm .* refused"):
         adopt(d)
 
 
-def test_authkeys_key_never_read_into_anything(tmp_path):
-    d = _article_copy(tmp_path)
+def test_authkeys_key_never_read_into_anything(article_copy):
+    d = article_copy
     (d / "etc/ha.d/authkeys").write_text("auth 2\n1 crc\n2 sha1 TopSecretKey42\n")
     a = adopt(d)
     assert a.design.heartbeat.auth == "sha1"
@@ -207,8 +213,8 @@ def test_authkeys_key_never_read_into_anything(tmp_path):
     assert [f for f in a.findings.items if f.action == SECRET and f.name.startswith("authkeys")]
 
 
-def test_cli_writes_preset_and_report(tmp_path):
-    d = _article_copy(tmp_path)
+def test_cli_writes_preset_and_report(article_copy, tmp_path):
+    d = article_copy
     out = tmp_path / "adopted.toml"
     proc = subprocess.run([sys.executable, "-m", "hawizard", "adopt", "--from-dir", str(d), "-o", str(out)],
                           capture_output=True, text=True, timeout=120)
@@ -234,8 +240,8 @@ def test_cli_exit_codes(tmp_path):
     assert h.returncode == 0 and "Exit codes" in h.stdout and "--from-dir" in h.stdout
 
 
-def test_cli_exit_3_without_drbdadm(tmp_path):
-    d = _article_copy(tmp_path)
+def test_cli_exit_3_without_drbdadm(article_copy, tmp_path):
+    d = article_copy
     bindir = tmp_path / "bin"
     bindir.mkdir()
     for tool in ("cibadmin",):  # only cibadmin on PATH: drbdadm is missing
