@@ -40,12 +40,15 @@ def article_dir(tmp: Path) -> Path:
     return d
 
 
-def rendered_dir(c: Case, tmp: Path) -> Path:
-    """DIR/NODE/<path> for every file the design renders, and DIR/NODE/cib.xml from its cluster config."""
+def rendered_dir(c: Case, tmp: Path, *, with_state: bool = False) -> Path:
+    """DIR/NODE/<path> for every file the design renders, and DIR/NODE/cib.xml from its cluster config.
+
+    hawizard's own copy of the cluster configuration (/var/lib/hawizard/cluster.*) is left out unless
+    ``with_state``: a cluster built by hand has none, and adoption must tell the stack without it."""
     require("cibadmin")
     d = tmp / c.spec.id
     for f in c.rendering.files:
-        if f.id == "cluster-config":
+        if f.id == "cluster-config" and not with_state:
             continue
         for node in f.nodes:
             write(d / node / f.path.lstrip("/"), c.text(f.id), f.mode)

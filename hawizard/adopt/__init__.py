@@ -18,4 +18,5 @@ format or one step:
   findings       what adoption did with each item it could not carry as it was
   engine         adopt(DIR): every reader, the stack decided, the design checked by the preset loader
   report         the findings as the text printed and written next to the preset
+  filediff       every file a design renders against the collected copy, as unified diffs, secrets masked
 """

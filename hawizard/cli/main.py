@@ -32,7 +32,7 @@ def _register_commands(sub: argparse._SubParsersAction) -> None:
     lab_cli.add_parser(sub)
 
 
-HEADLESS = ("presets", "validate", "render", "plan", "adopt", "apply", "status", "export", "audit", "lab")
+HEADLESS = ("presets", "validate", "render", "plan", "adopt", "diff", "apply", "status", "export", "audit", "lab")
 
 
 def build_parser() -> argparse.ArgumentParser:
