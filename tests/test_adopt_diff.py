@@ -104,3 +104,35 @@ def test_adopted_preset_diffs_clean_against_its_source(cid, tmp_path):
     # the fence passwords' reference is adoption's own (env:HAWIZARD_FENCE_PASSWORD_<NODE>): only the
     # preview text of the slot differs, never the file
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("line, authkeys, shown", [
+    ("1 sha1 0123abcd", True, "1 sha1 «redacted»"),
+    ("#2 sha1 HI!", True, "#2 sha1 «redacted»"),  # the packaged sample's commented-out keys
+    ("auth 1", True, "auth 1"),
+    ('\t\tshared-secret "a b\\"c";', False, "\t\tshared-secret «redacted»;"),
+    ("pcs stonith create f fence_ipmilan ip=1.2.3.4 password='p@ss w0rd\"q'\"'\"'$x\\y' op monitor",
+     False, "pcs stonith create f fence_ipmilan ip=1.2.3.4 password=«redacted» op monitor"),
+    ('primitive f stonith:fence_ipmilan params passwd="p@ss w0rd\\"q\'$x\\\\y" op monitor', False,
+     "primitive f stonith:fence_ipmilan params passwd=«redacted» op monitor"),
+    ("snmp_priv_passwd=abc", False, "snmp_priv_passwd=«redacted»"),
+    ("token: 3000", False, "token: 3000"),
+])
+def test_redact_every_place_a_secret_stands(line, authkeys, shown):
+    from hawizard.adopt.filediff import redact
+
+    assert redact(line, authkeys=authkeys) == shown
+
+
+def test_article_diff_shows_no_sample_key(tmp_path):
+    from adopt_support import article_dir
+
+    require("drbdadm", "cibadmin", "crm")
+    d = article_dir(tmp_path)
+    adopted = tmp_path / "a.toml"
+    assert _hawizard("adopt", "--from-dir", str(d), "-o", str(adopted)).returncode == 0
+    proc = _hawizard("diff", str(adopted), "--from-dir", str(d))
+    assert proc.returncode == 1
+    assert "+warntime 10" in proc.stdout and "#2 sha1 «redacted»" in proc.stdout
+    assert "HI!" not in proc.stdout and "Hello!" not in proc.stdout
+    assert "/var/lib/hawizard/cluster.crm: missing from the collected files" in proc.stdout

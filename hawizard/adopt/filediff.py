@@ -20,15 +20,16 @@ from hawizard.adopt.collected import Collected
 from hawizard.render.renderer import SECRET_RE, RenderedFile, Rendering
 
 REDACTED = "«redacted»"
-# one shell or crm word: quoted and unquoted pieces with no blank between ('a'"'"'b' is one word)
-_VALUE = r'(?:"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^\s\'"]+)+'
+# one shell, crm or DRBD word: quoted and unquoted pieces with no blank or ";" between ('a'"'"'b' is one word)
+_VALUE = r'(?:"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^\s\'";]+)+'
 
 
 # Where a secret stands in the files hawizard writes, whatever the design: redacted on every collected
 # line shown, even where the rendering has no secret (a hand-made file may have one hawizard does not):
-# authkeys(5) "N method [secret]"; drbd.conf(5) shared-secret; a fence agent's password/passwd parameter
+# authkeys(5) "N method [secret]" (commented out or not); drbd.conf(5) shared-secret; a fence agent's password/passwd parameter
 # (crm and pcs lines, fence-agents metadata); corosync.conf never holds one (the key is a file).
-_FIXED = (re.compile(r"^(\s*\d+\s+\S+\s+)(\S.*)$"), re.compile(r"(shared-secret\s+)" + _VALUE),
+_FIXED = (re.compile(r"^(\s*#?\s*\d+\s+\S+\s+)(\S.*)$"),  # a commented-out key is a key too
+          re.compile(r"(shared-secret\s+)" + _VALUE),
           re.compile(r"(\b[A-Za-z_]*passw(?:or)?d\s*=\s*)" + _VALUE, re.IGNORECASE))
 
 
