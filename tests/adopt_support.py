@@ -78,3 +78,24 @@ def _loaded_cib(c: Case, where: Path) -> Path:
         proc = run(["sh", str(script), str(cib)], env={"PCS": "pcs"}, timeout=180)
     assert proc.returncode == 0, show(proc)
     return cib
+
+
+def cfs_dir(tmp: Path, *, active_active: bool = False) -> Path:
+    """Clusters from Scratch's active/passive cluster: its files, and a CIB made by the real pcs."""
+    require("cibadmin", "pcs")
+    src = FIXTURES / "clusters-from-scratch"
+    d = tmp / ("cfs-aa" if active_active else "cfs")
+    shutil.copytree(src / "etc", d / "etc")
+    proc = run(["cibadmin", "--empty"])
+    assert proc.returncode == 0, show(proc)
+    cib = write(d / "cib.xml", proc.stdout)
+    for i, name in enumerate(("pcmk-1", "pcmk-2"), start=1):
+        proc = run(["cibadmin", "-C", "-o", "nodes", "-X", f'<node id="{i}" uname="{name}"/>'],
+                   env={"CIB_file": str(cib)})
+        assert proc.returncode == 0, show(proc)
+    for line in (src / "pcs-commands.txt").read_text().splitlines():
+        if active_active:
+            line = line.replace("promoted-max=1", "promoted-max=2")
+        proc = run(["pcs", "-f", str(cib), *line.split()], timeout=120)
+        assert proc.returncode == 0, show(proc)
+    return d

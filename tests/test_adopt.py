@@ -250,3 +250,36 @@ def test_cli_exit_3_without_drbdadm(article_copy, tmp_path):
                            str(tmp_path / "x.toml")], capture_output=True, text=True, timeout=60,
                           env={"PATH": str(bindir), "PYTHONPATH": ":".join(sys.path)})
     assert proc.returncode == 3 and "drbdadm is not installed" in proc.stderr, proc.stderr
+
+
+# -- (c) Clusters from Scratch (Pacemaker's own guide) -------------------------------------------
+
+def test_clusters_from_scratch_active_passive(tmp_path):
+    """No group there: the IP, the filesystem and Apache are tied to the promoted clone by colocations."""
+    from adopt_support import cfs_dir
+
+    require("drbdadm", "cibadmin", "pcs")
+    a = adopt(cfs_dir(tmp_path))
+    d = a.design
+    assert d.stack == "el9-pcs" and d.node_names == ["pcmk-1", "pcmk-2"]
+    assert [ic.address for n in d.nodes for ic in n.interconnects] == ["192.168.122.101/24", "192.168.122.102/24"]
+    assert (d.drbd.resource, d.drbd.device, d.drbd.port) == ("wwwdata", "/dev/drbd1", 7789)
+    assert [n.backing_disk for n in d.nodes] == ["/dev/almalinux_pcmk-1/drbd-demo", "/dev/almalinux_pcmk-2/drbd-demo"]
+    assert (d.service.vip, d.service.fstype, d.service.status_url) == \
+        ("192.168.122.120", "xfs", "http://localhost/server-status")
+    assert (d.cluster.ids.ip, d.cluster.ids.fs, d.cluster.ids.web, d.cluster.ids.drbd_clone) == \
+        ("ClusterIP", "WebFS", "WebSite", "WebData-clone")
+    assert (d.cluster.stickiness, d.timing.default_action_timeout_s, d.fencing.method) == (100, 240, "none")
+    by = {f.name: f for f in a.findings.items}
+    assert by["CIB: ClusterIP, WebFS, WebSite without a group"].action == CHANGED
+    assert by["CIB: rsc_location location-WebSite-pcmk-1-50"].action == LEFT
+    assert by["DRBD net allow-two-primaries yes"].action == DROPPED
+    assert by["corosync.conf: ring0_addr pcmk-1"].note == "a name: etc/hosts says 192.168.122.101"
+
+
+def test_clusters_from_scratch_active_active_is_refused(tmp_path):
+    from adopt_support import cfs_dir
+
+    require("drbdadm", "cibadmin", "pcs")
+    with pytest.raises(cib_map.NotActiveStandby, match="WebData-clone allows 2 promoted instances"):
+        adopt(cfs_dir(tmp_path, active_active=True))

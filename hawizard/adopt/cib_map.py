@@ -66,9 +66,43 @@ def _service_group(cib: Cib, where: str) -> tuple[Container, Primitive, Primitiv
         web = [p for p in g.children if p.agent in WEB_AGENTS]
         if ip and fs and web:
             return g, ip[0], fs[0], web[0]
+    chain = _chain(cib, where)
+    if chain is not None:
+        return chain
     have = ", ".join(f"{g.id} ({' '.join(p.agent for p in g.children)})" for g in groups) or "none"
     raise NotActiveStandby(f"{where}: no group of a virtual IP (IPaddr2), a Filesystem and a web server "
                            f"({', '.join(WEB_AGENTS)}); groups found: {have}")
+
+
+def _chain(cib: Cib, where: str) -> tuple[Container, Primitive, Primitive, Primitive] | None:
+    """The service as three top-level primitives tied to the promoted DRBD by colocations (no group), as
+    Clusters from Scratch builds it: 'WebFS with Promoted WebData-clone', 'WebSite with WebFS',
+    'WebSite with ClusterIP'. All three must be joined, by INFINITY colocations, to the promoted clone."""
+    ip = [p for p in cib.primitives if p.type in ("IPaddr2", "IPaddr") and p.cls == "ocf"]
+    fs = [p for p in cib.primitives if p.agent == "ocf:heartbeat:Filesystem"]
+    web = [p for p in cib.primitives if p.agent in WEB_AGENTS]
+    clones = [c.id for c in cib.containers if c.promotable]
+    if not (len(ip) == len(fs) == len(web) == 1 and clones):
+        return None
+    edges: dict[str, set[str]] = {}
+    for c in cib.constraints:
+        a = c.attrib
+        if c.tag != "rsc_colocation" or a.get("score", "").upper() not in ("INFINITY", "+INFINITY"):
+            continue
+        left, right = a.get("rsc", ""), a.get("with-rsc", "")
+        if right in clones and a.get("with-rsc-role", "").lower() not in PROMOTED:
+            continue
+        edges.setdefault(left, set()).add(right)
+        edges.setdefault(right, set()).add(left)
+    seen, todo = set(), [clones[0]]
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo += list(edges.get(n, ()))
+    if not {ip[0].id, fs[0].id, web[0].id} <= seen:
+        return None
+    return Container("", "chain", {}, [ip[0], fs[0], web[0]]), ip[0], fs[0], web[0]
 
 
 def _seconds_or(text: str, name: str, where: str, findings: Findings, default: int) -> int:
@@ -91,9 +125,16 @@ def apply(cib: Cib, d: Design, stack: stacks.Stack, findings: Findings, where: s
     clone, drbd = _promotable_drbd(cib, where)
     group, ip, fs, web = _service_group(cib, where)
     ids = d.cluster.ids
-    ids.drbd, ids.drbd_clone, ids.group = drbd.id, clone.id, group.id
+    ids.drbd, ids.drbd_clone = drbd.id, clone.id
     ids.ip, ids.fs, ids.web = ip.id, fs.id, web.id
-    owned = {clone.id, group.id}
+    if group.kind == "chain":
+        group.id = ids.group
+        findings.add(f"CIB: {ip.id}, {fs.id}, {web.id} without a group", where, CHANGED,
+                     f"tied to the promoted {clone.id} by colocation and order constraints; a re-apply makes "
+                     f"them the group {ids.group}, colocated with and ordered after the promoted clone; the old "
+                     "constraints stay (listed below): remove them once the group runs")
+    ids.group = group.id
+    owned = {clone.id, group.id, ip.id, fs.id, web.id}
     d.drbd.resource = drbd.params.get("drbd_resource", d.drbd.resource)
     _drbd_primitive(clone, drbd, d, stack, findings, where)
     _group(group, ip, fs, web, d, findings, where)
@@ -101,7 +142,7 @@ def apply(cib: Cib, d: Design, stack: stacks.Stack, findings: Findings, where: s
     _properties(cib, d, findings, where)
     _fencing(cib, d, stack, findings, where, sbd, sbd_where, clone)
     for p in cib.primitives:
-        if p.cls != "stonith":
+        if p.cls != "stonith" and p.id not in owned:
             findings.add(f"CIB: primitive {p.id} ({p.agent})", where, LEFT,
                          "not part of the design; a re-apply does not touch it")
     for c in cib.containers:
@@ -149,6 +190,7 @@ def _group(group: Container, ip: Primitive, fs: Primitive, web: Primitive, d: De
                      f"a re-apply makes the group {ip.id} {fs.id} {web.id}, in that order")
     for k, v in group.meta.items():
         findings.add(f"CIB: {group.id} meta {k}={v}", where, DROPPED, "a re-apply writes the group without it")
+
     if ip.type != "IPaddr2":
         findings.add(f"CIB: {ip.id} ({ip.agent})", where, CHANGED, "a re-apply uses ocf:heartbeat:IPaddr2")
     s.vip = ip.params.get("ip", s.vip)
@@ -163,10 +205,8 @@ def _group(group: Container, ip: Primitive, fs: Primitive, web: Primitive, d: De
         findings.add(f"CIB: {ip.id} nic", where, GUESSED, f"not set (the agent finds it from the routes); the "
                      f"preset says {s.vip_nic}: check it")
     _other_params(ip, {"ip", "cidr_netmask", "nic"}, findings, where)
-    dev = fs.params.get("device", "")
-    if dev != d.drbd.device and d.drbd.device:
-        raise NotActiveStandby(f"{where}: {fs.id} mounts {dev or '(no device)'}, not the DRBD device "
-                               f"{d.drbd.device}: the service's data is not on the replicated disk")
+    # what the filesystem mounts; the DRBD files are read next and must define this device (engine._drbd)
+    d.drbd.device = fs.params.get("device", "")
     s.mount_point = fs.params.get("directory", s.mount_point)
     fstype = fs.params.get("fstype", "")
     if fstype not in ("ext3", "ext4", "xfs"):
@@ -336,7 +376,8 @@ def _fencing(cib: Cib, d: Design, stack: stacks.Stack, findings: Findings, where
 
 def _stop_on_fail(d: Design, cib: Cib, findings: Findings, where: str) -> None:
     """switchover_failure from the stop operations' on-fail (render/fencing.py writes fence or block)."""
-    ons = {o.on_fail for c in cib.containers for p in c.children for o in p.ops if o.name == "stop"}
+    prims = [p for c in cib.containers for p in c.children] + [p for p in cib.primitives if p.cls != "stonith"]
+    ons = {o.on_fail for p in prims for o in p.ops if o.name == "stop"}
     if "fence" in ons and d.fenced:
         d.answers.switchover_failure = "fence"
     if ons - {"fence", "block"}:

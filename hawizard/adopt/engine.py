@@ -126,6 +126,10 @@ def _drbd(cfg: drbd.DrbdConfig, d: Design, f: Findings, where: str, names: list[
         raise InputError(f"{where}: DRBD resource {r.name} has no 'on {missing[0]}' section (the membership's "
                          f"nodes are {', '.join(names)}; DRBD's are {', '.join(hosts)})")
     first, second = hosts[names[0]], hosts[names[1]]
+    if first.device != dd.device:
+        raise cib_map.NotActiveStandby(
+            f"{where}: the Filesystem resource mounts {dd.device or '(no device)'}, not the device of DRBD "
+            f"resource {r.name} ({first.device}): the service's data is not on the replicated disk")
     dd.device, dd.meta_disk, dd.port = first.device, first.meta_disk or "internal", first.port or dd.port
     for h in (first, second):
         if h.device != first.device or h.port != first.port or h.meta_disk != first.meta_disk:
@@ -237,12 +241,7 @@ def _hosts(col: Collected, d: Design, f: Findings) -> None:
     """ssh_host and service_address from etc/hosts when it names a node with an address that is not an
     interconnect's; else the node name and hawizard's default numbering (192.168.0.101, .102), guessed."""
     path = col.first("etc/hosts")
-    table: dict[str, str] = {}
-    if path is not None:
-        for raw in col.read(path).splitlines():
-            words = raw.split("#", 1)[0].split()
-            for name in words[1:]:
-                table.setdefault(name, words[0])
+    table = membership.hosts_table(col)
     for i, n in enumerate(d.nodes):
         n.service_nic = d.service.vip_nic  # the VIP is added to the service NIC (IPaddr2 nic)
         links = {ic.address.split("/")[0] for ic in n.interconnects}
@@ -264,6 +263,7 @@ def _timeouts(the_cib: cib.Cib, d: Design, stack: stacks.Stack, f: Findings, whe
     ids = d.cluster.ids
     agents = {ids.drbd: "drbd", ids.ip: "ip", ids.fs: "fs", ids.web: "web"}
     prims = {p.id: p for c in the_cib.containers for p in c.children}
+    prims.update({p.id: p for p in the_cib.primitives})
     monitors = {(agents[i], secs) for i, p in prims.items() if i in agents for o in p.ops
                 if o.name == "monitor" and (secs := _sec(o.timeout)) is not None}
     values = {s for _, s in monitors}

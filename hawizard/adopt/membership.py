@@ -8,11 +8,32 @@ be checked before an apply (they reach /etc/hosts). Pure apart from reading coll
 
 from __future__ import annotations
 
+import ipaddress
+
 from hawizard.adopt import corosync_conf, heartbeat
 from hawizard.adopt.collected import Collected
 from hawizard.adopt.findings import CHANGED, DEFAULTED, DROPPED, GUESSED, KEPT, SECRET, Findings
 from hawizard.common.errors import InputError
 from hawizard.design.model import Design, Interconnect, Node
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def hosts_table(col: Collected) -> dict[str, str]:
+    """name -> address from the collected etc/hosts (the first line naming it wins, as in hosts(5))."""
+    path = col.first("etc/hosts")
+    table: dict[str, str] = {}
+    for raw in (col.read(path).splitlines() if path else []):
+        words = raw.split("#", 1)[0].split()
+        for name in words[1:]:
+            table.setdefault(name, words[0])
+    return table
 
 
 class NotTwoNodes(InputError):
@@ -125,10 +146,19 @@ def from_corosync(col: Collected, d: Design, f: Findings) -> list[str]:
     for key, value, no in m.other:
         f.add(f"corosync.conf: {key}: {value}", f"{where}:{no}", DROPPED, "a re-apply writes corosync.conf "
               "without it")
+    hosts = hosts_table(col)
     links = []
-    for n in m.nodes:
+    for i, n in enumerate(m.nodes):
         addrs = n.addrs if m.transport == "knet" else n.addrs[:1]
-        links.append([(f"eth{k + 1}", f"{a}/24") for k, a in enumerate(addrs)])
+        resolved = []
+        for k, a in enumerate(addrs):
+            if not _is_ip(a):  # a name (pcs cluster setup writes the node names): resolved as the node would
+                ip = hosts.get(a, "")
+                f.add(f"corosync.conf: ring{k}_addr {a}", where, GUESSED,
+                      f"a name: {'etc/hosts says ' + ip if ip else 'not in etc/hosts; hawizard numbering used'}")
+                a = ip or f"10.{k + 1}.0.{i + 1}"
+            resolved.append(a)
+        links.append([(f"eth{k + 1}", f"{a}/24") for k, a in enumerate(resolved)])
     f.add("interconnect NICs and prefixes", where, GUESSED, "corosync.conf has the link addresses only: NIC "
           "names eth1, eth2, ... and the prefix /24 are in the preset: check them")
     _nodes(d, names, links)
