@@ -283,3 +283,15 @@ def test_clusters_from_scratch_active_active_is_refused(tmp_path):
     require("drbdadm", "cibadmin", "pcs")
     with pytest.raises(cib_map.NotActiveStandby, match="WebData-clone allows 2 promoted instances"):
         adopt(cfs_dir(tmp_path, active_active=True))
+
+
+def test_a_file_that_differs_between_the_nodes_is_named(tmp_path):
+    require(*TOOLS)
+    c = case("debian12")
+    d = rendered_dir(c, tmp_path)
+    conf = d / "srv2/etc/corosync/corosync.conf"
+    conf.write_text(conf.read_text().replace("token: 3000", "token: 5000"))
+    a = adopt(d, name=c.design.name)
+    assert a.design.corosync.token_ms == 3000  # srv1's copy
+    hits = [f for f in a.findings.items if f.name == "etc/corosync/corosync.conf differs between the nodes"]
+    assert hits and hits[0].action == CHANGED and "srv1's copy was read" in hits[0].note

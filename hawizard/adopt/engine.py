@@ -76,6 +76,7 @@ def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | N
     _apache(col, d, stack, f)
     _answers(d, f)
     _hosts(col, d, f)
+    _node_copies(col, f)
     resolve_defaults(d)
     _timeouts(the_cib, d, stack, f, cib_where)
     return Adoption(_checked(d), f, str(directory), reason)
@@ -220,6 +221,27 @@ def _apache(col: Collected, d: Design, stack: stacks.Stack, f: Findings) -> None
     if col.path_on_node(p) != stack.apache_status_snippet:
         f.add(f"Apache server-status in {where}", where, CHANGED, f"a re-apply writes it to "
               f"{stack.apache_status_snippet} (remove the old block by hand, or Apache sees two)")
+
+
+# the files both nodes must hold alike (the CIB is one cluster-wide object: each node's copy is the same
+# CIB at some epoch, so it is not compared)
+_SHARED = ("etc/ha.d/ha.cf", "etc/ha.d/authkeys", "etc/corosync/corosync.conf", "etc/drbd.conf", *SBD_PATHS)
+
+
+def _node_copies(col: Collected, f: Findings) -> None:
+    """With a directory per node, each shared file that differs between the nodes is named: the first
+    node's copy was read, and a re-apply writes one file to both. The contents are not shown (authkeys)."""
+    if len(col.node_dirs) < 2:
+        return
+    first = col.node_dirs[0]
+    rels = list(_SHARED) + [str(p.relative_to(first)) for p in sorted((first / "etc/drbd.d").glob("*"))
+                            if p.is_file()]
+    for rel in rels:
+        copies = [(d.name, d / rel) for d in col.node_dirs]
+        texts = {name: (p.read_bytes() if p.is_file() else None) for name, p in copies}
+        if len(set(texts.values())) > 1:
+            f.add(f"{rel} differs between the nodes", ", ".join(col.rel(p) for _, p in copies), CHANGED,
+                  f"{first.name}'s copy was read; a re-apply writes the same file to every node")
 
 
 def _answers(d: Design, f: Findings) -> None:
