@@ -295,3 +295,13 @@ def test_a_file_that_differs_between_the_nodes_is_named(tmp_path):
     assert a.design.corosync.token_ms == 3000  # srv1's copy
     hits = [f for f in a.findings.items if f.name == "etc/corosync/corosync.conf differs between the nodes"]
     assert hits and hits[0].action == CHANGED and "srv1's copy was read" in hits[0].note
+
+
+def test_a_link_out_of_the_directory_is_refused(article_copy, tmp_path):
+    outside = tmp_path / "outside.cf"
+    outside.write_text("crm yes\nnode srv1\nnode srv2\nsecret-looking line\n")
+    hacf = article_copy / "etc/ha.d/ha.cf"
+    hacf.unlink()
+    hacf.symlink_to(outside)
+    with pytest.raises(InputError, match="etc/ha.d/ha.cf: a symbolic link out of"):
+        adopt(article_copy)

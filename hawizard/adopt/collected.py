@@ -80,6 +80,10 @@ class Collected:
         """The text of a collected file; InputError naming it when it cannot be read."""
         name = self.rel(p)
         try:
+            # a link may point elsewhere in DIR (crm_report links node files), never out of it: what is read
+            # is echoed in findings, and DIR is all the operator said adoption may read
+            if not p.resolve().is_relative_to(self.root.resolve()):
+                raise InputError(f"{name}: a symbolic link out of {self.root}; copy the file itself")
             st = os.stat(p)
             if not stat.S_ISREG(st.st_mode):
                 raise InputError(f"{name}: not a regular file")
