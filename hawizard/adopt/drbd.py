@@ -5,10 +5,12 @@ dialect rule. It needs no kernel module when the driver version is given
 (``DRBD_DRIVER_VERSION_OVERRIDE``, the knob drbd-utils' own tests use), and ``dump-xml`` with no
 resource name prints the common section and every resource, whichever host it runs on (seen with
 drbd-utils 9.22). Dialects: the 8.4 parser (drbdadm-84, chosen with a version 8.4.x override)
-reads 8.3 files too and turns them into 8.4 form (``syncer { rate }`` -> ``disk { resync-rate }``,
-``protocol`` -> ``net``), which is how DRBD 8.4 reads a 8.3 configuration (DRBD 8.4 user's guide,
-"Changes to the configuration syntax"); the DRBD 9 parser reads 9 files. drbdadm-83 itself is not
-used: it dumps nothing for a host that is not in the files.
+reads 8.3 files too and prints them in 8.4 form (seen with drbd-utils 9.22 on the article's files:
+``syncer { rate 200M; }`` -> ``disk { resync-rate 200M; }``, a resource-level ``protocol`` under
+``net``: where DRBD 8.4 moved the former syncer settings, kernel commit f399002e "drbd: distribute
+former syncer_conf settings to disk, connection, and resource level"); the DRBD 9 parser reads 9
+files. drbdadm-83 itself is not used: for a host that is not in the files it dumps no common
+section, and for one that is it checks that the host owns the address (seen).
 
 The XML holds the shared secret of a resource that has one: it is read into a flag (has a
 secret) and nothing else; drbdadm's error output is shown with any line naming the secret cut.
