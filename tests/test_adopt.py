@@ -305,3 +305,21 @@ def test_a_link_out_of_the_directory_is_refused(article_copy, tmp_path):
     hacf.symlink_to(outside)
     with pytest.raises(InputError, match="etc/ha.d/ha.cf: a symbolic link out of"):
         adopt(article_copy)
+
+
+def test_corosync_2_udpu_without_names_is_named_from_the_cib(tmp_path):
+    """corosync 2.x udpu nodelists often carry ring0_addr and nodeid only; the CIB's nodes name them."""
+    require(*TOOLS)
+    c = case("debian12-udpu")
+    d = rendered_dir(c, tmp_path)
+    for node in c.design.node_names:
+        conf = d / node / "etc/corosync/corosync.conf"
+        conf.write_text("".join(ln for ln in conf.read_text().splitlines(True) if not ln.strip().startswith("name:")))
+    a = adopt(d, name=c.design.name)
+    assert a.design.node_names == c.design.node_names
+    assert any(f.name == "corosync.conf: nodes without a name" for f in a.findings.items)
+    cib = d / c.design.node_names[0] / "cib.xml"  # without the CIB's nodes nothing names them: exit 2, said
+    for node in c.design.node_names:
+        (d / node / "cib.xml").write_text(re.sub(r"<node [^>]*/>", "", cib.read_text()))
+    with pytest.raises(InputError, match="names no node"):
+        adopt(d)

@@ -73,6 +73,7 @@ class Cib:
     nodes: list[str]
     other_config: list[str] = field(default_factory=list)  # configuration children not read, by tag
     op_ids: list[str] = field(default_factory=list)  # every operation's id (tells pcs from crmsh)
+    node_ids: dict[str, str] = field(default_factory=dict)  # node id -> uname (corosync nodeid on Pacemaker 2)
 
 
 def upgrade_and_query(path: Path, shown_as: str) -> str:
@@ -147,7 +148,8 @@ def parse(xml_text: str, schema_before: str = "") -> Cib:
         op_defaults=_nvpairs(conf.find("op_defaults"), "meta_attributes"),
         primitives=prims, containers=conts, constraints=list(cons) if cons is not None else [],
         nodes=[n for n in nodes if n], other_config=[c.tag for c in conf if c.tag not in known],
-        op_ids=[op.get("id", "") for op in conf.iter("op")])
+        op_ids=[op.get("id", "") for op in conf.iter("op")],
+        node_ids={n.get("id", ""): n.get("uname", "") for n in conf.findall("nodes/node") if n.get("uname")})
 
 
 def read(path: Path, text: str, shown_as: str) -> Cib:

@@ -59,7 +59,10 @@ def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | N
     if is_hb and is_cs:
         f.add("both ha.cf and corosync.conf", str(directory), KEPT,
               f"the {stack.membership} files were read ({reason})")
-    names = (membership.from_heartbeat if stack.membership == "heartbeat" else membership.from_corosync)(col, d, f)
+    if stack.membership == "heartbeat":
+        names = membership.from_heartbeat(col, d, f)
+    else:
+        names = membership.from_corosync(col, d, f, the_cib.node_ids)
     # the DRBD files: drbdadm of the stack's dialect
     shown = ", ".join(col.rel(p) for p in drbd_files.values()) or (col.rel(drbd_main) if drbd_main else "")
     cfg = drbd.read_config(drbd_files, drbd_main, stack.drbd, shown)

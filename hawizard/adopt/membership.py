@@ -114,17 +114,22 @@ def from_heartbeat(col: Collected, d: Design, f: Findings) -> list[str]:
     return names
 
 
-def from_corosync(col: Collected, d: Design, f: Findings) -> list[str]:
+def from_corosync(col: Collected, d: Design, f: Findings, cib_nodes: dict[str, str] | None = None) -> list[str]:
     conf = col.first("etc/corosync/corosync.conf")
     assert conf is not None
     where = col.rel(conf)
     m = corosync_conf.membership(corosync_conf.parse(col.read(conf), where))
     names = [n.name for n in m.nodes]
     if len(m.nodes) == 2 and not all(names):
-        # corosync 2.x udpu without names: the node is known by its ring0 address; the CIB names it
-        f.add("corosync.conf: nodes without a name", where, GUESSED, "named from the CIB's nodes or the DRBD "
-              "hosts in the order of the nodelist; a re-apply writes name: lines")
-        names = [n.name or n.addrs[0] if n.addrs else "" for n in m.nodes]
+        # corosync 2.x udpu without names: Pacemaker knows each node by its corosync nodeid, and the CIB's
+        # <node id=NODEID uname=NAME> names it (Pacemaker Explained, "Nodes")
+        cib_nodes = cib_nodes or {}
+        names = [n.name or cib_nodes.get(n.nodeid, "") for n in m.nodes]
+        if not all(names):
+            raise InputError(f"{where}: the nodelist names no node (2.x udpu without name:) and the CIB has no "
+                             "node with their nodeid: add name: lines, or collect the CIB of the running cluster")
+        f.add("corosync.conf: nodes without a name", where, GUESSED, f"named {', '.join(names)} from the CIB's "
+              "nodes with the same nodeid; a re-apply writes name: lines")
     names = _two(names, where)
     c = d.corosync
     if m.cluster_name:
