@@ -323,3 +323,11 @@ def test_corosync_2_udpu_without_names_is_named_from_the_cib(tmp_path):
         (d / node / "cib.xml").write_text(re.sub(r"<node [^>]*/>", "", cib.read_text()))
     with pytest.raises(InputError, match="names no node"):
         adopt(d)
+
+
+def test_heartbeat_v1_without_crm_is_named(article_copy):
+    hacf = article_copy / "etc/ha.d/ha.cf"
+    hacf.write_text(hacf.read_text().replace("crm yes\n", ""))
+    (article_copy / "etc/ha.d/haresources").write_text("srv1 IPaddr::192.168.0.200/24 httpd\n")
+    with pytest.raises(InputError, match="a Heartbeat v1 cluster"):
+        adopt(article_copy)

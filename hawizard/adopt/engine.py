@@ -46,6 +46,11 @@ def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | N
     if not (is_hb or is_cs):
         raise InputError(f"{directory}: no membership file (etc/corosync/corosync.conf or etc/ha.d/ha.cf)")
     cib_file = col.first(*CIB_PATHS)
+    hacf = col.first("etc/ha.d/ha.cf")
+    if hacf is not None and not re.search(r"(?m)^\s*(crm|pacemaker)\s+(yes|on|respawn)", col.read(hacf)):
+        # Heartbeat without its CRM runs the v1 resource manager from haresources (ha.cf(5): "crm")
+        raise InputError(f"{col.rel(hacf)}: Heartbeat without 'crm yes' or 'pacemaker respawn': a Heartbeat v1 "
+                         "cluster (resources in haresources), not Pacemaker; hawizard adopts Pacemaker clusters")
     if cib_file is None:
         raise InputError(f"{directory}: no CIB (cib.xml from `cibadmin -Q > cib.xml`, or "
                          "var/lib/pacemaker/cib/cib.xml)")
