@@ -331,3 +331,10 @@ def test_heartbeat_v1_without_crm_is_named(article_copy):
     (article_copy / "etc/ha.d/haresources").write_text("srv1 IPaddr::192.168.0.200/24 httpd\n")
     with pytest.raises(InputError, match="a Heartbeat v1 cluster"):
         adopt(article_copy)
+
+
+def test_drbd_conf_sections_beside_drbd_d_are_named(article_copy):
+    (article_copy / "etc/drbd.conf").write_text('include "drbd.d/*.res";\nglobal { usage-count yes; }\n')
+    a = adopt(article_copy)
+    assert [f for f in a.findings.items
+            if f.name == "etc/drbd.conf: sections beside the drbd.d files" and f.action == DROPPED]

@@ -71,6 +71,11 @@ def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | N
     # the DRBD files: drbdadm of the stack's dialect
     shown = ", ".join(col.rel(p) for p in drbd_files.values()) or (col.rel(drbd_main) if drbd_main else "")
     cfg = drbd.read_config(drbd_files, drbd_main, stack.drbd, shown)
+    if drbd_files and drbd_main is not None:
+        main_text = re.sub(r"#.*", "", col.read(drbd_main))
+        if re.search(r"\b(resource|common|global)\s", main_text):
+            f.add("etc/drbd.conf: sections beside the drbd.d files", col.rel(drbd_main), DROPPED,
+                  "only etc/drbd.d/ was read (the packaged layout); a re-apply writes drbd.conf as includes only")
     if stack.drbd == "8.3":
         f.add("DRBD 8.3 dialect", shown, KEPT, "read by drbdadm's 8.4 parser, which reads 8.3 files the way DRBD "
               "8.4 does (syncer rate -> resync-rate); hawizard writes the 8.3 dialect back")
