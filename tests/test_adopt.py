@@ -338,3 +338,10 @@ def test_drbd_conf_sections_beside_drbd_d_are_named(article_copy):
     a = adopt(article_copy)
     assert [f for f in a.findings.items
             if f.name == "etc/drbd.conf: sections beside the drbd.d files" and f.action == DROPPED]
+
+
+def test_a_stack_that_contradicts_the_files_is_named(article_copy, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "hawizard", "adopt", "--from-dir", str(article_copy), "-o",
+                           str(tmp_path / "x.toml"), "--stack", "el9-pcs"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "uses corosync, but there is no etc/corosync/corosync.conf" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -61,6 +61,9 @@ def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | N
     dialect = drbd.dialect_of(drbd_texts)
     stack, reason = _stack(col, stack_name, is_hb, dialect, the_cib)
     d.stack = stack.name
+    if (stack.membership == "heartbeat" and not is_hb) or (stack.membership == "corosync" and not is_cs):
+        want = "etc/ha.d/ha.cf" if stack.membership == "heartbeat" else "etc/corosync/corosync.conf"
+        raise InputError(f"{directory}: stack {stack.name} ({reason}) uses {stack.membership}, but there is no {want}")
     if is_hb and is_cs:
         f.add("both ha.cf and corosync.conf", str(directory), KEPT,
               f"the {stack.membership} files were read ({reason})")
