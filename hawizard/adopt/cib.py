@@ -120,11 +120,11 @@ def _primitive(p: ET.Element) -> Primitive:
                      _nvpairs(p, "instance_attributes"), _nvpairs(p, "meta_attributes"), ops)
 
 
-def parse(xml_text: str, schema_before: str = "") -> Cib:
+def parse(xml_text: str, schema_before: str = "", shown_as: str = "the CIB") -> Cib:
     root = ET.fromstring(xml_text)
     conf = root.find("configuration")
     if conf is None:
-        raise InputError("the CIB has no configuration section")
+        raise InputError(f"{shown_as}: no configuration section (is it the output of cibadmin -Q?)")
     res = conf.find("resources")
     prims: list[Primitive] = []
     conts: list[Container] = []
@@ -157,4 +157,4 @@ def read(path: Path, text: str, shown_as: str) -> Cib:
         before = ET.fromstring(text).get("validate-with", "")
     except ET.ParseError as exc:
         raise InputError(f"{shown_as}: not CIB XML: {exc}") from None
-    return parse(upgrade_and_query(path, shown_as), before)
+    return parse(upgrade_and_query(path, shown_as), before, shown_as)
