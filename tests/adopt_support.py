@@ -40,18 +40,21 @@ def article_dir(tmp: Path) -> Path:
     return d
 
 
-def rendered_dir(c: Case, tmp: Path, *, with_state: bool = False) -> Path:
+def rendered_dir(c: Case, tmp: Path, *, with_state: bool = False, with_cib: bool = True) -> Path:
     """DIR/NODE/<path> for every file the design renders, and DIR/NODE/cib.xml from its cluster config.
 
     hawizard's own copy of the cluster configuration (/var/lib/hawizard/cluster.*) is left out unless
-    ``with_state``: a cluster built by hand has none, and adoption must tell the stack without it."""
-    require("cibadmin")
+    ``with_state``: a cluster built by hand has none, and adoption must tell the stack without it.
+    ``with_cib=False``: the files only (hawizard diff compares files; loading a pcs CIB takes seconds)."""
     d = tmp / c.spec.id
     for f in c.rendering.files:
         if f.id == "cluster-config" and not with_state:
             continue
         for node in f.nodes:
             write(d / node / f.path.lstrip("/"), c.text(f.id), f.mode)
+    if not with_cib:
+        return d
+    require("cibadmin")
     cib = _loaded_cib(c, tmp / f"{c.spec.id}-cib")
     for node in c.design.node_names:
         shutil.copyfile(cib, d / node / "cib.xml")

@@ -28,14 +28,11 @@ def _hawizard(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "hawizard", *args], capture_output=True, text=True, timeout=180)
 
 
-def _setup(cid: str, tmp_path: Path) -> tuple[Path, Path]:
-    require("cibadmin")
+def _setup(cid: str, tmp_path: Path, with_cib: bool = False) -> tuple[Path, Path]:
     c = case(cid)
-    if c.stack.config_tool == "pcs":
-        require("pcs")
-    else:
-        require("crm")
-    d = rendered_dir(c, tmp_path, with_state=True)
+    if with_cib:
+        require("cibadmin", "pcs" if c.stack.config_tool == "pcs" else "crm")
+    d = rendered_dir(c, tmp_path, with_state=True, with_cib=with_cib)
     preset = tmp_path / f"{cid}.toml"
     preset.write_text(dump_preset(c.design))
     return preset, d
@@ -95,7 +92,7 @@ def test_missing_and_changed_files_exit_1(tmp_path):
 def test_adopted_preset_diffs_clean_against_its_source(cid, tmp_path):
     """render -> collect -> adopt -> diff: a re-apply of the adopted preset would write every file as it is."""
     require("drbdadm")
-    _, d = _setup(cid, tmp_path)
+    _, d = _setup(cid, tmp_path, with_cib=True)
     adopted = tmp_path / "adopted.toml"
     proc = _hawizard("adopt", "--from-dir", str(d), "-o", str(adopted), "--name", case(cid).design.name)
     assert proc.returncode == 0, proc.stderr
