@@ -23,7 +23,7 @@ import pytest
 from adopt_support import article_dir, crm_cib, rendered_dir
 from validators.harness import CASES, FENCE_PASSWORD, SECRET_VALUES, case, require
 
-from hawizard.adopt import cib_map
+from hawizard.adopt import cib_map, fence_map
 from hawizard.adopt.engine import adopt
 from hawizard.adopt.findings import CHANGED, DROPPED, LEFT, SECRET
 from hawizard.common.errors import InputError
@@ -156,7 +156,7 @@ def test_round_trip_render_adopt(cid, tmp_path):
     _secrets_absent(repr(adopted.findings.items))
     if any(n.fence_password_ref for n in c.design.nodes):
         assert {n.fence_password_ref for n in adopted.design.nodes} == \
-            {f"env:{cib_map.fence_password_env(n)}" for n in c.design.node_names}
+            {f"env:{fence_map.fence_password_env(n)}" for n in c.design.node_names}
         assert [f for f in adopted.findings.items if f.action == SECRET and "password" in f.name]
 
 

@@ -14,7 +14,9 @@ format or one step:
   apache         the server-status configuration
   units          Pacemaker durations into seconds
   membership     ha.cf/corosync.conf -> nodes, links, [heartbeat]/[corosync]
-  cib_map        the CIB -> service, cluster, fencing, timing; the active/standby shape check
+  cib_map        the CIB -> service, cluster, timing; the active/standby shape check
+  fence_map      the CIB's fencing -> [fencing] and each node's fence agent (passwords become references)
+  drbd_map       drbdadm's dump -> [drbd] and each node's disk and replication address
   findings       what adoption did with each item it could not carry as it was
   engine         adopt(DIR): every reader, the stack decided, the design checked by the preset loader
   report         the findings as the text printed and written next to the preset

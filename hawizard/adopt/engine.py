@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hawizard.adopt import apache, cib, cib_map, drbd, membership, sysconfig
+from hawizard.adopt import apache, cib, cib_map, drbd, drbd_map, membership, sysconfig
 from hawizard.adopt.collected import MAX_CIB_BYTES, Collected
-from hawizard.adopt.findings import CHANGED, DEFAULTED, DROPPED, GUESSED, KEPT, SECRET, Findings
+from hawizard.adopt.findings import CHANGED, DEFAULTED, DROPPED, GUESSED, KEPT, Findings
 from hawizard.adopt.units import seconds
 from hawizard.common.errors import InputError
 from hawizard.design import stacks, timing
@@ -86,7 +86,7 @@ def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | N
     sbd_vals = sysconfig.parse(col.read(sbd_file)) if sbd_file else {}
     # the CIB first decides which DRBD resource is the cluster's
     cib_map.apply(the_cib, d, stack, f, cib_where, sbd_vals, col.rel(sbd_file) if sbd_file else "")
-    _drbd(cfg, d, f, shown, names)
+    drbd_map.apply(cfg, d, f, shown, names)
     if d.fencing.method != "sbd" and sbd_file:
         f.add("sbd settings", col.rel(sbd_file), DROPPED, "the CIB has no sbd fence device: not part of the design")
     _apache(col, d, stack, f)
@@ -124,81 +124,6 @@ def _stack(col: Collected, given: str | None, is_hb: bool, dialect: str, the_cib
     if pcs or any("-interval-" in i for i in the_cib.op_ids):
         return stacks.get("debian12-pcs"), "Corosync on Debian, made with pcs (pcs's ids or files)"
     return stacks.get("debian12-crmsh"), "Corosync on Debian (no RHEL-family or pcs evidence)"
-
-
-def _drbd(cfg: drbd.DrbdConfig, d: Design, f: Findings, where: str, names: list[str]) -> None:
-    dd = d.drbd
-    res = [r for r in cfg.resources if r.name == dd.resource]
-    if not res:
-        raise InputError(f"{where}: no DRBD resource '{dd.resource}' (the CIB's drbd_resource); the files define "
-                         f"{', '.join(r.name for r in cfg.resources) or 'none'}")
-    r = res[0]
-    for other in cfg.resources:
-        if other is not r:
-            f.add(f"DRBD resource {other.name}", where, DROPPED, "hawizard builds one replicated disk; a re-apply "
-                  "leaves its .res file alone but it is not in the design")
-    hosts = {h.name: h for h in r.hosts}
-    missing = [n for n in names if n not in hosts]
-    if missing:
-        raise InputError(f"{where}: DRBD resource {r.name} has no 'on {missing[0]}' section (the membership's "
-                         f"nodes are {', '.join(names)}; DRBD's are {', '.join(hosts)})")
-    first, second = hosts[names[0]], hosts[names[1]]
-    if first.device != dd.device:
-        raise cib_map.NotActiveStandby(
-            f"{where}: the Filesystem resource mounts {dd.device or '(no device)'}, not the device of DRBD "
-            f"resource {r.name} ({first.device}): the service's data is not on the replicated disk")
-    dd.device, dd.meta_disk, dd.port = first.device, first.meta_disk or "internal", first.port or dd.port
-    for h in (first, second):
-        if h.device != first.device or h.port != first.port or h.meta_disk != first.meta_disk:
-            f.add(f"DRBD {r.name} on {h.name}: device/port/meta-disk", where, CHANGED,
-                  f"differs from {first.name}; the preset has one: {dd.device}, port {dd.port}, {dd.meta_disk}")
-    for node, h in zip(d.nodes, (first, second), strict=True):
-        node.backing_disk = h.disk
-        node.replication_address = h.address
-        ics = [ic for ic in node.interconnects if ic.address.split("/")[0] == h.address]
-        if not ics:
-            if node.interconnects:
-                old = node.interconnects[0].address
-                node.interconnects[0].address = f"{h.address}/{old.split('/')[1] if '/' in old else 24}"
-                f.add(f"{node.name}: interconnect of the DRBD address {h.address}", where, GUESSED,
-                      f"taken as the first link ({node.interconnects[0].nic})")
-    sec = {k: dict(v) for k, v in cfg.common.items()}
-    for k, v in r.options.items():
-        sec.setdefault(k, {}).update(v)
-    net, disk, handlers = sec.pop("net", {}), sec.pop("disk", {}), sec.pop("handlers", {})
-    syncer = sec.pop("syncer", {})
-    dd.protocol = net.pop("protocol", "C")
-    rate = disk.pop("resync-rate", syncer.pop("rate", ""))
-    if rate:
-        dd.resync_rate = rate.upper() if rate[-1:].lower() in "kmg" else rate
-    else:
-        f.add("DRBD resync-rate", where, DEFAULTED, f"not set (DRBD's own default applies); the preset says "
-              f"{dd.resync_rate}, which a re-apply writes")
-    dd.on_io_error = disk.pop("on-io-error", "unset")
-    dd.fencing = disk.pop("fencing", net.pop("fencing", "dont-care"))
-    for k in ("after-sb-0pri", "after-sb-1pri", "after-sb-2pri"):
-        setattr(dd, k.replace("-", "_"), net.pop(k, "disconnect"))
-    dd.local_io_error_handler = handlers.pop("local-io-error", "")
-    hb = {"fence-peer": "/usr/lib/drbd/crm-fence-peer", "after-resync-target": "/usr/lib/drbd/crm-unfence-peer",
-          "unfence-peer": "/usr/lib/drbd/crm-unfence-peer"}
-    for k, prefix in hb.items():
-        v = handlers.get(k, "")
-        if v.startswith(prefix) and dd.fencing != "dont-care":
-            handlers.pop(k)
-    alg = net.pop("cram-hmac-alg", "")
-    if r.has_secret:
-        dd.shared_secret_ref = "generate"
-        f.add(f"DRBD {r.name} shared-secret", where, SECRET, "not copied; shared_secret_ref = 'generate' keeps the "
-              f"secret already on the first node at apply time (cram-hmac-alg {alg or 'not set'})")
-    if cfg.usage_count is not None:
-        dd.usage_count = cfg.usage_count
-    else:
-        f.add("DRBD global usage-count", where, DEFAULTED, "not set; the preset says no")
-    for section, opts in (("net", net), ("disk", disk), ("handlers", handlers), ("syncer", syncer), *sec.items()):
-        for k, v in opts.items():
-            f.add(f"DRBD {section} {k} {v}", where, DROPPED, "a re-apply writes the DRBD files without it")
-    for e in cfg.extras:
-        f.add(f"DRBD {e}", where, DROPPED, "a re-apply writes the DRBD files without it")
 
 
 def _apache(col: Collected, d: Design, stack: stacks.Stack, f: Findings) -> None:
