@@ -83,11 +83,18 @@ def _loaded_cib(c: Case, where: Path) -> Path:
     return cib
 
 
-def cfs_dir(tmp: Path, *, active_active: bool = False) -> Path:
+# the guide's fencing chapter, with a real agent in place of its placeholder some_fence_agent: one
+# device for both nodes, a map of node names to the hypervisor's domain names, a static delay
+CFS_FENCING = ("property set stonith-enabled=true",
+               "stonith create fence_dev fence_virsh ip=192.168.122.1 username=root password=Virsh0Pass "
+               "pcmk_host_map=pcmk-1:vm1;pcmk-2:vm2 pcmk_delay_base=pcmk-1:5s;pcmk-2:0s")
+
+
+def cfs_dir(tmp: Path, *, active_active: bool = False, fencing: bool = False) -> Path:
     """Clusters from Scratch's active/passive cluster: its files, and a CIB made by the real pcs."""
     require("cibadmin", "pcs")
     src = FIXTURES / "clusters-from-scratch"
-    d = tmp / ("cfs-aa" if active_active else "cfs")
+    d = tmp / ("cfs-aa" if active_active else "cfs-fenced" if fencing else "cfs")
     shutil.copytree(src / "etc", d / "etc")
     proc = run(["cibadmin", "--empty"])
     assert proc.returncode == 0, show(proc)
@@ -96,7 +103,8 @@ def cfs_dir(tmp: Path, *, active_active: bool = False) -> Path:
         proc = run(["cibadmin", "-C", "-o", "nodes", "-X", f'<node id="{i}" uname="{name}"/>'],
                    env={"CIB_file": str(cib)})
         assert proc.returncode == 0, show(proc)
-    for line in (src / "pcs-commands.txt").read_text().splitlines():
+    lines = (src / "pcs-commands.txt").read_text().splitlines() + (list(CFS_FENCING) if fencing else [])
+    for line in lines:
         if active_active:
             line = line.replace("promoted-max=1", "promoted-max=2")
         proc = run(["pcs", "-f", str(cib), *line.split()], timeout=120)

@@ -345,3 +345,21 @@ def test_a_stack_that_contradicts_the_files_is_named(article_copy, tmp_path):
                            str(tmp_path / "x.toml"), "--stack", "el9-pcs"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "uses corosync, but there is no etc/corosync/corosync.conf" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_clusters_from_scratch_one_fence_device_for_both_nodes(tmp_path):
+    """The guide fences both nodes with one device and a pcmk_host_map: each node gets the agent, the
+    device's parameters and its own plug; the password becomes a reference; the delay is static."""
+    from adopt_support import cfs_dir
+
+    require("drbdadm", "cibadmin", "pcs")
+    a = adopt(cfs_dir(tmp_path, fencing=True))
+    d = a.design
+    assert (d.fencing.method, d.fencing.race, d.fencing.delay_s) == ("agent", "static", 5)
+    assert [n.fence_agent for n in d.nodes] == ["fence_virsh", "fence_virsh"]
+    assert [n.fence_params for n in d.nodes] == [{"ip": "192.168.122.1", "username": "root", "plug": "vm1"},
+                                                 {"ip": "192.168.122.1", "username": "root", "plug": "vm2"}]
+    assert [n.fence_password_ref for n in d.nodes] == ["env:HAWIZARD_FENCE_PASSWORD_PCMK_1",
+                                                       "env:HAWIZARD_FENCE_PASSWORD_PCMK_2"]
+    assert "Virsh0Pass" not in dump_preset(d) + repr(a.findings.items)
+    assert any(f.name.startswith("CIB: fence_dev fences pcmk-1 through pcmk_host_map") for f in a.findings.items)

@@ -151,17 +151,26 @@ def _agents(devices: list[Primitive], d: Design, findings: Findings, where: str)
         mine = [p for p in devices if n.name in re.split(r"[\s,;]+", p.params.get("pcmk_host_list", ""))]
         if not mine:
             mine = [p for p in devices if p.id.endswith(n.name)]
+        plug = ""
+        if not mine:  # one device for both nodes, with a map of node names to its ports
+            mapped = [(p, _host_map(p).get(n.name, "")) for p in devices]
+            mine = [p for p, port in mapped if port]
+            plug = next((port for _, port in mapped if port), "")
         if not mine:
-            raise InputError(f"{where}: no fence device fences {n.name} (pcmk_host_list); hawizard builds one "
-                             "device per node")
+            raise InputError(f"{where}: no fence device fences {n.name} (pcmk_host_list or pcmk_host_map); "
+                             "hawizard builds one device per node")
         p = mine[0]
+        if plug:
+            findings.add(f"CIB: {p.id} fences {n.name} through pcmk_host_map ({n.name}:{plug})", where, CHANGED,
+                         f"a re-apply makes a device per node, {d.cluster.ids.fence_prefix}{n.name} with plug={plug} "
+                         f"and pcmk_host_list={n.name}; {p.id} is left as it is: remove it once they run")
         used.append(p)
         n.fence_agent = p.type
         if p.id.endswith(n.name):
             d.cluster.ids.fence_prefix = p.id[: -len(n.name)] or d.cluster.ids.fence_prefix
         params: dict[str, str] = {}
         for k, v in p.params.items():
-            if k in ("pcmk_host_list", "pcmk_delay_base", "pcmk_delay_max"):
+            if k in ("pcmk_host_list", "pcmk_delay_base", "pcmk_delay_max") or (plug and k == "pcmk_host_map"):
                 continue
             why = check_fence_param_key(k)
             if why and "password" in why:
@@ -174,6 +183,22 @@ def _agents(devices: list[Primitive], d: Design, findings: Findings, where: str)
                 findings.add(f"CIB: {p.id} param {k}", where, DROPPED, f"not a fence_params entry: {bad}")
                 continue
             params[k] = v
+        if plug:
+            params["plug"] = plug  # what pcmk_host_map passes as the port of this node (fence-agents' plug)
         n.fence_params = params
         _delay(p.params, d, findings, where, p.id)
+    base = _host_map(next(iter(used)), "pcmk_delay_base") if used else {}
+    if base and max(base, key=lambda k: seconds(base[k]) or 0) != d.nodes[0].name:
+        findings.add("CIB: pcmk_delay_base " + ";".join(f"{k}:{v}" for k, v in base.items()), where, CHANGED,
+                     f"hawizard's static delay protects the first node, {d.nodes[0].name}")
     return [p for p in devices if p not in used]
+
+
+def _host_map(p: Primitive, param: str = "pcmk_host_map") -> dict[str, str]:
+    """A node map parameter ('node1:port1;node2:port2', also with ',' or blanks; pacemaker-fenced metadata)."""
+    out = {}
+    for part in re.split(r"[;,\s]+", p.params.get(param, "")):
+        if ":" in part:
+            node, _, value = part.partition(":")
+            out[node] = value
+    return out
