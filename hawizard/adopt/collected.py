@@ -1,7 +1,8 @@
 """The directory of collected files: one copy of a node's files, or one sub-directory per node.
 
 Layouts read (the paths below are relative to DIR, or to DIR/NODE when DIR holds a directory per
-node, as an unpacked crm_report or ``hawizard render -o DIR`` does):
+node, as ``hawizard render -o DIR`` writes them; a node directory of an unpacked report
+holds its cib.xml at its top, but its other files must be put at their /etc paths):
   etc/corosync/corosync.conf | etc/ha.d/ha.cf + etc/ha.d/authkeys
   etc/drbd.conf, etc/drbd.d/*.res, etc/drbd.d/global_common.conf (or a drbd.conf with everything)
   cib.xml | var/lib/pacemaker/cib/cib.xml | var/lib/heartbeat/crm/cib.xml (Pacemaker 1.0)
@@ -80,7 +81,7 @@ class Collected:
         """The text of a collected file; InputError naming it when it cannot be read."""
         name = self.rel(p)
         try:
-            # a link may point elsewhere in DIR (crm_report links node files), never out of it: what is read
+            # a link may point elsewhere in DIR (a report may link node files), never out of it: what is read
             # is echoed in findings, and DIR is all the operator said adoption may read
             if not p.resolve().is_relative_to(self.root.resolve()):
                 raise InputError(f"{name}: a symbolic link out of {self.root}; copy the file itself")

@@ -27,7 +27,7 @@ from hawizard.design.preset_file import dump_preset
 DESCRIPTION = """\
 Read a two-node Pacemaker + DRBD cluster's configuration from a directory of collected files and
 write a preset of it. DIR holds copies of the nodes' files at their paths (DIR/etc/..., or one
-DIR/NODE/etc/... per node, as an unpacked crm_report): etc/corosync/corosync.conf or
+DIR/NODE/etc/... per node, as `hawizard render -o DIR` writes): etc/corosync/corosync.conf or
 etc/ha.d/ha.cf + etc/ha.d/authkeys, etc/drbd.d/*.res + global_common.conf (or etc/drbd.conf),
 the CIB (cib.xml from `cibadmin -Q > cib.xml`, or var/lib/pacemaker/cib/cib.xml), etc/default/sbd
 or etc/sysconfig/sbd, the Apache configuration, and optionally etc/hosts.
