@@ -4,8 +4,9 @@ The contracts: the wizard and the command line never import each other; each sta
 the stages below it (ui|cli, lab, run, audit, sessions, plan, readers, render, design, events,
 common); the design/render/plan core imports no transport, no run machinery, no UI; only the
 wizard imports Textual; the front ends start runs through the run facade only (they never open a
-run's record, resolve its secrets or gate its sessions themselves). The second test breaks two of them on purpose, in a copy of the tree,
-to show the tool would catch it.
+run's record, resolve its secrets or gate its sessions themselves); adoption reads a directory of
+collected files and imports no transport, run machinery or UI. The second and third tests break
+three of them on purpose, in a copy of the tree, to show the tool would catch it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
 def test_the_import_contracts_are_kept():
     r = lint_imports(ROOT)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
-    assert "Contracts: 5 kept, 0 broken." in r.stdout
+    assert "Contracts: 6 kept, 0 broken." in r.stdout
 
 
 @needs_tool
@@ -50,6 +51,17 @@ def test_a_ui_importing_the_cli_or_a_core_importing_a_transport_breaks_the_contr
     assert "The design, render and plan core does no I/O on nodes and shows no UI BROKEN" in r.stdout
     assert "hawizard.ui.review -> hawizard.cli.run" in r.stdout
     assert "hawizard.design.model -> paramiko" in r.stdout
+
+
+@needs_tool
+def test_adoption_reaching_for_a_session_breaks_its_contract(tmp_path):
+    shutil.copytree(ROOT / "hawizard", tmp_path / "hawizard", ignore=shutil.ignore_patterns("__pycache__"))
+    engine = tmp_path / "hawizard" / "adopt" / "engine.py"
+    engine.write_text(engine.read_text() + "\nimport hawizard.sessions.base  # deliberate violation\n")
+    r = lint_imports(tmp_path)
+    assert r.returncode != 0
+    assert "Adoption reads a directory of collected files: no node I/O, no run machinery, no" in r.stdout
+    assert "hawizard.adopt.engine -> hawizard.sessions.base" in r.stdout
 
 
 def test_every_folder_of_the_tree_is_the_package_it_installs_as():

@@ -17,6 +17,7 @@ from hawizard.common.errors import run_command
 def _register_commands(sub: argparse._SubParsersAction) -> None:
     # imported when the parser is built: reading HEADLESS (hawizard/__main__.py, when the wizard
     # has no terminal) loads no command module
+    from hawizard.cli import adopt as cli_adopt
     from hawizard.cli import audit as cli_audit
     from hawizard.cli import design as cli_design
     from hawizard.cli import export as cli_export
@@ -25,6 +26,7 @@ def _register_commands(sub: argparse._SubParsersAction) -> None:
     from hawizard.lab import cli as lab_cli
 
     cli_design.add_parsers(sub)
+    cli_adopt.add_parsers(sub)
     cli_export.add_parsers(sub)
     cli_export_plan.add_parsers(sub)
     cli_audit.add_parsers(sub)
@@ -32,7 +34,8 @@ def _register_commands(sub: argparse._SubParsersAction) -> None:
     lab_cli.add_parser(sub)
 
 
-HEADLESS = ("presets", "validate", "render", "plan", "apply", "status", "export", "export-plan", "audit", "lab")
+HEADLESS = ("presets", "validate", "render", "plan", "adopt", "diff", "apply", "status", "export", "export-plan",
+            "audit", "lab")
 
 
 def build_parser() -> argparse.ArgumentParser:
