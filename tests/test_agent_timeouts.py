@@ -9,56 +9,23 @@ tools and check the CIB's operations there.
 
 from __future__ import annotations
 
-import functools
 import re
-import shutil
-import subprocess
-import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
+from support import agent_metadata
 
 from hawizard.design import agent_timeouts, stacks, timing
 from hawizard.design.preset_file import load_preset, shipped_presets
 from hawizard.render.renderer import render
 
-OCF_ROOT = Path("/usr/lib/ocf/resource.d")
 # The stacks whose agents are the ones installed here (Debian 12: resource-agents 4.12, drbd-utils 9.22)
 INSTALLED_HERE = ("debian12-crmsh", "debian12-pcs")
 PACEMAKER_DEFAULT_S = 20  # an operation with no timeout and no default gets 20 s (Pacemaker Explained)
 
 
-def _seconds(text: str) -> int:
-    """An OCF/Pacemaker interval: '40s', '240', '2m', '1500ms'."""
-    m = re.fullmatch(r"\s*(\d+)\s*(ms|msec|s|sec|m|min|h|hr)?\s*", text)
-    assert m, f"not a timeout: {text!r}"
-    n, unit = int(m.group(1)), m.group(2) or "s"
-    return {"ms": n // 1000, "msec": n // 1000, "s": n, "sec": n, "m": 60 * n, "min": 60 * n,
-            "h": 3600 * n, "hr": 3600 * n}[unit]
-
-
-@functools.cache
-def metadata_timeouts(agent_type: str) -> dict[str, int]:
-    """{operation: advertised timeout} from the installed agent's metadata (the longest of several monitors)."""
-    standard, provider, name = agent_type.split(":")
-    if not shutil.which("crm_resource"):
-        pytest.skip("crm_resource is not installed (pacemaker-cli-utils)")
-    if not (OCF_ROOT / provider / name).exists():
-        pytest.skip(f"{agent_type} is not installed here ({OCF_ROOT / provider / name} missing)")
-    out = subprocess.run(["crm_resource", "--show-metadata", agent_type], capture_output=True, text=True,
-                         timeout=60, check=False)
-    assert out.returncode == 0, out.stderr
-    found: dict[str, int] = {}
-    for action in ET.fromstring(out.stdout).iter("action"):
-        if action.get("timeout"):
-            op = action.get("name", "")
-            found[op] = max(found.get(op, 0), _seconds(action.get("timeout", "")))
-    return found
-
-
 @pytest.mark.parametrize("agent", sorted(agent_timeouts.AGENT_TYPES))
 def test_the_table_is_the_installed_agents_metadata(agent):
-    meta = metadata_timeouts(agent_timeouts.AGENT_TYPES[agent])
+    meta = agent_metadata.advertised(agent_timeouts.AGENT_TYPES[agent])
     for stack_name in INSTALLED_HERE:
         for op in agent_timeouts.operations(agent):
             assert op in meta, f"{agent_timeouts.AGENT_TYPES[agent]} advertises no {op} timeout"
@@ -99,14 +66,14 @@ def rendered_operations(design) -> dict[str, list[tuple[str, int]]]:
     ids = design.cluster.ids
     blanket = re.search(r"(?:op_defaults op-options: |op defaults update |default-action-timeout=)"
                         r"(?:timeout=)?(\d+s?)", text)
-    default = _seconds(blanket.group(1)) if blanket else PACEMAKER_DEFAULT_S
+    default = agent_metadata.seconds(blanket.group(1)) if blanket else PACEMAKER_DEFAULT_S
     out = {}
     for agent, rid in (("drbd", ids.drbd), ("ip", ids.ip), ("fs", ids.fs), ("web", ids.web)):
         (line,) = [ln for ln in text.splitlines()
                    if re.match(rf"^(primitive|\$PCS -f \"\$CIB\" resource create) {re.escape(rid)} ", ln)]
         tokens = line.split()
         ops = _op_words(tokens[tokens.index("op"):])
-        out[agent] = [(op, _seconds(attrs["timeout"]) if "timeout" in attrs else default) for op, attrs in ops]
+        out[agent] = [(op, agent_metadata.seconds(attrs["timeout"]) if "timeout" in attrs else default) for op, attrs in ops]
     return out
 
 

@@ -419,45 +419,44 @@ def _switchover(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         if total > target:
             fence = next(p.seconds for p in path if p.what == "fencing")
             first = (f"detection {path[0].seconds:.0f} s" + (f", fencing {fence:.0f} s" if fence else "")
-                     + ", then DRBD's promote and three starts")
+                     + ", then DRBD's promote and three starts at their timeouts")
             yield _warn("target-node-loss", "answers.switchover_target_s",
-                        f"After a node is lost the switch-over can take up to {total:.0f} s, longer than the "
-                        f"{target} s target: {first}, each at its timeout. {_what_meets(d, stack, path, target, 'node')}")
+                        f"After a node is lost the switch-over can take up to {total:.0f} s ({first}), over the "
+                        f"{target} s target. {_what_meets(d, stack, path, target, 'node')}")
     if d.answers.process_failure != "restart":
         path = timing.service_path(d, stack)
         total = sum(p.seconds for p in path)
         if total > target:
             yield _warn("target-service", "answers.switchover_target_s",
-                        f"After a service failure the move can take up to {total:.0f} s, longer than the {target} s "
-                        f"target: a monitor interval and timeout ({path[0].seconds:.0f} s), three stops, demote, "
-                        f"promote, three starts, each at its timeout. {_what_meets(d, stack, path, target, 'service')}")
+                        f"After a service failure the move can take up to {total:.0f} s (monitor interval and "
+                        f"timeout {path[0].seconds:.0f} s, then three stops, demote, promote and three starts at "
+                        f"their timeouts), over the {target} s target. {_what_meets(d, stack, path, target, 'service')}")
 
 
 def _what_meets(d: Design, stack: stacks.Stack, path: list[timing.PathPart], target: int, case: str) -> str:
     """What would bring a worst case within the target, without cutting an operation below its agent's value."""
     total = sum(p.seconds for p in path)
-    as_designed = path
-    meets = [f"a target of at least {int(-(-total // 1))} s"]
-    still = ""
+    meets, still = [], ""
     if d.timing.default_action_timeout_s:
         bare = copy.deepcopy(d)
         bare.timing.default_action_timeout_s = 0
         path0 = timing.node_loss_path(bare, stack) if case == "node" else timing.service_path(bare, stack)
         total0 = sum(p.seconds for p in path0)
         if total0 <= target:
-            meets.append(f"timing.default_action_timeout_s = 0, each agent's own values ({total0:.0f} s)")
+            meets.append(f"timing.default_action_timeout_s = 0 ({total0:.0f} s)")
         elif total0 < total:
-            still = f" With each agent's own values (default_action_timeout_s = 0) it is still {total0:.0f} s."
-        path, total = path0, total0
+            still = f" With the agents' own values (default_action_timeout_s = 0) it is still {total0:.0f} s."
+        path = path0
     ops = sum(p.seconds for p in path if p.what not in ("detection", "fencing"))
-    if ops <= target < total:
+    quick = sum(p.seconds for p in path) - ops
+    if ops <= target < ops + quick:
         knobs = ("the monitor interval" if case == "service" else
                  "membership timeouts" + (" and the fence delay" if timing.fence_delay_s(d) else ""))
-        meets.append(f"faster detection ({knobs}: {total - ops:.0f} s now, {target - ops:.0f} s would do)")
+        meets.append(f"faster detection ({knobs}: {quick:.0f} s now, {target - ops:.0f} s at most)")
     elif ops > target:
         still += f" The operations alone take {ops:.0f} s, so faster detection cannot."
-    resources = sorted((p for p in as_designed if p.what not in ("detection", "fencing")), key=lambda p: -p.seconds)
-    meets.append("fewer resources on the path (each costs its timeouts: " + ", ".join(
+    meets.append(f"a target of at least {int(-(-total // 1))} s")
+    resources = sorted((p for p in path if p.what not in ("detection", "fencing")), key=lambda p: -p.seconds)
+    meets.append("fewer resources on the path (" + ", ".join(
         f"{_agent_name(d, p.what)} {p.seconds:.0f} s" for p in resources) + ")")
-    return ("Timeouts are not cut below the agents' values to fit. What would meet it: " + "; ".join(meets)
-            + "." + still)
+    return "Timeouts are never cut below the agents' values to fit; what would meet it: " + "; or ".join(meets) + "." + still
