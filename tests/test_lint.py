@@ -198,3 +198,9 @@ def test_corosync_crypto_messages_are_exact(debian, transport, cipher, hash_, se
 def test_corosync_crypto_on_is_quiet(debian):
     assert debian.corosync.crypto_cipher != "none" and debian.corosync.crypto_hash != "none"
     assert "corosync-crypto" not in codes(debian)
+
+
+def test_a_blanket_below_an_agents_value_is_said_to_leave_that_operation_alone(debian):
+    debian.timing.default_action_timeout_s = 120
+    (p,) = [p for p in lint.check(debian) if p.code == "blanket-timeout"]
+    assert "op_defaults" in p.message and "drbd start keeps the agent's longer value" in p.message

@@ -395,7 +395,7 @@ def _blanket_effect(d: Design, stack: stacks.Stack) -> Problem:
     bare.timing.default_action_timeout_s = 0
     est, est0 = timing.estimate(d, stack), timing.estimate(bare, stack)
     where = ("the default-action-timeout property" if stack.pacemaker == "1.0"
-             else "op_defaults (Pacemaker 2 has no default-action-timeout property)")
+             else "rendered as op_defaults: Pacemaker 2 has no default-action-timeout property")
     parts = [f"Every operation without a timeout of its own waits up to {blanket} s ({where})."]
     if longer:
         parts.append(f"That is longer than their agents ask for {len(longer)} of hawizard's operations, so a hung "
@@ -403,8 +403,9 @@ def _blanket_effect(d: Design, stack: stacks.Stack) -> Problem:
                      f"{est.service_failure_s:.0f} s after a service failure, against {est0.node_loss_s:.0f} s and "
                      f"{est0.service_failure_s:.0f} s with each agent's own values (0).")
     if kept:
-        parts.append(f"It never shortens one: {', '.join(kept)} keep{'s' if len(kept) == 1 else ''} "
-                     "the agent's longer value, written on the operation.")
+        which = (", ".join(kept) + (" keeps" if len(kept) == 1 else " keep") if len(kept) <= 3
+                 else f"{len(kept)} of hawizard's operations keep")
+        parts.append(f"It never shortens one: {which} the agent's longer value, written on the operation.")
     return _info("blanket-timeout", "timing.default_action_timeout_s", " ".join(parts))
 
 
