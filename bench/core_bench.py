@@ -14,7 +14,7 @@ import time
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 7
 COLD = ("import time; t=time.perf_counter(); "
-        "from hawizard.design.preset_file import load_preset; from hawizard import lint; from hawizard.render.renderer import render; "
+        "from hawizard.design.preset_file import load_preset; from hawizard.design import lint; from hawizard.render.renderer import render; "
         "from hawizard.plan.build import build_plan; d=load_preset({name!r}); lint.check(d); r=render(d); build_plan(d, r); "
         "print(time.perf_counter()-t)")
 
