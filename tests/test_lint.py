@@ -83,10 +83,32 @@ def test_promoted_monitor_fix(article):
     assert "monitor-intervals" in codes(article, "error")
 
 
-def test_derived_timeouts_meet_the_target(article):
+def test_a_target_the_agents_timeouts_miss_is_reported_with_what_would_meet_it(article):
+    # without the article's blanket each operation gets its agent's value: node loss fits 300 s, a
+    # service failure (three stops, demote, promote, three starts) does not, and nothing is cut to fit
     article.timing.default_action_timeout_s = 0
+    found = {p.code: p for p in lint.check(article)}
+    assert "target-node-loss" not in found
+    msg = found["target-service"].message
+    assert "480 s" in msg and "a target of at least 480 s" in msg
+    assert "faster detection cannot" in msg and "fewer resources on the path" in msg
+    article.answers.switchover_target_s = 480
     found = codes(article)
     assert "target-node-loss" not in found and "target-service" not in found
+
+
+def test_faster_detection_is_offered_when_it_alone_would_meet_the_target(debian):
+    debian.answers.switchover_target_s = 470  # the operations take 440 s, detection 20 s + 20 s
+    (p,) = [p for p in lint.check(debian) if p.code == "target-service"]
+    assert "faster detection (the monitor interval: 40 s now, 30 s at most)" in p.message
+
+
+def test_the_articles_blanket_timeout_is_explained_and_the_fix_named(article):
+    found = {p.code: p for p in lint.check(article)}
+    blanket = found["blanket-timeout"].message
+    assert "240 s" in blanket and "990 s" in blanket and "240 s and 480 s with each agent's own values" in blanket
+    node = found["target-node-loss"].message
+    assert "up to 990 s" in node and "timing.default_action_timeout_s = 0 (240 s)" in node
 
 
 def test_unreachable_target_is_reported(debian):
@@ -112,10 +134,18 @@ def test_two_node_quorum(debian):
 
 
 def test_tight_timing_is_the_articles_warning(debian):
-    debian.timing.monitor_timeout_s = 5
+    debian.timing.monitor_interval_s = 5
     debian.corosync.token_ms = 300
     found = codes(debian, "warning")
     assert {"tight-monitor", "tight-token"} <= found
+
+
+def test_a_monitor_timeout_below_an_agents_value_is_written_as_set_and_warned(debian):
+    debian.timing.monitor_timeout_s = 30  # the Filesystem agent advertises 40 s for its monitor
+    (p,) = [p for p in lint.check(debian) if p.code == "timeout-below-agent"]
+    assert p.path == "timing.monitor_timeout_s" and "Filesystem 40 s" in p.message and "apache" not in p.message
+    debian.timing.monitor_timeout_s = 40
+    assert "timeout-below-agent" not in codes(debian)
 
 
 def test_fencing_needs_agents(debian):
@@ -173,3 +203,9 @@ def test_corosync_crypto_messages_are_exact(debian, transport, cipher, hash_, se
 def test_corosync_crypto_on_is_quiet(debian):
     assert debian.corosync.crypto_cipher != "none" and debian.corosync.crypto_hash != "none"
     assert "corosync-crypto" not in codes(debian)
+
+
+def test_a_blanket_below_an_agents_value_is_said_to_leave_that_operation_alone(debian):
+    debian.timing.default_action_timeout_s = 120
+    (p,) = [p for p in lint.check(debian) if p.code == "blanket-timeout"]
+    assert "op_defaults" in p.message and "drbd start keeps the agent's longer value" in p.message

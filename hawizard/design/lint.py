@@ -12,11 +12,12 @@ the warnings and notes found here.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 from collections.abc import Iterator
 
-from hawizard.design import links, stacks, stackswitch, timing, validate
+from hawizard.design import agent_timeouts, links, stacks, stackswitch, timing, validate
 from hawizard.design.fieldcheck import parse_rate
 from hawizard.design.model import Corosync, Design
 from hawizard.design.problems import INFO, WARNING, Problem, sort_problems
@@ -343,17 +344,7 @@ def _monitoring(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         yield _warn("tight-monitor", "timing.monitor_interval_s",
                     f"Monitoring every {t.monitor_interval_s} s loads the node it protects; under load the checks "
                     "themselves slow the service.")
-    if t.monitor_timeout_s and t.monitor_timeout_s < 20:
-        yield _warn("tight-monitor", "timing.monitor_timeout_s",
-                    f"A {t.monitor_timeout_s} s monitor timeout is shorter than a busy Apache or disk may take "
-                    "to answer: load alone fails the check and triggers a restart or failover.")
-    if t.default_action_timeout_s and t.default_action_timeout_s < 20:
-        yield _warn("tight-monitor", "timing.default_action_timeout_s",
-                    f"Operations given {t.default_action_timeout_s} s fail under load; starting DRBD alone can "
-                    "take minutes.")
-    if t.default_action_timeout_s and stack.pacemaker != "1.0":
-        yield _info("action-timeout", "timing.default_action_timeout_s",
-                    "Pacemaker 2 has no default-action-timeout property; it is rendered as op_defaults timeout.")
+    yield from _timeouts(d, stack)
     if s.status_url and http_check:
         m = re.match(r"^https?://([^/:]+)(?::(\d+))?", s.status_url)
         if m and m.group(1) not in ("localhost", "127.0.0.1", s.status_allow):
@@ -364,22 +355,114 @@ def _monitoring(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                         f"The status URL's port differs from the port Apache listens on ({s.port}).")
 
 
+def _agent_name(d: Design, agent: str) -> str:
+    """How a message names the agent of one of hawizard's resources: IPaddr2, Filesystem, apache, drbd."""
+    if agent == "web" and d.service.apache_agent != agent_timeouts.AGENT_TYPES["web"]:
+        return d.service.apache_agent
+    return agent_timeouts.AGENT_TYPES[agent].rsplit(":", 1)[-1]
+
+
+def _timeouts(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """Operation timeouts against the agents' advertised values (hawizard/design/agent_timeouts.py)."""
+    t = d.timing
+    low = timing.below_advertised(d, stack)
+    if low:
+        which = ", ".join(f"{_agent_name(d, a)} {adv} s" for a, _op, _t, adv in low)
+        # an operation that times out has failed (Pacemaker Explained, "Operation Properties": timeout)
+        yield _warn("timeout-below-agent", "timing.monitor_timeout_s",
+                    f"A {t.monitor_timeout_s} s monitor timeout is shorter than the agents advertise ({which}): a "
+                    "monitor that times out counts as a failure, so load alone restarts or moves the service. "
+                    "Leave it 0 for each agent's own value.")
+    if t.default_action_timeout_s and t.default_action_timeout_s < 20:
+        # 20 s: Pacemaker's built-in default of an operation without a timeout (Pacemaker Explained)
+        yield _warn("tight-monitor", "timing.default_action_timeout_s",
+                    f"Operations without a timeout of their own (the fence devices', for one) get "
+                    f"{t.default_action_timeout_s} s, less than Pacemaker's own 20 s default: they fail under load. "
+                    "Leave it 0.")
+    if t.default_action_timeout_s:
+        yield _blanket_effect(d, stack)
+
+
+def _blanket_effect(d: Design, stack: stacks.Stack) -> Problem:
+    """What timing.default_action_timeout_s does to the operations hawizard writes, and what it costs."""
+    blanket = d.timing.default_action_timeout_s
+    longer, kept = [], []
+    for agent in timing.AGENTS:
+        for op in agent_timeouts.operations(agent):
+            if timing.operator_timeout(d, agent, op) is not None:
+                continue
+            adv = timing.advertised(d, agent, op, stack)
+            (longer if blanket > adv else kept if adv > blanket else []).append(f"{_agent_name(d, agent)} {op}")
+    bare = copy.deepcopy(d)
+    bare.timing.default_action_timeout_s = 0
+    est, est0 = timing.estimate(d, stack), timing.estimate(bare, stack)
+    where = ("the default-action-timeout property" if stack.pacemaker == "1.0"
+             else "rendered as op_defaults: Pacemaker 2 has no default-action-timeout property")
+    parts = [f"Every operation without a timeout of its own waits up to {blanket} s ({where})."]
+    if longer:
+        parts.append(f"That is longer than their agents ask for {len(longer)} of hawizard's operations, so a hung "
+                     f"one holds a switch-over longer: worst case {est.node_loss_s:.0f} s after a node loss and "
+                     f"{est.service_failure_s:.0f} s after a service failure, against {est0.node_loss_s:.0f} s and "
+                     f"{est0.service_failure_s:.0f} s with each agent's own values (0).")
+    if kept:
+        which = (", ".join(kept) + (" keeps" if len(kept) == 1 else " keep") if len(kept) <= 3
+                 else f"{len(kept)} of hawizard's operations keep")
+        parts.append(f"It never shortens one: {which} the agent's longer value, written on the operation.")
+    return _info("blanket-timeout", "timing.default_action_timeout_s", " ".join(parts))
+
+
 def _switchover(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
-    est = timing.estimate(d, stack)
+    """The worst cases against the target; timeouts are never shortened to fit (hawizard/design/timing.py),
+    so a target they miss gets what would meet it: faster detection, fewer resources, a longer target."""
     target = d.answers.switchover_target_s
     fails_over = "failover" in (d.answers.power_loss, d.answers.kernel_panic)
-    if fails_over and est.node_loss_s > target:
-        why = (f" (every operation waits up to timing.default_action_timeout_s = "
-               f"{d.timing.default_action_timeout_s} s)" if d.timing.default_action_timeout_s else "")
-        yield _warn("target-node-loss", "answers.switchover_target_s",
-                    f"After a node is lost the switch-over can take up to {est.node_loss_s:.0f} s{why}, longer than "
-                    f"the {target} s target: detection {est.detection_s:.0f} s, then promote and three starts at "
-                    "their timeouts.")
-    if d.answers.process_failure != "restart" and est.service_failure_s > target:
-        yield _warn("target-service", "answers.switchover_target_s",
-                    f"After a service failure the move can take up to {est.service_failure_s:.0f} s (monitor "
-                    f"interval and timeout, three stops, demote, promote, three starts), longer than the {target} s "
-                    "target.")
+    if fails_over:
+        path = timing.node_loss_path(d, stack)
+        total = sum(p.seconds for p in path)
+        if total > target:
+            fence = next(p.seconds for p in path if p.what == "fencing")
+            first = (f"detection {path[0].seconds:.0f} s" + (f", fencing {fence:.0f} s" if fence else "")
+                     + ", then DRBD's promote and three starts at their timeouts")
+            yield _warn("target-node-loss", "answers.switchover_target_s",
+                        f"After a node is lost the switch-over can take up to {total:.0f} s ({first}), over the "
+                        f"{target} s target. {_what_meets(d, stack, path, target, 'node')}")
+    if d.answers.process_failure != "restart":
+        path = timing.service_path(d, stack)
+        total = sum(p.seconds for p in path)
+        if total > target:
+            yield _warn("target-service", "answers.switchover_target_s",
+                        f"After a service failure the move can take up to {total:.0f} s (monitor interval and "
+                        f"timeout {path[0].seconds:.0f} s, then three stops, demote, promote and three starts at "
+                        f"their timeouts), over the {target} s target. {_what_meets(d, stack, path, target, 'service')}")
+
+
+def _what_meets(d: Design, stack: stacks.Stack, path: list[timing.PathPart], target: int, case: str) -> str:
+    """What would bring a worst case within the target, without cutting an operation below its agent's value."""
+    total = sum(p.seconds for p in path)
+    meets, still = [], ""
+    if d.timing.default_action_timeout_s:
+        bare = copy.deepcopy(d)
+        bare.timing.default_action_timeout_s = 0
+        path0 = timing.node_loss_path(bare, stack) if case == "node" else timing.service_path(bare, stack)
+        total0 = sum(p.seconds for p in path0)
+        if total0 <= target:
+            meets.append(f"timing.default_action_timeout_s = 0 ({total0:.0f} s)")
+        elif total0 < total:
+            still = f" With the agents' own values (default_action_timeout_s = 0) it is still {total0:.0f} s."
+        path = path0
+    ops = sum(p.seconds for p in path if p.what not in ("detection", "fencing"))
+    quick = sum(p.seconds for p in path) - ops
+    if ops <= target < ops + quick:
+        knobs = ("the monitor interval" if case == "service" else
+                 "membership timeouts" + (" and the fence delay" if timing.fence_delay_s(d) else ""))
+        meets.append(f"faster detection ({knobs}: {quick:.0f} s now, {target - ops:.0f} s at most)")
+    elif ops > target:
+        still += f" The operations alone take {ops:.0f} s, so faster detection cannot."
+    meets.append(f"a target of at least {int(-(-total // 1))} s")
+    resources = sorted((p for p in path if p.what not in ("detection", "fencing")), key=lambda p: -p.seconds)
+    meets.append("fewer resources on the path (" + ", ".join(
+        f"{_agent_name(d, p.what)} {p.seconds:.0f} s" for p in resources) + ")")
+    return "Timeouts are never cut below the agents' values to fit; what would meet it: " + "; or ".join(meets) + "." + still
 
 
 # -- split-brain recovery -------------------------------------------------------------------------

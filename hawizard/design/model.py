@@ -54,8 +54,10 @@ class Answers:
                                       choices=("restart-then-failover", "restart", "failover"))
     restart_attempts: int = documented(2, "Restarts on the same node before the service moves (restart-then-failover).",
                                        minimum=1, maximum=100)
-    switchover_target_s: int = documented(300, "Longest acceptable time from a failure to the service answering "
-                                          "on the other node, in seconds (the article: about 5 minutes).",
+    switchover_target_s: int = documented(600, "Longest acceptable time from a failure to the service answering "
+                                          "on the other node, in seconds (the article: about 5 minutes). Timeouts "
+                                          "are never shortened to meet it; 600 fits the worst case of the resources "
+                                          "at their agents' advertised timeouts.",
                                           minimum=10, maximum=3600)
     switchover_failure: str = documented("manual", "What happens when switch-over itself fails (a stop that fails "
                                          "or times out): the resource is left blocked and the operator steps in "
@@ -74,14 +76,18 @@ class Answers:
 
 @dataclass
 class Timing:
-    """Monitor intervals and operation timeouts. 0 means: derived from the switch-over target."""
+    """Monitor intervals and operation timeouts. Every operation hawizard writes gets at least the
+    timeout its agent advertises (hawizard/design/agent_timeouts.py); 0 means: that value."""
 
     monitor_interval_s: int = documented(20, "Interval of the resources' monitor operations, in seconds.",
                                          minimum=1, maximum=3600)
-    monitor_timeout_s: int = documented(0, "Timeout of a monitor operation; 0 = each agent's recommended value.",
+    monitor_timeout_s: int = documented(0, "Timeout of every monitor operation, written exactly as set (below an "
+                                        "agent's advertised value the lint warns); 0 = each agent's advertised value.",
                                         minimum=0, maximum=3600)
-    default_action_timeout_s: int = documented(0, "Cluster-wide default timeout of every operation that sets none; "
-                                               "0 = not set (each operation gets the agent's recommended value).",
+    default_action_timeout_s: int = documented(0, "Default timeout of every operation without one of its own "
+                                               "(op_defaults; Pacemaker 1.0: the default-action-timeout property). "
+                                               "It never shortens an operation: one whose agent advertises more keeps "
+                                               "that value. 0 = not set.",
                                                minimum=0, maximum=3600)
 
 

@@ -1,34 +1,32 @@
-"""Operation timeouts, derived from the switch-over target, and the worst case they allow.
+"""Operation timeouts, and the worst-case switch-over they allow.
 
-The article states a target ("about 5 minutes from failure to switch-over") but never turns
-it into timeouts. Here the target becomes numbers: each operation's timeout starts at the
-resource agent's recommended value and is scaled down, never below a safe floor, until the
-worst-case switch-over fits the target. The same arithmetic tells the lint when explicit
-values (such as the article's blanket 240 s) cannot meet the target.
+Every operation hawizard writes gets at least the timeout its resource agent advertises
+(hawizard/design/agent_timeouts.py): a timeout never shrinks to fit the switch-over target, since a
+stop that times out gets the node fenced or the resource blocked, the "so sensitive that the HA
+layer becomes the failure" design the source article warns against. The only shorter timeout is
+one the operator set exactly (timing.monitor_timeout_s), and the lint warns about it.
 
-Worst case means every step takes its whole timeout. Notifications of the DRBD clone are not
-counted (they run beside promote/demote and are short in practice).
+timing.default_action_timeout_s is the default of every operation without its own timeout
+(op_defaults; Pacemaker 1.0: the default-action-timeout property). It never shortens an
+operation: one whose agent asks for more keeps its own value, written on the operation.
+
+The target then only tells whether the worst case fits: when it does not, the lint says so and
+what would make it fit (hawizard/design/lint.py). Worst case means every step takes its whole
+timeout. Notifications of the DRBD clone are not counted (they run beside promote/demote and are
+short in practice).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hawizard.design import stacks
+from hawizard.design import agent_timeouts, stacks
 from hawizard.design.model import Design
 
-# Recommended timeouts (seconds) from the agents' metadata (resource-agents, drbd-utils).
-AGENT_DEFAULTS: dict[str, dict[str, int]] = {
-    "drbd": {"start": 240, "stop": 100, "promote": 90, "demote": 90, "notify": 90, "monitor": 20},
-    "ip": {"start": 20, "stop": 20, "monitor": 20},
-    "fs": {"start": 60, "stop": 60, "monitor": 40},
-    "web": {"start": 40, "stop": 60, "monitor": 20},
-}
-FLOOR_S = 20  # below this, a busy node misses a timeout: the article's "too sensitive" design
 # Pacemaker's default stonith-timeout (pacemaker-schedulerd metadata): also the time a fence agent's
 # action is given, so the longest a fence through an agent (fencing.method = agent) may take
 FENCE_TIMEOUT_S = 60
-AGENTS = ("drbd", "ip", "fs", "web")
+AGENTS = tuple(agent_timeouts.AGENT_TYPES)  # drbd, ip, fs, web
 
 
 def fence_delay_s(design: Design) -> float:
@@ -91,70 +89,90 @@ def detection_s(design: Design, stack: stacks.Stack | None = None) -> float:
     return token + 1.2 * token  # token, then consensus (1.2 x token by default)
 
 
-def _scale(design: Design, stack: stacks.Stack) -> float:
-    """Factor applied to the recommended timeouts so that the worst case fits the target.
-
-    The largest factor (at most 1) for which both worst cases, with every scaled timeout held
-    at or above the floor, fit the target; found by bisection since the floor makes the sum
-    piecewise linear.
-    """
-    target = design.answers.switchover_target_s
-    fixed_service = design.timing.monitor_interval_s + _monitor_timeout_unscaled(design)
-    fixed_node = detection_s(design, stack) + fence_path_s(design)
-    service_ops = [("web", "stop"), ("fs", "stop"), ("ip", "stop"), ("drbd", "demote"), ("drbd", "promote"),
-                   ("ip", "start"), ("fs", "start"), ("web", "start")]
-    node_ops = [("drbd", "promote"), ("ip", "start"), ("fs", "start"), ("web", "start")]
-
-    def total(ops: list[tuple[str, str]], s: float) -> float:
-        return sum(max(FLOOR_S, min(round(AGENT_DEFAULTS[a][o] * s), AGENT_DEFAULTS[a][o])) for a, o in ops)
-
-    def fits(s: float) -> bool:
-        return fixed_service + total(service_ops, s) <= target and fixed_node + total(node_ops, s) <= target
-
-    if fits(1.0):
-        return 1.0
-    lo, hi = 0.0, 1.0
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        if fits(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo
+def advertised(design: Design, agent: str, op: str, stack: stacks.Stack | None = None) -> int:
+    """The timeout the agent of ``agent`` advertises for ``op`` on the design's stack."""
+    return agent_timeouts.advertised((stack or stacks.get(design.stack)).name, agent, op)
 
 
-def _monitor_timeout_unscaled(design: Design) -> int:
-    if design.timing.monitor_timeout_s:
-        return design.timing.monitor_timeout_s
-    if design.timing.default_action_timeout_s:
-        return design.timing.default_action_timeout_s
-    return AGENT_DEFAULTS["web"]["monitor"]
-
-
-def rendered_timeout(design: Design, agent: str, op: str, stack: stacks.Stack | None = None) -> int | None:
-    """The timeout to write on an operation, or None when the configuration leaves it to a default.
-
-    ``stack`` is the design's stack when the caller has it (it is looked up otherwise)."""
+def operator_timeout(design: Design, agent: str, op: str) -> int | None:
+    """The timeout the operator set for exactly this operation, or None (only monitors have one)."""
     if op == "monitor" and design.timing.monitor_timeout_s:
         return design.timing.monitor_timeout_s
-    if design.timing.default_action_timeout_s:
-        return None  # the cluster-wide default applies (the article's way)
-    if op == "monitor":
-        return AGENT_DEFAULTS[agent]["monitor"]
-    if op == "start" and agent == "drbd":
-        return AGENT_DEFAULTS["drbd"]["start"]  # not on the switch-over path: keep the agent's value
-    if op == "notify":
-        return AGENT_DEFAULTS["drbd"]["notify"]
-    scaled = round(AGENT_DEFAULTS[agent][op] * _scale(design, stack or stacks.get(design.stack)))
-    return max(FLOOR_S, min(scaled, AGENT_DEFAULTS[agent][op]))
+    return None
 
 
 def effective_timeout(design: Design, agent: str, op: str, stack: stacks.Stack | None = None) -> int:
-    """What the cluster will actually wait for this operation."""
-    t = rendered_timeout(design, agent, op, stack)
-    if t is not None:
-        return t
-    return design.timing.default_action_timeout_s or 20  # Pacemaker's built-in default is 20 s
+    """What the cluster will wait for this operation: the operator's own value for it, else the
+    agent's advertised value, or the blanket default where that is longer."""
+    own = operator_timeout(design, agent, op)
+    if own is not None:
+        return own
+    return max(advertised(design, agent, op, stack), design.timing.default_action_timeout_s)
+
+
+def rendered_timeout(design: Design, agent: str, op: str, stack: stacks.Stack | None = None) -> int | None:
+    """The timeout to write on an operation, or None when the blanket default gives it its value.
+
+    The blanket (op_defaults, or Pacemaker 1.0's default-action-timeout) is left to act where it is
+    the operation's value: that keeps the article's own configuration as the article wrote it. pcs
+    gets every value written: ``pcs resource create`` gives an operation it is not told about the
+    agent's advertised timeout of its own, which the default would not override (seen with pcs
+    0.11: "Defaults do not apply to resources which override them").
+    ``stack`` is the design's stack when the caller has it (it is looked up otherwise)."""
+    stack = stack or stacks.get(design.stack)
+    t = effective_timeout(design, agent, op, stack)
+    blanket = design.timing.default_action_timeout_s
+    if (blanket and t == blanket and operator_timeout(design, agent, op) is None
+            and stack.config_tool != "pcs"):
+        return None
+    return t
+
+
+def below_advertised(design: Design, stack: stacks.Stack | None = None) -> list[tuple[str, str, int, int]]:
+    """(resource, operation, timeout, advertised) of every operation whose timeout is below its agent's
+    advertised value: only ones the operator set exactly can be."""
+    stack = stack or stacks.get(design.stack)
+    out = []
+    for agent in AGENTS:
+        for op in agent_timeouts.operations(agent):
+            t, adv = effective_timeout(design, agent, op, stack), advertised(design, agent, op, stack)
+            if t < adv:
+                out.append((agent, op, t, adv))
+    return out
+
+
+@dataclass(frozen=True)
+class PathPart:
+    """One stretch of a switch-over's worst case: detection, fencing, or one resource's operations."""
+
+    what: str  # "detection", "fencing", or a resource: drbd, ip, fs, web
+    seconds: float
+    ops: tuple[str, ...] = ()  # the resource's operations on the path
+
+
+def node_loss_path(design: Design, stack: stacks.Stack | None = None) -> list[PathPart]:
+    """Failure of the active node -> the service answering on the other: membership notices, the
+    survivor fences the lost node, promotes DRBD and starts the group."""
+    stack = stack or stacks.get(design.stack)
+    parts = [PathPart("detection", detection_s(design, stack)), PathPart("fencing", fence_path_s(design))]
+    parts += [_resource(design, stack, "drbd", ("promote",))]
+    parts += [_resource(design, stack, r, ("start",)) for r in ("ip", "fs", "web")]
+    return parts
+
+
+def service_path(design: Design, stack: stacks.Stack | None = None) -> list[PathPart]:
+    """A failed service -> answering on the other node: a monitor interval and its timeout, the group
+    stopped, DRBD demoted and promoted on the other node, the group started."""
+    stack = stack or stacks.get(design.stack)
+    monitor = design.timing.monitor_interval_s + effective_timeout(design, "web", "monitor", stack)
+    parts = [PathPart("detection", float(monitor))]
+    parts += [_resource(design, stack, r, ("stop", "start")) for r in ("web", "fs", "ip")]
+    parts += [_resource(design, stack, "drbd", ("demote", "promote"))]
+    return parts
+
+
+def _resource(design: Design, stack: stacks.Stack, agent: str, ops: tuple[str, ...]) -> PathPart:
+    return PathPart(agent, float(sum(effective_timeout(design, agent, op, stack) for op in ops)), ops)
 
 
 def estimate(design: Design, stack: stacks.Stack | None = None) -> Estimate:
@@ -166,12 +184,9 @@ def estimate(design: Design, stack: stacks.Stack | None = None) -> Estimate:
 
     det = detection_s(design, stack)
     fence = fence_path_s(design)
-    starts = t("ip", "start") + t("fs", "start") + t("web", "start")
-    stops = t("web", "stop") + t("fs", "stop") + t("ip", "stop")
-    node_loss = det + fence + t("drbd", "promote") + starts
-    monitor_detect = design.timing.monitor_interval_s + t("web", "monitor")
-    service = monitor_detect + stops + t("drbd", "demote") + t("drbd", "promote") + starts
-    restart = monitor_detect + t("web", "stop") + t("web", "start")
+    node_loss = sum(p.seconds for p in node_loss_path(design, stack))
+    service = sum(p.seconds for p in service_path(design, stack))
+    restart = design.timing.monitor_interval_s + t("web", "monitor") + t("web", "stop") + t("web", "start")
     notes = []
     if fence:
         notes.append(f"fencing adds up to {fence:.0f} s before the survivor takes over (delay "

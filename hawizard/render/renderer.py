@@ -26,7 +26,7 @@ import jinja2
 import markupsafe
 
 from hawizard.common.errors import OperationFailed
-from hawizard.design import links, stacks, timing
+from hawizard.design import agent_timeouts, links, stacks, timing
 from hawizard.design.fieldcheck import drbd_minor
 from hawizard.design.model import Design
 from hawizard.render.fencing import fencing_of
@@ -187,13 +187,11 @@ def index_page_line(design: Design) -> str:
 def _context(design: Design, stack: stacks.Stack) -> dict:
     a, b = design.nodes
     same_disk = a.backing_disk == b.backing_disk
-    ops = {agent: {op: timing.rendered_timeout(design, agent, op, stack) for op in timing.AGENT_DEFAULTS[agent]}
-           for agent in timing.AGENTS}
     fencing = fencing_of(design, stack)
     oplists = {agent: _operations(design, stack, agent, fencing.stop_on_fail) for agent in timing.AGENTS}
     return {
         "d": design, "stack": stack, "nodes": design.nodes, "a": a, "b": b,
-        "same_disk": same_disk, "minor": drbd_minor(design.drbd.device), "ops": ops,
+        "same_disk": same_disk, "minor": drbd_minor(design.drbd.device),
         "fencing": fencing, "state_dir": STATE_DIR, "oplists": oplists,
         "drbd_secret": bool(design.drbd.shared_secret_ref),
         "hb_secret": design.heartbeat.auth != "crc",
@@ -224,7 +222,7 @@ def _operations(design: Design, stack: stacks.Stack, agent: str, stop_on_fail: s
         if mt is not None:
             words.append(f"timeout={mt}s")
         out.append(" ".join(words))
-    for op in timing.AGENT_DEFAULTS[agent]:
+    for op in agent_timeouts.operations(agent):
         if op == "monitor":
             continue
         t = timing.rendered_timeout(design, agent, op, stack)

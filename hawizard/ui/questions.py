@@ -153,9 +153,9 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "target", "Switch-over target", "Switch-over",
         "How long may it take from a failure to the service answering on the other node?",
-        "A short target needs short timeouts, and short timeouts fail under load: the too-sensitive design "
-        "again. A long target tolerates slow starts but leaves the service down longer when a node dies. "
-        "The estimate adds up the worst case of every step on the way.",
+        "hawizard never cuts a timeout below what its agent asks for: short timeouts fail under load, the "
+        "too-sensitive design again. A target they cannot meet is reported with what would meet it. The "
+        "estimate adds up the worst case of every step on the way.",
         _target, shows_estimate=True),
     Section(
         "when-fails", "When switch-over fails", "If it fails",

@@ -33,7 +33,7 @@ async def test_full_walk_from_start_to_a_saved_preset(tmp_path):
         await wait_for(pilot, lambda: review_ready(app))
         review = app.screen
         summary = str(review.query_one("#review-summary", Static).render())
-        assert "0 error(s), 10 warning(s), 3 note(s)" in summary
+        assert "0 error(s), 10 warning(s), 4 note(s)" in summary
 
         await pilot.press("s")
         await pilot.pause()

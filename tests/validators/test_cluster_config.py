@@ -31,6 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support import agent_metadata
+
+from hawizard.design import agent_timeouts, timing
 
 from .harness import CASES, FENCE_PASSWORD, Case, case, case_ids, plain, report, require, run, show, write
 
@@ -51,9 +54,8 @@ OFFLINE_ARTEFACTS = (
 )
 # With fencing disabled, Pacemaker 2.1 says so on every check; the design chose it (the lint warns).
 NO_FENCING = (re.compile(r"Blind faith: not fencing unseen nodes"),)
-# crmsh's own warnings that hawizard produces on purpose: its timeouts are derived from the
-# switch-over target (hawizard.design.timing) and may be below the agent's advice; the lint says so.
-CRMSH_ACCEPTED = (re.compile(r"(specified|default) timeout \S+ for \w+ is smaller than the advised"),)
+# No crmsh warning is accepted for the timeouts: crmsh compares each operation's timeout with the
+# agent's metadata ("timeout ... is smaller than the advised"), and hawizard writes none below it.
 # Pacemaker 1.0 properties that Pacemaker 2.1 no longer knows (only for centos5-heartbeat).
 PCMK10_ACCEPTED = (
     re.compile(r"unknown attribute 'default-(action-timeout|resource-stickiness)'"),
@@ -227,7 +229,7 @@ def test_crm_script_loads_into_empty_cib(loaded, cid, request):
     c = got.case
     errors, warnings = parse_crmsh(got.load.stdout + got.load.stderr)
     assert got.load.returncode == 0 and not errors, show(got.load)
-    accepted = CRMSH_ACCEPTED + OFFLINE_ARTEFACTS + (PCMK10_ACCEPTED if c.stack.pacemaker == "1.0" else ())
+    accepted = OFFLINE_ARTEFACTS + (PCMK10_ACCEPTED if c.stack.pacemaker == "1.0" else ())
     unexpected = [w for w in warnings if not _matches(w, accepted)]
     assert not unexpected, "crmsh warned about the rendered script:\n" + "\n".join(unexpected)
     report(request, "crmsh warnings accepted", warnings)
@@ -269,6 +271,41 @@ def test_pcs_sequence_builds_file_cib(loaded, cid, request):
     assert meta.get("promotable") == "true" and meta.get("notify") == "true"
     for value in _fence_passwords(got.cib):
         assert value == FENCE_PASSWORD
+
+
+@pytest.mark.parametrize("cid", [c.id for c in CASES])
+def test_every_operation_in_the_cib_waits_at_least_its_agents_value(loaded, cid):
+    """Each operation of hawizard's resources, as it stands in the loaded CIB, gets at least the timeout
+    its installed agent advertises (crm_resource --show-metadata): its own timeout, else op_defaults'
+    (Pacemaker 1.0: the default-action-timeout property), else Pacemaker's 20 s. Also the operations
+    pcs adds by itself. And it is the value hawizard's timing model counts."""
+    got = _get(loaded, cid)
+    _ensure_loaded(got)
+    c = got.case
+    root = ET.parse(got.cib).getroot()
+    default = 20
+    for section in ("op_defaults", "crm_config"):
+        for nv in root.iterfind(f".//{section}//nvpair"):
+            if nv.get("name") in ("timeout", "default-action-timeout"):
+                default = agent_metadata.seconds(nv.get("value"))
+    ids = c.design.cluster.ids
+    for agent, rid in (("drbd", ids.drbd), ("ip", ids.ip), ("fs", ids.fs), ("web", ids.web)):
+        prim = next(el for el in root.iter("primitive") if el.get("id") == rid)
+        agent_type = f"{prim.get('class')}:{prim.get('provider')}:{prim.get('type')}"
+        if prim.get("class") != "ocf":
+            continue
+        meta = agent_metadata.advertised(agent_type)
+        seen = set()
+        for op in prim.iterfind("operations/op"):
+            name = op.get("name")
+            waits = agent_metadata.seconds(op.get("timeout")) if op.get("timeout") else default
+            assert waits >= meta.get(name, 0), f"{cid}: {rid} {name} waits {waits} s, {agent_type} advertises {meta[name]} s"
+            if name in agent_timeouts.operations(agent):
+                assert waits == timing.effective_timeout(c.design, agent, name), (cid, rid, name, waits)
+            seen.add(name)
+        for name in set(agent_timeouts.operations(agent)) - seen:  # left to the default
+            assert default >= meta.get(name, 0), f"{cid}: {rid} {name} gets the {default} s default, below {meta[name]} s"
+            assert default == timing.effective_timeout(c.design, agent, name), (cid, rid, name, default)
 
 
 # -- 2. crm_verify ------------------------------------------------------------------------------
