@@ -41,6 +41,8 @@ NOT_IN_FILES = {
     "nodes[*].fence_password_ref": "env:HAWIZARD_FENCE_PASSWORD_<NODE>: the CIB holds the password, never a reference",
     "answers.process_check": "read from the agent: ocf:heartbeat:apache -> http-status",
     "answers.io_error": "read from on-io-error / the local-io-error handler",
+    "answers.switchover_target_s": "an intent: operation timeouts come from the agents, not from the target, "
+                                   "so no file holds it (the model's default)",
     "fencing.sbd_devices (method none)": "a design without fencing has no sbd disk in any file",
 }
 
@@ -82,6 +84,8 @@ ARTICLE_NOT_IN_FILES = {
     "description", "nodes[0].ssh_host", "nodes[1].ssh_host",
     # the article answers "check the PID only" while its apache agent reads server-status
     "answers.process_check",
+    # a target is an intent no file holds: adoption takes the model's default (600 s), the article said 300 s
+    "answers.switchover_target_s",
 }
 
 

@@ -60,6 +60,10 @@ def apply(cfg: drbd.DrbdConfig, d: Design, f: Findings, where: str, names: list[
     rate = disk.pop("resync-rate", syncer.pop("rate", ""))
     if rate:
         dd.resync_rate = rate.upper() if rate[-1:].lower() in "kmg" else rate
+        # hawizard writes resync_rate as c-max-rate too where the dynamic resync controller is on by default
+        # (8.4, 9: there c-max-rate is the real cap): the same value is that rendering, not a setting of its own
+        if disk.get("c-max-rate", "").upper() == rate.upper():
+            disk.pop("c-max-rate")
     else:
         f.add("DRBD resync-rate", where, DEFAULTED, f"not set (DRBD's own default applies); the preset says "
               f"{dd.resync_rate}, which a re-apply writes")

@@ -19,7 +19,7 @@ from hawizard.adopt.collected import MAX_CIB_BYTES, Collected
 from hawizard.adopt.findings import CHANGED, DEFAULTED, DROPPED, GUESSED, KEPT, Findings
 from hawizard.adopt.units import seconds
 from hawizard.common.errors import InputError
-from hawizard.design import stacks, timing
+from hawizard.design import agent_timeouts, stacks, timing
 from hawizard.design.model import Design
 from hawizard.design.preset_file import PresetError, dump_preset, parse_preset_text, resolve_defaults
 
@@ -230,7 +230,9 @@ def _timeouts(the_cib: cib.Cib, d: Design, stack: stacks.Stack, f: Findings, whe
     monitors = {(agents[i], secs) for i, p in prims.items() if i in agents for o in p.ops
                 if o.name == "monitor" and (secs := _sec(o.timeout)) is not None}
     values = {s for _, s in monitors}
-    if len(values) == 1 and not all(timing.AGENT_DEFAULTS[a]["monitor"] == s for a, s in monitors):
+    # a single monitor timeout is the operator's own only where it is not what each monitor gets anyway (the
+    # agent's value, or the blanket default where that is longer: design/timing.py effective_timeout)
+    if len(values) == 1 and not all(timing.effective_timeout(d, a, "monitor", stack) == s for a, s in monitors):
         d.timing.monitor_timeout_s = values.pop()
     pcs_made: list[str] = []
     for rid, agent in agents.items():
@@ -238,7 +240,7 @@ def _timeouts(the_cib: cib.Cib, d: Design, stack: stacks.Stack, f: Findings, whe
         if p is None:
             continue
         have_ops = {o.name for o in p.ops}
-        for op in timing.AGENT_DEFAULTS[agent]:
+        for op in agent_timeouts.operations(agent):
             want = timing.rendered_timeout(d, agent, op, stack)
             if op not in have_ops and (want is not None or op == "stop"):
                 on_fail = "fence" if d.answers.switchover_failure == "fence" else "block"
@@ -250,20 +252,20 @@ def _timeouts(the_cib: cib.Cib, d: Design, stack: stacks.Stack, f: Findings, whe
                 f.add(f"CIB: {rid} stop on-fail", where, CHANGED, "not set; a re-apply writes it "
                       "(answers.switchover_failure: fence or block)")
             have = _sec(o.timeout)
-            if o.name not in timing.AGENT_DEFAULTS[agent]:
+            if o.name not in agent_timeouts.operations(agent):
                 if stack.config_tool == "pcs":  # pcs resource create adds every action of the agent's metadata
                     pcs_made.append(f"{rid} {o.name}")
                 else:
                     f.add(f"CIB: {rid} op {o.name}", where, DROPPED, "not an operation hawizard writes")
                 continue
             want = timing.rendered_timeout(d, agent, o.name, stack)
-            if want is None and stack.config_tool == "pcs" and have == timing.AGENT_DEFAULTS[agent][o.name]:
+            if want is None and stack.config_tool == "pcs" and have == agent_timeouts.advertised(stack.name, agent, o.name):
                 pcs_made.append(f"{rid} {o.name}")
                 continue
             if have != want:
                 f.add(f"CIB: {rid} {o.name} timeout={o.timeout or '(not set)'}", where, CHANGED,
-                      f"a re-apply writes {str(want) + ' s' if want else 'none (the default applies)'}, derived "
-                      "from answers.switchover_target_s (the preset has no per-operation timeouts)")
+                      f"a re-apply writes {str(want) + ' s' if want else 'none (the default applies)'}, the agent's "
+                      "advertised value or timing.default_action_timeout_s (the preset has no per-operation timeouts)")
             for k, v in o.other.items():
                 if k not in ("id",):
                     f.add(f"CIB: {rid} {o.name} {k}={v}", where, DROPPED, "a re-apply writes the operation without it")

@@ -140,8 +140,9 @@ def from_corosync(col: Collected, d: Design, f: Findings, cib_nodes: dict[str, s
         f.add(f"corosync.conf: transport {m.transport}", where, CHANGED, "a re-apply writes knet")
         m.transport = "knet"
     c.transport = m.transport
-    if m.transport == "knet":
-        c.crypto_cipher, c.crypto_hash = m.crypto_cipher, m.crypto_hash
+    # corosync.conf(5): only knet encrypts; hawizard refuses crypto on udpu (design/validate.py), so a udpu
+    # cluster is read as what it is, unencrypted
+    c.crypto_cipher, c.crypto_hash = (m.crypto_cipher, m.crypto_hash) if m.transport == "knet" else ("none", "none")
     if m.token_ms is not None:
         c.token_ms = m.token_ms
     else:
