@@ -309,6 +309,12 @@ class Cluster:
                                           "(the cluster's default).", minimum=0, maximum=1000000)
     failure_timeout_s: int = documented(0, "Seconds after which old failures are forgotten; 0 = never.",
                                         minimum=0, maximum=86400)
+    # crmd(7) / pacemaker-controld(7), cluster-recheck-interval: "Polling interval for time based changes
+    # to options, resource parameters and constraints", default 15min, in Pacemaker 1.0 as in 2.1
+    recheck_interval_s: int = documented(0, "How often the cluster re-evaluates time-based changes (failure-timeout "
+                                         "expiry, rules with dates) without an event, in seconds "
+                                         "(cluster-recheck-interval); 0 = not set (Pacemaker's default, 15 minutes).",
+                                         minimum=0, maximum=86400)
     drbd_monitor_interval_s: int = documented(31, "Monitor interval of the DRBD resource (unpromoted role, or "
                                               "every role when no promoted interval is set).", minimum=1, maximum=3600)
     drbd_promoted_monitor_interval_s: int = documented(29, "Monitor interval of the promoted DRBD instance; "

@@ -117,7 +117,7 @@ def _service(d: Design) -> list[Entry]:
 
 
 def _cluster(d: Design) -> list[Entry]:
-    return (_prefixed("cluster", "stickiness migration_threshold failure_timeout_s")
+    return (_prefixed("cluster", "stickiness migration_threshold failure_timeout_s recheck_interval_s")
             + [Heading("Names of the cluster objects")]
             + _prefixed("cluster.ids", "drbd drbd_clone ip fs web group colocation order fence_prefix"))
 

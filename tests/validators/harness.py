@@ -92,6 +92,7 @@ def _article_wide(d: dict) -> None:
     d["drbd"]["local_io_error_handler"] = ""
     d["cluster"]["migration_threshold"] = 2
     d["cluster"]["failure_timeout_s"] = 600
+    d["cluster"]["recheck_interval_s"] = 300  # Pacemaker 1.0 knows cluster-recheck-interval too
 
 
 def _debian_wide(d: dict) -> None:
@@ -104,6 +105,7 @@ def _debian_wide(d: dict) -> None:
     d["cluster"]["drbd_promoted_monitor_interval_s"] = 0
     d["cluster"]["migration_threshold"] = 0
     d["cluster"]["failure_timeout_s"] = 600
+    d["cluster"]["recheck_interval_s"] = 120
 
 
 def _debian_udpu(d: dict) -> None:
