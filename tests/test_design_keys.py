@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from hawizard.design import validate
+from hawizard.design import lint, validate
 from hawizard.design.model import Design
 from hawizard.design.preset_file import load_preset
 from hawizard.render.renderer import render
@@ -39,3 +39,60 @@ def test_recheck_interval_is_rendered_as_the_property_when_set(preset):
     line = next(ln for ln in after["cluster-config"].splitlines() if "no-quorum-policy=" in ln)
     assert re.search(r" cluster-recheck-interval=300s( |$)", line), line
     assert {k for k in after if after[k] != before[k]} == {"cluster-config"}
+
+
+# -- corosync.wait_for_all -> votequorum's wait_for_all -----------------------------------------------
+
+def _quorum(text: str) -> str:
+    return re.search(r"^quorum \{\n(.*?)^\}", text, re.M | re.S).group(1)
+
+
+@pytest.mark.parametrize("preset", ["debian12", "debian12-pcs", "el9"])
+@pytest.mark.parametrize("value, line", [("on", "wait_for_all: 1"), ("off", "wait_for_all: 0")])
+def test_wait_for_all_is_rendered_in_the_quorum_section_when_set(preset, value, line):
+    d = load_preset(preset)
+    assert d.corosync.wait_for_all == "auto"
+    before = _files(d)
+    assert "wait_for_all" not in before["corosync-conf"]  # auto: two_node alone decides, as before
+    d.corosync.wait_for_all = value
+    assert not _errors(d)
+    after = _files(d)
+    assert f"\t{line}\n" in _quorum(after["corosync-conf"])
+    assert {k for k in after if after[k] != before[k]} == {"corosync-conf"}
+
+
+@pytest.mark.parametrize("value", ["on", "off"])
+def test_wait_for_all_is_refused_on_heartbeat(value):
+    d = load_preset("article")
+    assert not _errors(d)
+    d.corosync.wait_for_all = value
+    (p,) = _errors(d)
+    assert p.path == "corosync.wait_for_all" and "Heartbeat has no votequorum" in p.message
+
+
+def test_wait_for_all_off_with_two_node_warns():
+    d = load_preset("debian12")
+    assert d.fenced and d.corosync.two_node
+    assert not [p for p in lint.check(d) if p.code == "two-node-no-wait"]
+    d.corosync.wait_for_all = "off"
+    (p,) = [p for p in lint.check(d) if p.code == "two-node-no-wait"]
+    assert p.severity == "warning" and p.path == "corosync.wait_for_all" and "fences the peer" in p.message
+    d.corosync.wait_for_all = "on"  # explicit, as two_node implies it: nothing to say
+    assert not [p for p in lint.check(d) if p.code == "two-node-no-wait"]
+    d.corosync.wait_for_all, d.corosync.two_node = "off", False  # no two_node: a lone node is not quorate anyway
+    assert not [p for p in lint.check(d) if p.code == "two-node-no-wait"]
+
+
+def test_wait_for_all_off_takes_back_what_lint_said_of_it():
+    """The notes that rely on wait_for_all (two_node's wait after a full stop, the ignore warning's
+    'withholds quorum') follow the explicit setting."""
+    d = load_preset("debian12")
+    d.fencing.method = "none"
+    d.drbd.fencing = "dont-care"
+    assert [p.path for p in lint.check(d) if p.code == "two-node-wait"] == ["corosync.two_node"]
+    d.corosync.wait_for_all = "off"
+    assert not [p for p in lint.check(d) if p.code == "two-node-wait"]
+    assert [p for p in lint.check(d) if p.code == "two-node-no-wait" and "copies diverge" in p.message]
+    d.cluster.no_quorum_policy = "ignore"
+    (p,) = [p for p in lint.check(d) if p.code == "two-node-quorum"]
+    assert "withholds quorum" not in p.message

@@ -92,17 +92,32 @@ def _fencing_and_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         yield _warn("two-node-quorum", "cluster.no_quorum_policy",
                     f"The design fails over on node loss, but {how}: the survivor of a two-node cluster loses "
                     f"quorum and no-quorum-policy={c.no_quorum_policy} stops it from taking over.")
+    wfa = d.corosync.wait_for_all
+    # votequorum(5): two_node turns wait_for_all on unless it is set to 0 explicitly
+    waits = stack.membership == "corosync" and (wfa == "on" or (wfa == "auto" and d.corosync.two_node))
     if two_node_quorum and c.no_quorum_policy == "ignore":
         # votequorum(5): two_node implies wait_for_all, so a node that starts alone has no quorum until
         # it has seen its peer; Pacemaker Explained (no-quorum-policy): ignore runs resources without quorum
+        withheld = "although wait_for_all withholds quorum" if waits else "as wait_for_all off would let it anyway"
         yield _warn("two-node-quorum", "cluster.no_quorum_policy",
                     "no-quorum-policy=ignore undoes two_node's protection: a node that starts while it cannot "
-                    "see its peer runs the service (and, with fencing on, fences the peer) although wait_for_all withholds "
-                    "quorum. With two_node the survivor keeps quorum anyway: set no_quorum_policy = stop.")
-    if two_node_quorum and not d.fenced:
-        yield _info("two-node-wait", "corosync.two_node",
-                    "two_node implies wait_for_all: after both nodes stop, the cluster starts only when both are "
-                    "back.")
+                    f"see its peer runs the service (and, with fencing on, fences the peer) {withheld}. "
+                    "With two_node the survivor keeps quorum anyway: set no_quorum_policy = stop.")
+    if two_node_quorum and wfa == "off":
+        # votequorum(5), two_node and wait_for_all: two_node enables wait_for_all so that a node that starts
+        # alone does not become quorate; with wait_for_all: 0 it does, while it cannot see its peer
+        then = ("each fences the peer it cannot see, and a partition that outlasts the reboot fences them in turn"
+                if d.fenced else "each starts the service, with the same VIP, and promotes DRBD on its own: the "
+                "copies diverge")
+        yield _warn("two-node-no-wait", "corosync.wait_for_all",
+                    "wait_for_all is off with two_node: after both nodes were down, a node that starts alone (or "
+                    f"both, while the interconnect is down) is quorate at once, so {then}. Leave wait_for_all at "
+                    "auto: two_node then turns it on.")
+    if waits and not d.fenced:
+        implied = wfa == "auto"
+        yield _info("two-node-wait", "corosync.two_node" if implied else "corosync.wait_for_all",
+                    ("two_node implies wait_for_all" if implied else "wait_for_all is on") +
+                    ": after both nodes stop, the cluster starts only when both are back.")
 
 
 def _fencing_on(d: Design, stack: stacks.Stack) -> Iterator[Problem]:

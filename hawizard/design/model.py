@@ -168,6 +168,13 @@ class Corosync:
     token_ms: int = documented(3000, "Token timeout: silence before a node is declared lost, in ms.",
                                minimum=100, maximum=120000)
     two_node: bool = documented(True, "Two-node quorum (votequorum two_node): the survivor keeps quorum.")
+    # votequorum(5), wait_for_all: "Enables Wait For All (WFA) feature (default: 0)", and "NOTES: enabling
+    # two_node: 1 automatically enables wait_for_all. It is still possible to override wait_for_all by
+    # explicitly setting it to 0". auto writes nothing, so two_node decides, as before this key existed.
+    wait_for_all: str = documented("auto", "Quorum only once all nodes have been seen together since the cluster "
+                                   "started (votequorum wait_for_all): auto = not written (two_node turns it on), "
+                                   "on = wait_for_all: 1, off = wait_for_all: 0 (a node that starts alone is "
+                                   "quorate at once). Corosync only.", choices=("auto", "on", "off"))
     authkey_ref: str = documented("", "Where /etc/corosync/authkey comes from: empty = generated at apply time "
                                   "(the one already on the first node is kept), file:PATH (a key file of 128 to 4096 "
                                   "bytes, as corosync-keygen makes) or env:NAME.", secret_ref=True,

@@ -238,6 +238,12 @@ def _checks(d: Design) -> Iterator[Problem]:
         yield _err("corosync-links", "corosync.transport",
                    "the udpu transport carries one link only; use knet for several interconnects")
     yield from _corosync_udpu_crypto(d, stack)
+    if stack.membership == "heartbeat" and d.corosync.wait_for_all != "auto":
+        # votequorum(5) is Corosync's quorum provider; Heartbeat 3 decides quorum itself (ha.cf has no such
+        # setting), so the value could not be rendered anywhere
+        yield _err("corosync-quorum", "corosync.wait_for_all",
+                   f"wait_for_all {d.corosync.wait_for_all} cannot be rendered on {d.stack}: it is a setting of "
+                   "Corosync's votequorum, and Heartbeat has no votequorum. Leave it at auto")
     if stack.membership == "corosync" and d.corosync.transport == "knet" and d.corosync.crypto_cipher != "none" \
             and d.corosync.crypto_hash == "none":
         # corosync.conf(5): "Enabling crypto_cipher, requires also enabling of crypto_hash"; corosync 3.1

@@ -83,7 +83,7 @@ def _when_fails(d: Design) -> list[Entry]:
         out += [Heading("When both nodes want to fence")] + _prefixed("fencing", "race delay_s stonith_timeout_s action")
     out += [Heading("Quorum")] + _prefixed("cluster", "no_quorum_policy")
     if not _heartbeat(d):
-        out += _prefixed("corosync", "two_node")
+        out += _prefixed("corosync", "two_node wait_for_all")
     return out
 
 
