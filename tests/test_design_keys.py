@@ -96,3 +96,55 @@ def test_wait_for_all_off_takes_back_what_lint_said_of_it():
     d.cluster.no_quorum_policy = "ignore"
     (p,) = [p for p in lint.check(d) if p.code == "two-node-quorum"]
     assert "withholds quorum" not in p.message
+
+
+# -- corosync.link_mode -> totem.link_mode (knet) -----------------------------------------------------
+
+def _totem(text: str) -> str:
+    return re.search(r"^totem \{\n(.*?)^\}", text, re.M | re.S).group(1)
+
+
+@pytest.mark.parametrize("preset", ["debian12", "debian12-pcs", "el9"])
+@pytest.mark.parametrize("mode", ["active", "rr"])
+def test_link_mode_is_rendered_in_totem_for_knet(preset, mode):
+    d = load_preset(preset)
+    assert d.corosync.transport == "knet" and d.corosync.link_mode == "passive"
+    before = _files(d)
+    assert "link_mode" not in before["corosync-conf"]  # passive: knet's default, written as before
+    d.corosync.link_mode = mode
+    assert not _errors(d)
+    after = _files(d)
+    assert f"\tlink_mode: {mode}\n" in _totem(after["corosync-conf"])
+    assert "passive mode" not in after["corosync-conf"]  # the comment no longer claims the priorities decide
+    assert {k for k in after if after[k] != before[k]} == {"corosync-conf"}
+
+
+@pytest.mark.parametrize("preset, setup, says", [
+    ("article", None, "Heartbeat has no knet links"),
+    ("debian12", "udpu", "udpu carries one link only"),
+])
+@pytest.mark.parametrize("mode", ["active", "rr"])
+def test_link_mode_is_refused_without_knet(preset, setup, says, mode):
+    d = load_preset(preset)
+    if setup == "udpu":
+        d.corosync.transport, d.corosync.crypto_cipher, d.corosync.crypto_hash = "udpu", "none", "none"
+        for n in d.nodes:
+            n.interconnects = n.interconnects[:1]
+    assert not _errors(d)
+    d.corosync.link_mode = mode
+    (p,) = _errors(d)
+    assert p.path == "corosync.link_mode" and says in p.message
+
+
+def test_round_robin_puts_membership_on_the_replication_link():
+    """passive keeps the membership off the replication link (it has the lowest priority); rr sends
+    part of it there; active sends every packet on every link."""
+    d = load_preset("debian12")
+    assert len(d.nodes[0].interconnects) > 1
+
+    def warned(mode):
+        d.corosync.link_mode = mode
+        return [p for p in lint.check(d) if p.code == "membership-on-replication-link"]
+    assert not warned("passive") and not warned("active")
+    (p,) = warned("rr")
+    assert p.severity == "warning" and p.path == "corosync.link_mode"

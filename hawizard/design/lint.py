@@ -566,6 +566,16 @@ def _replication(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     "(network.interconnect_direct is false): another host there can pose as the peer and be "
                     "sent the data, or overwrite it. Set drbd.shared_secret_ref = \"generate\".")
     rep = links.replication_link(d)
+    # corosync.conf(5), link_mode rr: "Each packet will be sent to the next active link in order", the
+    # replication link included, whatever its priority (active sends every packet on every link: the
+    # copies on the other links arrive undelayed)
+    round_robin = stack.membership == "corosync" and d.corosync.transport == "knet" and d.corosync.link_mode == "rr"
+    if rep is not None and round_robin and links.preferred_membership_link(d, stack) != rep:
+        yield _warn("membership-on-replication-link", "corosync.link_mode",
+                    f"In rr mode knet sends every other membership packet over interconnect {rep}, the link DRBD "
+                    "replicates over: a resync or a burst of the service's writes delays those packets and the "
+                    "token can be lost until the peer is declared lost and fenced. Use passive (the replication "
+                    "link gets the lowest priority) or active (every packet on every link).")
     if rep is not None and links.preferred_membership_link(d, stack) == rep:
         # hawizard/design/links.py: knet prefers another link when there is one; with a single link
         # (or udpu) membership and replication share the cable

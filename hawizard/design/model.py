@@ -165,6 +165,12 @@ class Corosync:
                                     choices=("aes256", "aes192", "aes128", "none"))
     crypto_hash: str = documented("sha256", "Authentication of cluster traffic.",
                                   choices=("sha256", "sha384", "sha512", "sha1", "none"))
+    # corosync.conf(5), totem.link_mode: "the Kronosnet mode, which may be passive, active, or rr"; passive is
+    # knet's default (and what corosync chooses with one interface), so passive writes nothing
+    link_mode: str = documented("passive", "How knet uses several links: passive = the highest-priority link that "
+                                "is up carries the traffic (the replication link has the lowest priority), active "
+                                "= all links at once, rr = round-robin over the links up (knet_link_priority is "
+                                "then ignored). knet only.", choices=("passive", "active", "rr"))
     token_ms: int = documented(3000, "Token timeout: silence before a node is declared lost, in ms.",
                                minimum=100, maximum=120000)
     two_node: bool = documented(True, "Two-node quorum (votequorum two_node): the survivor keeps quorum.")

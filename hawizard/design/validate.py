@@ -238,6 +238,13 @@ def _checks(d: Design) -> Iterator[Problem]:
         yield _err("corosync-links", "corosync.transport",
                    "the udpu transport carries one link only; use knet for several interconnects")
     yield from _corosync_udpu_crypto(d, stack)
+    if d.corosync.link_mode != "passive" and (stack.membership != "corosync" or d.corosync.transport != "knet"):
+        # corosync.conf(5): link_mode is "the Kronosnet mode"; udpu carries one link, Heartbeat has no knet
+        what = "Heartbeat has no knet links" if stack.membership != "corosync" else "udpu carries one link only"
+        yield _err("corosync-links", "corosync.link_mode",
+                   f"link_mode {d.corosync.link_mode} cannot be rendered: it is a setting of corosync's knet "
+                   f"transport, and {what}. Leave it at passive" +
+                   ("" if stack.membership != "corosync" else ", or use transport knet"))
     if stack.membership == "heartbeat" and d.corosync.wait_for_all != "auto":
         # votequorum(5) is Corosync's quorum provider; Heartbeat 3 decides quorum itself (ha.cf has no such
         # setting), so the value could not be rendered anywhere

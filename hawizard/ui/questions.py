@@ -108,7 +108,7 @@ def _membership(d: Design) -> list[Entry]:
             "heartbeat", "keepalive_s warntime_s deadtime_s initdead_s udpport transport auth auth_secret_ref "
                          "logfile logfacility pacemaker_directive")
     return [Heading("Corosync 3 (corosync.conf, authkey)")] + _prefixed(
-        "corosync", "cluster_name transport crypto_cipher crypto_hash token_ms authkey_ref")
+        "corosync", "cluster_name transport link_mode crypto_cipher crypto_hash token_ms authkey_ref")
 
 
 def _service(d: Design) -> list[Entry]:
