@@ -148,3 +148,72 @@ def test_round_robin_puts_membership_on_the_replication_link():
     assert not warned("passive") and not warned("active")
     (p,) = warned("rr")
     assert p.severity == "warning" and p.path == "corosync.link_mode"
+
+
+# -- drbd.c_plan_ahead, c_fill_target, c_max_rate, c_min_rate: the dynamic resync controller -----------
+
+def _disk(text: str) -> str:
+    return re.search(r"^\tdisk \{\n(.*?)^\t\}", text, re.M | re.S).group(1)
+
+
+CONTROLLER = {"c_plan_ahead": (40, "c-plan-ahead 40;"), "c_fill_target": (200, "c-fill-target 200;"),
+              "c_max_rate": ("60M", "c-max-rate 60M;"), "c_min_rate": ("1M", "c-min-rate 1M;")}
+
+
+@pytest.mark.parametrize("preset", ["debian12", "el9"])  # DRBD 8.4 and 9
+@pytest.mark.parametrize("key", sorted(CONTROLLER))
+def test_resync_controller_keys_are_rendered_in_the_disk_section(preset, key):
+    d = load_preset(preset)
+    assert getattr(d.drbd, key) in (-1, "")
+    before = _files(d)
+    disk = _disk(before["drbd-global"])
+    # not set: today's rendering, resync_rate as the controller's cap and nothing else of the controller
+    assert f"c-max-rate {d.drbd.resync_rate};" in disk
+    assert not re.search(r"^\t\tc-(plan-ahead|fill-target|min-rate) ", disk, re.M)
+    value, line = CONTROLLER[key]
+    setattr(d.drbd, key, value)
+    assert not _errors(d)
+    after = _files(d)
+    disk = _disk(after["drbd-global"])
+    assert line in disk
+    if key == "c_max_rate":  # the explicit key wins over resync_rate
+        assert f"c-max-rate {d.drbd.resync_rate};" not in disk and f"resync-rate {d.drbd.resync_rate};" in disk
+    assert {k for k in after if after[k] != before[k]} == {"drbd-global"}
+
+
+def test_resync_controller_off_says_so():
+    d = load_preset("el9")
+    d.drbd.c_plan_ahead = 0
+    disk = _disk(_files(d)["drbd-global"])
+    assert "c-plan-ahead 0;" in disk and "controller is on" not in disk
+
+
+@pytest.mark.parametrize("key", sorted(CONTROLLER))
+def test_resync_controller_keys_are_refused_on_drbd_83(key):
+    d = load_preset("article")
+    assert not _errors(d)
+    setattr(d.drbd, key, CONTROLLER[key][0])
+    (p,) = _errors(d)
+    assert p.path == f"drbd.{key}" and "8.3" in p.message
+
+
+@pytest.mark.parametrize("key, value, ok", [
+    ("c_max_rate", "249K", False), ("c_max_rate", "250K", True), ("c_max_rate", "4G", True),
+    ("c_max_rate", "5G", False), ("c_min_rate", "4G", True), ("c_min_rate", "5G", False),
+])
+def test_resync_controller_rates_are_checked_against_drbd_limits(key, value, ok):
+    d = load_preset("debian12")
+    setattr(d.drbd, key, value)
+    assert [p.path for p in _errors(d)] == ([] if ok else [f"drbd.{key}"])
+
+
+def test_an_explicit_cap_lifts_the_resync_rate_minimum_and_is_what_lint_weighs():
+    d = load_preset("debian12")
+    d.drbd.resync_rate = "100K"  # below c-max-rate's 250K: refused while it is the cap
+    assert [p.path for p in _errors(d)] == ["drbd.resync_rate"]
+    d.drbd.c_max_rate = "30M"
+    assert not _errors(d)
+    d.drbd.c_max_rate = "1G"  # more than the 1000 Mbit/s link: the cap is what the lint measures
+    assert [p.path for p in lint.check(d) if p.code == "resync-rate-link"] == ["drbd.c_max_rate"]
+    d.drbd.c_plan_ahead = 0  # the controller off: resync_rate is the rate again
+    assert not [p for p in lint.check(d) if p.code == "resync-rate-link"]

@@ -281,24 +281,28 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         yield _warn("drbd-protocol", "drbd.protocol",
                     f"Protocol {dr.protocol} acknowledges a write before it is on the peer's disk: writes the "
                     "service already confirmed can be lost in a failover.")
-    # what the hardware can deliver
+    # what the hardware can deliver: on DRBD 8.4 and 9 the resync controller's cap (c-max-rate, which is
+    # resync_rate unless drbd.c_max_rate is set) bounds a resync, unless c-plan-ahead 0 turns the controller
+    # off (drbd.conf(5) for 9: "Fixed resync rate. Enabled when c-plan-ahead is zero")
+    capped = stack.drbd != "8.3" and dr.c_max_rate and dr.c_plan_ahead != 0
+    rate_key = "c_max_rate" if capped else "resync_rate"
     try:
-        rate = parse_rate(dr.resync_rate)
+        rate = parse_rate(getattr(dr, rate_key))
     except ValueError:
         return
     link_bytes = d.network.replication_link_mbps * 1_000_000 / 8
     rate_mbps = rate * 8 / 1_000_000
     if rate > link_bytes:
-        yield _warn("resync-rate-link", "drbd.resync_rate",
-                    f"{dr.resync_rate} is {rate / 1024**2:.0f} MiB/s ({rate_mbps:.0f} Mbit/s), more than the "
+        yield _warn("resync-rate-link", f"drbd.{rate_key}",
+                    f"{getattr(dr, rate_key)} is {rate / 1024**2:.0f} MiB/s ({rate_mbps:.0f} Mbit/s), more than the "
                     f"{d.network.replication_link_mbps} Mbit/s replication link can carry "
                     f"({link_bytes / 1024**2:.0f} MiB/s): the rate is never reached and a resync takes the whole "
                     "link from the service's own writes.")
     elif rate > 0.3 * link_bytes:
         # DRBD 8.3/8.4 user's guides, "Configuring the rate of synchronization": about 30% of the
         # available replication bandwidth; the rest is for the application's own (replicated) writes
-        yield _warn("resync-rate-share", "drbd.resync_rate",
-                    f"{dr.resync_rate} is {100 * rate / link_bytes:.0f}% of the {d.network.replication_link_mbps} "
+        yield _warn("resync-rate-share", f"drbd.{rate_key}",
+                    f"{getattr(dr, rate_key)} is {100 * rate / link_bytes:.0f}% of the {d.network.replication_link_mbps} "
                     "Mbit/s replication link: during a resync the service's writes, which wait for the peer, get "
                     "the rest, and a slow service fails its monitor. The DRBD guides recommend about 30% "
                     f"({int(0.3 * link_bytes / 1024**2)}M here).")
@@ -307,7 +311,7 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     # replication link only when there is no other (hawizard/design/links.py)
     shares = stack.membership == "heartbeat" or links.preferred_membership_link(d, stack) == rep_link
     if rep_link is not None and shares and rate >= 0.9 * link_bytes:
-        yield _warn("resync-starves-membership", "drbd.resync_rate",
+        yield _warn("resync-starves-membership", f"drbd.{rate_key}",
                     f"The resync can fill interconnect {rep_link}, which also carries the membership traffic: "
                     "heartbeats delayed behind it make the peer look dead during a resync.")
     if dr.usage_count:

@@ -210,6 +210,21 @@ class Drbd:
     protocol: str = documented("C", "Replication protocol: C waits for the peer's disk (safest).", choices=("A", "B", "C"))
     resync_rate: str = documented("30M", "Resync rate in bytes per second, with a K, M or G suffix; on DRBD 8.4 "
                                   "and 9 also the resync controller's cap (c-max-rate), at least 250K.", kind="rate")
+    # drbd.conf(5) for 8.4 and 9, disk section: the dynamic resync controller (c-plan-ahead, c-fill-target,
+    # c-max-rate, c-min-rate); ranges from drbd_limits.h (DRBD_C_PLAN_AHEAD_MAX 300 in 0.1 s,
+    # DRBD_C_FILL_TARGET_MAX 1<<20 sectors, DRBD_C_MAX_RATE 250..4<<20 KiB/s, DRBD_C_MIN_RATE_MAX 4<<20 KiB/s)
+    c_plan_ahead: int = documented(-1, "Resync controller: how far it plans ahead, in tenths of a second "
+                                   "(c-plan-ahead; at least five times the link's round trip); 0 = the controller "
+                                   "off, DRBD resyncs at resync_rate; -1 = not set (DRBD's default, 20). DRBD 8.4 "
+                                   "and 9.", minimum=-1, maximum=300)
+    c_fill_target: int = documented(-1, "Resync controller: data it keeps in flight, in 512-byte sectors "
+                                    "(c-fill-target; 0 = aim for c-delay-target instead); -1 = not set (DRBD's "
+                                    "default, 100). DRBD 8.4 and 9.", minimum=-1, maximum=1 << 20)
+    c_max_rate: str = documented("", "Resync controller: the most a resync takes (c-max-rate), with a K, M or G "
+                                 "suffix, 250K to 4G; empty = resync_rate. DRBD 8.4 and 9.", kind="rate?")
+    c_min_rate: str = documented("", "Resync rate a Primary keeps while the service writes (c-min-rate), with a "
+                                 "K, M or G suffix, up to 4G; empty = not set (DRBD's default, 250K). DRBD 8.4 "
+                                 "and 9.", kind="rate?")
     usage_count: bool = documented(False, "Report installs to LINBIT's usage counter.")
     on_io_error: str = documented("detach", "The on-io-error setting rendered into the disk section; "
                                   "'unset' leaves DRBD's default.",

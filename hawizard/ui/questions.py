@@ -56,7 +56,7 @@ def _monitoring(d: Design) -> list[Entry]:
 
 
 def _data(d: Design) -> list[Entry]:
-    return (_prefixed("drbd", "protocol resync_rate") + _prefixed("network", "replication_link_mbps")
+    return (_prefixed("drbd", "protocol resync_rate c_plan_ahead c_fill_target c_max_rate c_min_rate") + _prefixed("network", "replication_link_mbps")
             + [Heading("Disk errors")] + _prefixed("answers", "io_error")
             + _prefixed("drbd", "on_io_error local_io_error_handler")
             + [Heading("Split brain")] + _prefixed("answers", "split_brain")
