@@ -204,7 +204,7 @@ class FieldRow(Container):
             yield Select(options, value=value, allow_blank=False, compact=True, classes="field-control")
         else:
             lo, hi = info.minimum, info.maximum
-            placeholder = f"{lo:g} to {hi:g}" if info.type == "int" and lo is not None else ""
+            placeholder = f"{lo:.15g} to {hi:.15g}" if info.type == "int" and lo is not None else ""
             if info.kind and info.kind.endswith("?"):
                 placeholder = "(empty: not used)"
             if info.items is not None:
