@@ -92,17 +92,32 @@ def _fencing_and_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         yield _warn("two-node-quorum", "cluster.no_quorum_policy",
                     f"The design fails over on node loss, but {how}: the survivor of a two-node cluster loses "
                     f"quorum and no-quorum-policy={c.no_quorum_policy} stops it from taking over.")
+    wfa = d.corosync.wait_for_all
+    # votequorum(5): two_node turns wait_for_all on unless it is set to 0 explicitly
+    waits = stack.membership == "corosync" and (wfa == "on" or (wfa == "auto" and d.corosync.two_node))
     if two_node_quorum and c.no_quorum_policy == "ignore":
         # votequorum(5): two_node implies wait_for_all, so a node that starts alone has no quorum until
         # it has seen its peer; Pacemaker Explained (no-quorum-policy): ignore runs resources without quorum
+        withheld = "although wait_for_all withholds quorum" if waits else "as wait_for_all off would let it anyway"
         yield _warn("two-node-quorum", "cluster.no_quorum_policy",
                     "no-quorum-policy=ignore undoes two_node's protection: a node that starts while it cannot "
-                    "see its peer runs the service (and, with fencing on, fences the peer) although wait_for_all withholds "
-                    "quorum. With two_node the survivor keeps quorum anyway: set no_quorum_policy = stop.")
-    if two_node_quorum and not d.fenced:
-        yield _info("two-node-wait", "corosync.two_node",
-                    "two_node implies wait_for_all: after both nodes stop, the cluster starts only when both are "
-                    "back.")
+                    f"see its peer runs the service (and, with fencing on, fences the peer) {withheld}. "
+                    "With two_node the survivor keeps quorum anyway: set no_quorum_policy = stop.")
+    if two_node_quorum and wfa == "off":
+        # votequorum(5), two_node and wait_for_all: two_node enables wait_for_all so that a node that starts
+        # alone does not become quorate; with wait_for_all: 0 it does, while it cannot see its peer
+        then = ("each fences the peer it cannot see, and a partition that outlasts the reboot fences them in turn"
+                if d.fenced else "each starts the service, with the same VIP, and promotes DRBD on its own: the "
+                "copies diverge")
+        yield _warn("two-node-no-wait", "corosync.wait_for_all",
+                    "wait_for_all is off with two_node: after both nodes were down, a node that starts alone (or "
+                    f"both, while the interconnect is down) is quorate at once, so {then}. Leave wait_for_all at "
+                    "auto: two_node then turns it on.")
+    if waits and not d.fenced:
+        implied = wfa == "auto"
+        yield _info("two-node-wait", "corosync.two_node" if implied else "corosync.wait_for_all",
+                    ("two_node implies wait_for_all" if implied else "wait_for_all is on") +
+                    ": after both nodes stop, the cluster starts only when both are back.")
 
 
 def _fencing_on(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
@@ -266,24 +281,28 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         yield _warn("drbd-protocol", "drbd.protocol",
                     f"Protocol {dr.protocol} acknowledges a write before it is on the peer's disk: writes the "
                     "service already confirmed can be lost in a failover.")
-    # what the hardware can deliver
+    # what the hardware can deliver: on DRBD 8.4 and 9 the resync controller's cap (c-max-rate, which is
+    # resync_rate unless drbd.c_max_rate is set) bounds a resync, unless c-plan-ahead 0 turns the controller
+    # off (drbd.conf(5) for 9: "Fixed resync rate. Enabled when c-plan-ahead is zero")
+    capped = stack.drbd != "8.3" and dr.c_max_rate and dr.c_plan_ahead != 0
+    rate_key = "c_max_rate" if capped else "resync_rate"
     try:
-        rate = parse_rate(dr.resync_rate)
+        rate = parse_rate(getattr(dr, rate_key))
     except ValueError:
         return
     link_bytes = d.network.replication_link_mbps * 1_000_000 / 8
     rate_mbps = rate * 8 / 1_000_000
     if rate > link_bytes:
-        yield _warn("resync-rate-link", "drbd.resync_rate",
-                    f"{dr.resync_rate} is {rate / 1024**2:.0f} MiB/s ({rate_mbps:.0f} Mbit/s), more than the "
+        yield _warn("resync-rate-link", f"drbd.{rate_key}",
+                    f"{getattr(dr, rate_key)} is {rate / 1024**2:.0f} MiB/s ({rate_mbps:.0f} Mbit/s), more than the "
                     f"{d.network.replication_link_mbps} Mbit/s replication link can carry "
                     f"({link_bytes / 1024**2:.0f} MiB/s): the rate is never reached and a resync takes the whole "
                     "link from the service's own writes.")
     elif rate > 0.3 * link_bytes:
         # DRBD 8.3/8.4 user's guides, "Configuring the rate of synchronization": about 30% of the
         # available replication bandwidth; the rest is for the application's own (replicated) writes
-        yield _warn("resync-rate-share", "drbd.resync_rate",
-                    f"{dr.resync_rate} is {100 * rate / link_bytes:.0f}% of the {d.network.replication_link_mbps} "
+        yield _warn("resync-rate-share", f"drbd.{rate_key}",
+                    f"{getattr(dr, rate_key)} is {100 * rate / link_bytes:.0f}% of the {d.network.replication_link_mbps} "
                     "Mbit/s replication link: during a resync the service's writes, which wait for the peer, get "
                     "the rest, and a slow service fails its monitor. The DRBD guides recommend about 30% "
                     f"({int(0.3 * link_bytes / 1024**2)}M here).")
@@ -292,7 +311,7 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     # replication link only when there is no other (hawizard/design/links.py)
     shares = stack.membership == "heartbeat" or links.preferred_membership_link(d, stack) == rep_link
     if rep_link is not None and shares and rate >= 0.9 * link_bytes:
-        yield _warn("resync-starves-membership", "drbd.resync_rate",
+        yield _warn("resync-starves-membership", f"drbd.{rate_key}",
                     f"The resync can fill interconnect {rep_link}, which also carries the membership traffic: "
                     "heartbeats delayed behind it make the peer look dead during a resync.")
     if dr.usage_count:
@@ -551,6 +570,16 @@ def _replication(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     "(network.interconnect_direct is false): another host there can pose as the peer and be "
                     "sent the data, or overwrite it. Set drbd.shared_secret_ref = \"generate\".")
     rep = links.replication_link(d)
+    # corosync.conf(5), link_mode rr: "Each packet will be sent to the next active link in order", the
+    # replication link included, whatever its priority (active sends every packet on every link: the
+    # copies on the other links arrive undelayed)
+    round_robin = stack.membership == "corosync" and d.corosync.transport == "knet" and d.corosync.link_mode == "rr"
+    if rep is not None and round_robin and links.preferred_membership_link(d, stack) != rep:
+        yield _warn("membership-on-replication-link", "corosync.link_mode",
+                    f"In rr mode knet sends every other membership packet over interconnect {rep}, the link DRBD "
+                    "replicates over: a resync or a burst of the service's writes delays those packets and the "
+                    "token can be lost until the peer is declared lost and fenced. Use passive (the replication "
+                    "link gets the lowest priority) or active (every packet on every link).")
     if rep is not None and links.preferred_membership_link(d, stack) == rep:
         # hawizard/design/links.py: knet prefers another link when there is one; with a single link
         # (or udpu) membership and replication share the cable

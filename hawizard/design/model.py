@@ -165,9 +165,22 @@ class Corosync:
                                     choices=("aes256", "aes192", "aes128", "none"))
     crypto_hash: str = documented("sha256", "Authentication of cluster traffic.",
                                   choices=("sha256", "sha384", "sha512", "sha1", "none"))
+    # corosync.conf(5), totem.link_mode: "the Kronosnet mode, which may be passive, active, or rr"; passive is
+    # knet's default (and what corosync chooses with one interface), so passive writes nothing
+    link_mode: str = documented("passive", "How knet uses several links: passive = the highest-priority link that "
+                                "is up carries the traffic (the replication link has the lowest priority), active "
+                                "= all links at once, rr = round-robin over the links up (knet_link_priority is "
+                                "then ignored). knet only.", choices=("passive", "active", "rr"))
     token_ms: int = documented(3000, "Token timeout: silence before a node is declared lost, in ms.",
                                minimum=100, maximum=120000)
     two_node: bool = documented(True, "Two-node quorum (votequorum two_node): the survivor keeps quorum.")
+    # votequorum(5), wait_for_all: "Enables Wait For All (WFA) feature (default: 0)", and "NOTES: enabling
+    # two_node: 1 automatically enables wait_for_all. It is still possible to override wait_for_all by
+    # explicitly setting it to 0". auto writes nothing, so two_node decides, as before this key existed.
+    wait_for_all: str = documented("auto", "Quorum only once all nodes have been seen together since the cluster "
+                                   "started (votequorum wait_for_all): auto = not written (two_node turns it on), "
+                                   "on = wait_for_all: 1, off = wait_for_all: 0 (a node that starts alone is "
+                                   "quorate at once). Corosync only.", choices=("auto", "on", "off"))
     authkey_ref: str = documented("", "Where /etc/corosync/authkey comes from: empty = generated at apply time "
                                   "(the one already on the first node is kept), file:PATH (a key file of 128 to 4096 "
                                   "bytes, as corosync-keygen makes) or env:NAME.", secret_ref=True,
@@ -197,6 +210,21 @@ class Drbd:
     protocol: str = documented("C", "Replication protocol: C waits for the peer's disk (safest).", choices=("A", "B", "C"))
     resync_rate: str = documented("30M", "Resync rate in bytes per second, with a K, M or G suffix; on DRBD 8.4 "
                                   "and 9 also the resync controller's cap (c-max-rate), at least 250K.", kind="rate")
+    # drbd.conf(5) for 8.4 and 9, disk section: the dynamic resync controller (c-plan-ahead, c-fill-target,
+    # c-max-rate, c-min-rate); ranges from drbd_limits.h (DRBD_C_PLAN_AHEAD_MAX 300 in 0.1 s,
+    # DRBD_C_FILL_TARGET_MAX 1<<20 sectors, DRBD_C_MAX_RATE 250..4<<20 KiB/s, DRBD_C_MIN_RATE_MAX 4<<20 KiB/s)
+    c_plan_ahead: int = documented(-1, "Resync controller: how far it plans ahead, in tenths of a second "
+                                   "(c-plan-ahead; at least five times the link's round trip); 0 = the controller "
+                                   "off, DRBD resyncs at resync_rate; -1 = not set (DRBD's default, 20). DRBD 8.4 "
+                                   "and 9.", minimum=-1, maximum=300)
+    c_fill_target: int = documented(-1, "Resync controller: data it keeps in flight, in 512-byte sectors "
+                                    "(c-fill-target; 0 = aim for c-delay-target instead); -1 = not set (DRBD's "
+                                    "default, 100). DRBD 8.4 and 9.", minimum=-1, maximum=1 << 20)
+    c_max_rate: str = documented("", "Resync controller: the most a resync takes (c-max-rate), with a K, M or G "
+                                 "suffix, 250K to 4G; empty = resync_rate. DRBD 8.4 and 9.", kind="rate?")
+    c_min_rate: str = documented("", "Resync rate a Primary keeps while the service writes (c-min-rate), with a "
+                                 "K, M or G suffix, up to 4G; empty = not set (DRBD's default, 250K). DRBD 8.4 "
+                                 "and 9.", kind="rate?")
     usage_count: bool = documented(False, "Report installs to LINBIT's usage counter.")
     on_io_error: str = documented("detach", "The on-io-error setting rendered into the disk section; "
                                   "'unset' leaves DRBD's default.",
@@ -309,6 +337,12 @@ class Cluster:
                                           "(the cluster's default).", minimum=0, maximum=1000000)
     failure_timeout_s: int = documented(0, "Seconds after which old failures are forgotten; 0 = never.",
                                         minimum=0, maximum=86400)
+    # crmd(7) / pacemaker-controld(7), cluster-recheck-interval: "Polling interval for time based changes
+    # to options, resource parameters and constraints", default 15min, in Pacemaker 1.0 as in 2.1
+    recheck_interval_s: int = documented(0, "How often the cluster re-evaluates time-based changes (failure-timeout "
+                                         "expiry, rules with dates) without an event, in seconds "
+                                         "(cluster-recheck-interval); 0 = not set (Pacemaker's default, 15 minutes).",
+                                         minimum=0, maximum=86400)
     drbd_monitor_interval_s: int = documented(31, "Monitor interval of the DRBD resource (unpromoted role, or "
                                               "every role when no promoted interval is set).", minimum=1, maximum=3600)
     drbd_promoted_monitor_interval_s: int = documented(29, "Monitor interval of the promoted DRBD instance; "

@@ -49,7 +49,7 @@ def _section(cls, prefix: str, lines: list[str]) -> None:
         if meta.get("choices"):
             allowed = " \\| ".join(f"`{c}`" for c in meta["choices"])
         elif meta.get("min") is not None:
-            allowed = f"{meta['min']:g} to {meta['max']:g}"
+            allowed = f"{meta['min']:.15g} to {meta['max']:.15g}"
         elif meta.get("secret_ref"):
             allowed = ("empty, " if meta.get("ref_empty") else "") + "`env:NAME`, `file:/path`" + \
                 (", `generate`" if meta.get("ref_generate") else "")

@@ -230,14 +230,28 @@ def _checks(d: Design) -> Iterator[Problem]:
         rate = parse_rate(d.drbd.resync_rate)
     except ValueError:
         rate = None  # reported by the field check
-    if rate is not None and stack.drbd in ("8.4", "9") and rate < C_MAX_RATE_MIN:
+    if rate is not None and stack.drbd in ("8.4", "9") and not d.drbd.c_max_rate and rate < C_MAX_RATE_MIN:
         yield _err("resync-rate", "drbd.resync_rate",
                    f"{d.drbd.resync_rate} is below 250K, the least DRBD {stack.drbd}'s resync controller takes as its "
                    "cap (c-max-rate, which carries the rate on this stack)")
+    yield from _resync_controller(d, stack)
     if stack.membership == "corosync" and d.corosync.transport == "udpu" and len(a.interconnects) > 1:
         yield _err("corosync-links", "corosync.transport",
                    "the udpu transport carries one link only; use knet for several interconnects")
     yield from _corosync_udpu_crypto(d, stack)
+    if d.corosync.link_mode != "passive" and (stack.membership != "corosync" or d.corosync.transport != "knet"):
+        # corosync.conf(5): link_mode is "the Kronosnet mode"; udpu carries one link, Heartbeat has no knet
+        what = "Heartbeat has no knet links" if stack.membership != "corosync" else "udpu carries one link only"
+        yield _err("corosync-links", "corosync.link_mode",
+                   f"link_mode {d.corosync.link_mode} cannot be rendered: it is a setting of corosync's knet "
+                   f"transport, and {what}. Leave it at passive" +
+                   ("" if stack.membership != "corosync" else ", or use transport knet"))
+    if stack.membership == "heartbeat" and d.corosync.wait_for_all != "auto":
+        # votequorum(5) is Corosync's quorum provider; Heartbeat 3 decides quorum itself (ha.cf has no such
+        # setting), so the value could not be rendered anywhere
+        yield _err("corosync-quorum", "corosync.wait_for_all",
+                   f"wait_for_all {d.corosync.wait_for_all} cannot be rendered on {d.stack}: it is a setting of "
+                   "Corosync's votequorum, and Heartbeat has no votequorum. Leave it at auto")
     if stack.membership == "corosync" and d.corosync.transport == "knet" and d.corosync.crypto_cipher != "none" \
             and d.corosync.crypto_hash == "none":
         # corosync.conf(5): "Enabling crypto_cipher, requires also enabling of crypto_hash"; corosync 3.1
@@ -265,6 +279,38 @@ def _corosync_udpu_crypto(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                    f"{' and '.join(f'{k} {getattr(cs, k)}' for k in asked)} cannot be rendered: corosync "
                    "encrypts and authenticates with the knet transport only. Use transport knet, or set "
                    "crypto_cipher and crypto_hash to none (lint then says what that exposes)")
+
+
+# drbd_limits.h: DRBD_C_MAX_RATE_MAX and DRBD_C_MIN_RATE_MAX, 4<<20 KiB/s
+C_RATE_MAX = (4 << 20) * 1024
+CONTROLLER_KEYS = ("c_plan_ahead", "c_fill_target", "c_max_rate", "c_min_rate")
+
+
+def _resync_controller(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """The dynamic resync controller's settings: DRBD 8.4 and 9 only, within drbd_limits.h's ranges.
+
+    drbd.conf(5) for 8.3 documents the controller only from DRBD 8.3.9, and the 8.3 stack's packages
+    (the article's drbd83) are not known to be that new; its dialect renders the article's fixed
+    syncer rate, so a controller setting there is refused rather than dropped.
+    """
+    dr = d.drbd
+    if stack.drbd == "8.3":
+        for key in CONTROLLER_KEYS:
+            if getattr(dr, key) not in (-1, ""):
+                yield _err("resync-controller", f"drbd.{key}",
+                           f"{key} = {getattr(dr, key)} cannot be rendered on {d.stack}: DRBD 8.3's dialect here "
+                           "has the fixed syncer rate only (the dynamic resync controller came with 8.3.9, which "
+                           "the stack's drbd83 packages may predate). Leave it unset; drbd.resync_rate is the rate")
+        return
+    for key, least in (("c_max_rate", C_MAX_RATE_MIN), ("c_min_rate", 0)):
+        try:
+            value = parse_rate(getattr(dr, key)) if getattr(dr, key) else None
+        except ValueError:
+            continue  # reported by the field check
+        if value is not None and not least <= value <= C_RATE_MAX:
+            yield _err("resync-controller", f"drbd.{key}",
+                       f"{getattr(dr, key)} is outside DRBD {stack.drbd}'s range for {key.replace('_', '-')}: "
+                       f"{least // 1024}K to 4G")
 
 
 def _is_ip(value: str) -> bool:

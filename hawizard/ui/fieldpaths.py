@@ -126,7 +126,7 @@ def parse_input(info: FieldInfo, text: str) -> tuple[Any, str | None]:
             return None, "must be a whole number"
         lo, hi = info.minimum, info.maximum
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            return None, f"must be between {lo:g} and {hi:g}"
+            return None, f"must be between {lo:.15g} and {hi:.15g}"
         return value, None
     if info.type == "dict":
         params: dict[str, str] = {}

@@ -59,6 +59,10 @@ LABELS = {
     "drbd.after_sb_1pri": "If split, 1 primary",
     "drbd.after_sb_2pri": "If split, 2 primaries",
     "drbd.fencing": "DRBD fencing",
+    "drbd.c_plan_ahead": "Plan-ahead (0.1 s)",
+    "drbd.c_fill_target": "Fill target (sectors)",
+    "drbd.c_max_rate": "Resync controller cap",
+    "drbd.c_min_rate": "Resync under app I/O",
     "drbd.resource": "DRBD resource name",
     "drbd.device": "DRBD device",
     "drbd.meta_disk": "Metadata disk",
@@ -91,6 +95,8 @@ LABELS = {
     "corosync.crypto_hash": "Authentication hash",
     "corosync.token_ms": "Token timeout",
     "corosync.two_node": "Two-node quorum",
+    "corosync.wait_for_all": "Wait for all nodes",
+    "corosync.link_mode": "Link mode (knet)",
     "corosync.authkey_ref": "Authkey source",
     "service.vip": "Virtual IP (VIP)",
     "service.vip_prefix": "VIP prefix length",
@@ -198,7 +204,7 @@ class FieldRow(Container):
             yield Select(options, value=value, allow_blank=False, compact=True, classes="field-control")
         else:
             lo, hi = info.minimum, info.maximum
-            placeholder = f"{lo:g} to {hi:g}" if info.type == "int" and lo is not None else ""
+            placeholder = f"{lo:.15g} to {hi:.15g}" if info.type == "int" and lo is not None else ""
             if info.kind and info.kind.endswith("?"):
                 placeholder = "(empty: not used)"
             if info.items is not None:

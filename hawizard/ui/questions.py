@@ -56,7 +56,7 @@ def _monitoring(d: Design) -> list[Entry]:
 
 
 def _data(d: Design) -> list[Entry]:
-    return (_prefixed("drbd", "protocol resync_rate") + _prefixed("network", "replication_link_mbps")
+    return (_prefixed("drbd", "protocol resync_rate c_plan_ahead c_fill_target c_max_rate c_min_rate") + _prefixed("network", "replication_link_mbps")
             + [Heading("Disk errors")] + _prefixed("answers", "io_error")
             + _prefixed("drbd", "on_io_error local_io_error_handler")
             + [Heading("Split brain")] + _prefixed("answers", "split_brain")
@@ -83,7 +83,7 @@ def _when_fails(d: Design) -> list[Entry]:
         out += [Heading("When both nodes want to fence")] + _prefixed("fencing", "race delay_s stonith_timeout_s action")
     out += [Heading("Quorum")] + _prefixed("cluster", "no_quorum_policy")
     if not _heartbeat(d):
-        out += _prefixed("corosync", "two_node")
+        out += _prefixed("corosync", "two_node wait_for_all")
     return out
 
 
@@ -108,7 +108,7 @@ def _membership(d: Design) -> list[Entry]:
             "heartbeat", "keepalive_s warntime_s deadtime_s initdead_s udpport transport auth auth_secret_ref "
                          "logfile logfacility pacemaker_directive")
     return [Heading("Corosync 3 (corosync.conf, authkey)")] + _prefixed(
-        "corosync", "cluster_name transport crypto_cipher crypto_hash token_ms authkey_ref")
+        "corosync", "cluster_name transport link_mode crypto_cipher crypto_hash token_ms authkey_ref")
 
 
 def _service(d: Design) -> list[Entry]:
@@ -117,7 +117,7 @@ def _service(d: Design) -> list[Entry]:
 
 
 def _cluster(d: Design) -> list[Entry]:
-    return (_prefixed("cluster", "stickiness migration_threshold failure_timeout_s")
+    return (_prefixed("cluster", "stickiness migration_threshold failure_timeout_s recheck_interval_s")
             + [Heading("Names of the cluster objects")]
             + _prefixed("cluster.ids", "drbd drbd_clone ip fs web group colocation order fence_prefix"))
 

@@ -308,6 +308,18 @@ def test_every_operation_in_the_cib_waits_at_least_its_agents_value(loaded, cid)
             assert default == timing.effective_timeout(c.design, agent, name), (cid, rid, name, default)
 
 
+@pytest.mark.parametrize("cid", [c.id for c in CASES])
+def test_recheck_interval_in_the_cib_is_the_designs(loaded, cid):
+    """cluster.recheck_interval_s reaches the loaded CIB as cluster-recheck-interval (crmd(7),
+    pacemaker-controld(7)); 0 leaves the property out, so Pacemaker's own 15 minutes apply."""
+    got = _get(loaded, cid)
+    _ensure_loaded(got)
+    want = got.case.design.cluster.recheck_interval_s
+    values = [nv.get("value") for nv in ET.parse(got.cib).getroot().iterfind(".//crm_config//nvpair")
+              if nv.get("name") == "cluster-recheck-interval"]
+    assert values == ([f"{want}s"] if want else []), (cid, values)
+
+
 # -- 2. crm_verify ------------------------------------------------------------------------------
 
 def _ensure_loaded(got: Loaded) -> None:

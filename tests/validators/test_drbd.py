@@ -81,8 +81,12 @@ def test_drbdadm_of_the_dialect_accepts_files(cid, tmp_path):
         assert peer.backing_disk == me.backing_disk or f" {peer.backing_disk} " not in out, out
         rate = c.design.drbd.resync_rate
         assert f"--rate={rate}" in out or f"--resync-rate={rate}" in out, out
-        if c.stack.drbd != "8.3":  # the dynamic controller's cap carries the rate (validate.C_MAX_RATE_MIN)
-            assert f"--c-max-rate={rate}" in out, out
+        dr = c.design.drbd
+        if c.stack.drbd != "8.3":  # the dynamic controller's cap carries the rate unless c_max_rate is set
+            assert f"--c-max-rate={dr.c_max_rate or rate}" in out, out
+            for key, value in (("c-plan-ahead", dr.c_plan_ahead), ("c-fill-target", dr.c_fill_target),
+                               ("c-min-rate", dr.c_min_rate)):
+                assert (f"--{key}={value}" in out) == (value not in (-1, "")), (key, value, out)
         if c.stack.drbd != "8.3":
             assert f"--protocol={c.design.drbd.protocol}" in out, out
         else:
