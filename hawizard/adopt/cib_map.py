@@ -271,7 +271,7 @@ def _constraints(cib: Cib, d: Design, stack: stacks.Stack, findings: Findings, w
 
 # properties the design writes (render/fencing.py, the cluster templates), or Pacemaker sets itself
 _PROPS_OWNED = {"stonith-enabled", "stonith-action", "stonith-timeout", "priority-fencing-delay",
-                "no-quorum-policy"}
+                "no-quorum-policy", "cluster-recheck-interval"}
 _PROPS_PACEMAKER = {"dc-version", "cluster-infrastructure", "cluster-name", "have-watchdog", "last-lrm-refresh",
                     "cluster-recheck-interval-set"}
 
@@ -284,6 +284,12 @@ def _properties(cib: Cib, d: Design, findings: Findings, where: str) -> None:
     else:
         findings.add(f"CIB: no-quorum-policy={nqp}", where, CHANGED, "not one hawizard writes; the preset says stop")
         c.no_quorum_policy = "stop"
+    recheck = cib.properties.get("cluster-recheck-interval")
+    if recheck is not None:
+        c.recheck_interval_s = seconds(recheck) or 0
+        if seconds(recheck) is None or seconds(recheck) == 0:
+            findings.add(f"CIB: cluster-recheck-interval={recheck}", where, CHANGED,
+                         "the preset leaves it out (Pacemaker's default 15 min); a re-apply removes it")
     for k, v in cib.properties.items():
         if k in _PROPS_OWNED:
             continue

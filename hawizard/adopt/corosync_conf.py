@@ -85,14 +85,17 @@ class Membership:
     nodes: list[CorosyncNode]
     version: str
     other: list[tuple[str, str, int]]  # (section.key, value, line) hawizard does not carry
+    wait_for_all: str = "auto"  # votequorum(5): not written = implied by two_node
+    link_mode: str = "passive"  # corosync.conf(5): knet's default
 
 
 # what hawizard's corosync.conf writes; anything else is reported as not carried
 _KNOWN = {
-    "totem": {"version", "cluster_name", "transport", "crypto_cipher", "crypto_hash", "token", "secauth"},
+    "totem": {"version", "cluster_name", "transport", "crypto_cipher", "crypto_hash", "token", "secauth",
+              "link_mode"},
     "totem.interface": {"linknumber", "knet_link_priority", "ringnumber"},
     "nodelist.node": {"name", "nodeid"},
-    "quorum": {"provider", "two_node"},
+    "quorum": {"provider", "two_node", "wait_for_all"},
     "logging": {"to_logfile", "logfile", "to_syslog", "timestamp"},
 }
 
@@ -130,4 +133,6 @@ def membership(root: Section) -> Membership:
         cluster_name=totem.get("cluster_name"), transport=transport,
         crypto_cipher=totem.get("crypto_cipher") or "none", crypto_hash=totem.get("crypto_hash") or "none",
         token_ms=int(token) if token.isdigit() else None, two_node=quorum.get("two_node") == "1",
-        nodes=nodes, version=totem.get("version"), other=other)
+        nodes=nodes, version=totem.get("version"), other=other,
+        wait_for_all={"1": "on", "0": "off"}.get(quorum.get("wait_for_all"), "auto"),
+        link_mode=totem.get("link_mode") or "passive")

@@ -67,6 +67,14 @@ def apply(cfg: drbd.DrbdConfig, d: Design, f: Findings, where: str, names: list[
     else:
         f.add("DRBD resync-rate", where, DEFAULTED, f"not set (DRBD's own default applies); the preset says "
               f"{dd.resync_rate}, which a re-apply writes")
+    # the dynamic resync controller's own keys (drbd.conf(5), 8.4 and 9); unset: -1 / "" in the model
+    if "c-max-rate" in disk:
+        dd.c_max_rate = disk.pop("c-max-rate").upper()
+    if "c-min-rate" in disk:
+        dd.c_min_rate = disk.pop("c-min-rate").upper()
+    for key, attr in (("c-plan-ahead", "c_plan_ahead"), ("c-fill-target", "c_fill_target")):
+        if disk.get(key, "").isdigit():
+            setattr(dd, attr, int(disk.pop(key)))
     dd.on_io_error = disk.pop("on-io-error", "unset")
     dd.fencing = disk.pop("fencing", net.pop("fencing", "dont-care"))
     for k in ("after-sb-0pri", "after-sb-1pri", "after-sb-2pri"):

@@ -149,6 +149,7 @@ def from_corosync(col: Collected, d: Design, f: Findings, cib_nodes: dict[str, s
         c.token_ms = 3000  # corosync.conf(5): token defaults to 3000 ms (Corosync 3)
         f.add("corosync.conf: totem.token", where, KEPT, "not set: corosync's default 3000 ms, written out")
     c.two_node = m.two_node
+    c.wait_for_all, c.link_mode = m.wait_for_all, m.link_mode
     for key, value, no in m.other:
         f.add(f"corosync.conf: {key}: {value}", f"{where}:{no}", DROPPED, "a re-apply writes corosync.conf "
               "without it")
