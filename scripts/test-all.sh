@@ -38,8 +38,7 @@ rc=$?
 if [ -n "${HAWIZARD_SKIP_LAB:-}" ]; then
   echo "HAWIZARD_SKIP_LAB is set: the lab phase is skipped"
 elif command -v qemu-system-x86_64 >/dev/null; then
-  # lab_fence_recovery: scenarios that do not pass yet (docs/fencing.md); run them with -m lab_fence_recovery
-  phase "lab (qemu VMs)" pytest_run -q -p no:cacheprovider -m "lab and not lab_fence_recovery" -rs
+  phase "lab (qemu VMs)" pytest_run -q -p no:cacheprovider -m lab -rs
   lab=$?
   [ $rc = 0 ] && rc=$lab
 fi
