@@ -761,7 +761,7 @@ def _unused_settings(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                 yield _info("unused-setting", f"fencing.{key}",
                             "Not used: fencing.method is none, so nothing is fenced.")
     qd = d.corosync.qdevice
-    if not qd.host and stack.membership == "corosync":
+    if not qd.host:
         for key, unset in (("port", 5403), ("algorithm", "ffsplit"), ("tls", "on"), ("tie_breaker", "lowest")):
             if getattr(qd, key) != unset:
                 yield _info("unused-setting", f"corosync.qdevice.{key}",
