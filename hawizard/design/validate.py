@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from hawizard.design import stacks
 from hawizard.design.fieldcheck import fence_param_problems, parse_rate
-from hawizard.design.model import Design
+from hawizard.design.model import ON_FAIL, Design
 from hawizard.design.problems import ERROR, Problem
 
 # Where the DRBD filesystem must not be mounted, after the Filesystem Hierarchy Standard 3.0
@@ -315,6 +315,14 @@ def _drbd_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
 # Promoted"; Pacemaker 2.1's scheduler: "'%s' is not allowed for stop", standby among them since 1.1)
 ON_FAIL_NOT_FOR = {"monitor": ("demote",), "start": ("demote",), "stop": ("demote", "standby"),
                    "demote": ("demote",)}
+
+
+ON_FAIL_CHOICES = ON_FAIL
+
+
+def on_fail_problems(d: Design, stack: stacks.Stack) -> list[Problem]:
+    """The errors of cluster.on_fail alone (hawizard/adopt reads on-fail back and drops what is refused)."""
+    return list(_on_fail(d, stack))
 
 
 def _on_fail(d: Design, stack: stacks.Stack) -> Iterator[Problem]:

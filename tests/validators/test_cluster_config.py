@@ -320,6 +320,41 @@ def test_recheck_interval_in_the_cib_is_the_designs(loaded, cid):
     assert values == ([f"{want}s"] if want else []), (cid, values)
 
 
+def _expected_on_fail(c: Case, name: str, role: str | None) -> str | None:
+    """What on-fail the design asks for on one operation (model.OnFail; a stop without its own value takes
+    answers.switchover_failure's), None for none."""
+    of = c.design.cluster.on_fail
+    if name == "monitor":
+        value = of.promoted_monitor if role == c.stack.promoted and of.promoted_monitor != "default" else of.monitor
+    elif name == "stop" and of.stop == "default":
+        value = "fence" if c.design.answers.switchover_failure == "fence" else "block"
+    else:
+        value = getattr(of, name, "default")
+    return None if value == "default" else value
+
+
+@pytest.mark.parametrize("cid", [c.id for c in CASES])
+def test_on_fail_in_the_cib_is_the_designs(loaded, cid):
+    """Each operation of hawizard's resources carries, in the loaded CIB, the on-fail that cluster.on_fail
+    (or, for a stop, answers.switchover_failure) asks for, and no other (Pacemaker Explained, "Operation
+    Properties"). crm_verify below checks Pacemaker accepts the values."""
+    got = _get(loaded, cid)
+    _ensure_loaded(got)
+    c = got.case
+    root = ET.parse(got.cib).getroot()
+    ids = c.design.cluster.ids
+    checked = 0
+    for rid in (ids.drbd, ids.ip, ids.fs, ids.web):
+        prim = next(el for el in root.iter("primitive") if el.get("id") == rid)
+        for op in prim.iterfind("operations/op"):
+            name = op.get("name")
+            if name not in ("monitor", "start", "stop", "promote", "demote", "notify"):
+                continue  # an operation pcs adds by itself (reload, ...): hawizard says nothing of it
+            assert op.get("on-fail") == _expected_on_fail(c, name, op.get("role")), (cid, rid, name, op.attrib)
+            checked += 1
+    assert checked >= 8  # a monitor and a stop of each resource at least
+
+
 # -- 2. crm_verify ------------------------------------------------------------------------------
 
 def _ensure_loaded(got: Loaded) -> None:
