@@ -547,3 +547,31 @@ def test_pcs_sequence_applied_again_replaces_only_its_own_objects(tmp_path):
     ips = [nv.get("value") for nv in vip.iter("nvpair") if nv.get("name") == "ip"]
     assert ips == ["192.168.0.201"]
     assert "operator_own" in _cib_ids(cib) and _design_ids(c) <= _cib_ids(cib)
+
+
+@pytest.mark.parametrize("cid, old, new, says", [
+    # Pacemaker 2.1 resets on-fail=fence without fencing, as an error (validate.py refuses it: on-fail)
+    ("debian12-nofence-3links", " op start ", " op start on-fail=fence ",
+     "'fence' is not valid when fencing is disabled"),
+    # Pacemaker Explained: demote is for promote and promoted monitors only (validate.py: on-fail)
+    ("debian12-qdevice-onfail", " op start timeout=240s on-fail=stop", " op start timeout=240s on-fail=demote",
+     "'demote' is not allowed for it"),
+    # Pacemaker 1.0's schema (resources-1.0.rng) has no demote (stacks.py: on_fail_values)
+    ("article-onfail", " op monitor interval=20s on-fail=restart", " op monitor interval=20s on-fail=demote",
+     "Element primitive failed to validate content"),
+], ids=["fence-without-fencing", "demote-on-start", "demote-on-pacemaker-1.0"])
+def test_negative_pacemaker_refuses_the_on_fail_values_validation_refuses(cid, old, new, says, tmp_path):
+    """The on-fail values hawizard's validation refuses, written anyway into a rendered configuration, are
+    refused by crmsh or reported by crm_verify: the refusals follow the real tools."""
+    require("crm", "cibadmin", "crm_verify")
+    c = case(cid)
+    text = c.text("cluster-config")
+    assert old in text
+    cib = _empty_cib(c, tmp_path)
+    script = write(tmp_path / "broken.crm", text.replace(old, new, 1))
+    load = run(["crm", "configure", "load", "update", str(script)], env={"CIB_file": str(cib)})
+    verify = run(["crm_verify", "-VV", "-x", str(cib)])
+    load_errors, _ = parse_crmsh(load.stdout + load.stderr)
+    verify_errors, _, _ = parse_verify(verify.stdout + verify.stderr)
+    refused = [e for e in load_errors + verify_errors if says in e]
+    assert refused, show(load) + "\n" + show(verify)
