@@ -333,18 +333,23 @@ ON_FAIL = ("default", "ignore", "block", "stop", "restart", "standby", "fence", 
 
 @dataclass
 class OnFail:
-    """What the cluster does when an operation fails (on-fail), per operation, for every resource that has it."""
+    """What the cluster does when an operation fails (on-fail), per operation, for every resource that has it.
 
-    monitor: str = documented("default", "A failed monitor (default: restart, then migration_threshold moves it).",
-                              choices=ON_FAIL)
+    Refused with the reason (hawizard/design/validate.py): a value the stack's Pacemaker lacks (1.0: demote,
+    restart-container), restart-container (hawizard's resources run in no container), fence without fencing,
+    demote outside promote and the promoted monitor, standby on a stop."""
+
+    monitor: str = documented("default", "A failed monitor (default: restart, then migration_threshold moves it). "
+                              "Not demote (promoted_monitor only).", choices=ON_FAIL)
     promoted_monitor: str = documented("default", "A failed monitor of the promoted DRBD (default: as monitor); "
                                        "demote demotes it without a full restart (Pacemaker 2.0.5+).",
                                        choices=ON_FAIL)
-    start: str = documented("default", "A failed start (default: restart, on another node).", choices=ON_FAIL)
+    start: str = documented("default", "A failed start (default: restart, on another node). Not demote.",
+                            choices=ON_FAIL)
     stop: str = documented("default", "A failed stop (default: answers.switchover_failure: fence, or block "
                            "without fencing). standby and demote are not allowed here.", choices=ON_FAIL)
     promote: str = documented("default", "A failed promote of DRBD (default: restart).", choices=ON_FAIL)
-    demote: str = documented("default", "A failed demote of DRBD (default: as the promoted monitor).",
+    demote: str = documented("default", "A failed demote of DRBD (default: as the promoted monitor). Not demote.",
                              choices=ON_FAIL)
 
 
@@ -409,7 +414,9 @@ class Cluster:
                                               "every role when no promoted interval is set).", minimum=1, maximum=3600)
     drbd_promoted_monitor_interval_s: int = documented(29, "Monitor interval of the promoted DRBD instance; "
                                                        "0 = no separate monitor for that role.", minimum=0, maximum=3600)
-    on_fail: OnFail = documented(None, "What a failed operation does (on-fail), per operation.", factory=OnFail)
+    on_fail: OnFail = documented(None, "What a failed operation does (on-fail), per operation; default = "
+                                 "Pacemaker's own. Pacemaker 1.0 has no demote; fence needs fencing; "
+                                 "restart-container is refused (no resource runs in a container).", factory=OnFail)
     ids: ResourceIds = documented(None, "Names of the cluster objects.", factory=ResourceIds)
 
 
