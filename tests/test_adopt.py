@@ -413,3 +413,20 @@ def test_on_fail_that_differs_between_resources_or_the_stack_refuses_is_named():
     assert (of.start, of.stop, of.promoted_monitor, of.monitor, of.demote) == \
         ("stop", "default", "demote", "default", "default")
     assert sorted(x.name for x in f.items) == ["CIB: demote on-fail=demote", "CIB: monitor on-fail block, restart"]
+
+
+def test_drbd_quorum_options_are_read_and_a_number_is_named():
+    """options { quorum; on-no-quorum; on-no-data-accessible } as hawizard writes them are carried; a quorum
+    given as a number of nodes (drbd.conf(5) for 9 allows it) is named and written as majority."""
+    from hawizard.adopt import drbd_map
+    from hawizard.adopt.findings import Findings
+    d, f = load_preset("el9"), Findings()
+    options = {"quorum": "majority", "on-no-quorum": "io-error", "on-no-data-accessible": "io-error"}
+    drbd_map._quorum(options, d.drbd, f, "drbd.d")
+    assert (d.drbd.quorum, d.drbd.on_no_quorum, options, f.items) == ("majority", "io-error", {}, [])
+    d, f = load_preset("el9"), Findings()
+    options = {"quorum": "2", "on-no-data-accessible": "suspend-io"}
+    drbd_map._quorum(options, d.drbd, f, "drbd.d")
+    assert (d.drbd.quorum, d.drbd.on_no_quorum) == ("majority", "suspend-io")
+    assert [(x.name, x.action) for x in f.items] == [("DRBD options quorum 2", CHANGED)]
+    assert options == {}  # on-no-data-accessible equal to on-no-quorum's default: what hawizard writes

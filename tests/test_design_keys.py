@@ -466,3 +466,28 @@ def test_on_fail_ignore_and_block_on_stop_are_explained():
     assert p.severity == "warning" and p.code == "on-fail-intent"
     d.cluster.on_fail.stop = "default"
     assert not [p for p in lint.check(d) if p.path == "cluster.on_fail.stop"]
+
+
+# -- the command line: a refused combination exits 2, naming the key and its line -----------------------
+
+@pytest.mark.parametrize("preset, old, new, key", [
+    ("el9", '\nhost = ""', '\nhost = "192.168.0.50"', "corosync.two_node"),  # two_node stays true
+    ("article", '\nmonitor = "default"', '\nmonitor = "demote"', "cluster.on_fail.monitor"),
+    ("debian12", '\nquorum = "off"', '\nquorum = "majority"', "drbd.quorum"),
+])
+def test_cli_refuses_with_exit_2_and_the_key(preset, old, new, key, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import hawizard
+    text = (Path(hawizard.__file__).parent / "presets" / f"{preset}.toml").read_text()
+    assert text.count(old) == 1
+    path = tmp_path / "p.toml"
+    path.write_text(text.replace(old, new))
+    r = subprocess.run([sys.executable, "-m", "hawizard", "validate", str(path)], capture_output=True, text=True)
+    out = r.stdout + r.stderr
+    assert r.returncode == 2 and "Traceback" not in out
+    line = next(i for i, ln in enumerate(path.read_text().splitlines(), 1)
+                if ln.startswith(key.rsplit(".", 1)[1] + " "))
+    assert f"{path}:{line}: {key}: error" in out, out
