@@ -491,3 +491,14 @@ def test_cli_refuses_with_exit_2_and_the_key(preset, old, new, key, tmp_path):
     line = next(i for i, ln in enumerate(path.read_text().splitlines(), 1)
                 if ln.startswith(key.rsplit(".", 1)[1] + " "))
     assert f"{path}:{line}: {key}: error" in out, out
+
+
+def test_on_fail_stop_retrying_and_node_loss_intent_with_a_quorum_device():
+    d = load_preset("debian12")
+    d.cluster.on_fail.stop = "restart"
+    (p,) = [p for p in lint.check(d) if p.path == "cluster.on_fail.stop"]
+    assert p.severity == "warning" and p.code == "on-fail-stop"
+    d = _with_qdevice("debian12")
+    d.answers.power_loss = "manual"
+    (p,) = [p for p in lint.check(d) if p.code == "node-loss-intent"]
+    assert "quorum device's vote" in p.message
