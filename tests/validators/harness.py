@@ -138,7 +138,8 @@ def _qdevice(**net) -> dict:
 def _debian_qdevice_onfail(d: dict) -> None:
     d["corosync"]["qdevice"].update(_qdevice())
     d["corosync"]["two_node"] = False
-    d["cluster"]["on_fail"].update(monitor="restart", promoted_monitor="demote", start="stop", promote="demote",
+    # with el9-qdevice-quorum, every value Pacemaker 2.1 has for a primitive passes crm_verify somewhere
+    d["cluster"]["on_fail"].update(monitor="ignore", promoted_monitor="demote", start="stop", promote="demote",
                                    demote="standby")
 
 
@@ -152,8 +153,8 @@ def _el9_qdevice_quorum(d: dict) -> None:
 
 def _article_onfail(d: dict) -> None:
     # the values Pacemaker 1.0 knows (resources-1.0.rng); no fencing, so no fence
-    d["cluster"]["on_fail"].update(monitor="restart", start="stop", stop="block", promote="restart",
-                                   demote="stop")
+    d["cluster"]["on_fail"].update(monitor="standby", start="stop", stop="block", promote="restart",
+                                   demote="ignore")
 
 
 def _ipmi(race: str) -> Callable[[dict], None]:

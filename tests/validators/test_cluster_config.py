@@ -557,7 +557,7 @@ def test_pcs_sequence_applied_again_replaces_only_its_own_objects(tmp_path):
     ("debian12-qdevice-onfail", " op start timeout=240s on-fail=stop", " op start timeout=240s on-fail=demote",
      "'demote' is not allowed for it"),
     # Pacemaker 1.0's schema (resources-1.0.rng) has no demote (stacks.py: on_fail_values)
-    ("article-onfail", " op monitor interval=20s on-fail=restart", " op monitor interval=20s on-fail=demote",
+    ("article-onfail", " op monitor interval=20s on-fail=standby", " op monitor interval=20s on-fail=demote",
      "Element primitive failed to validate content"),
 ], ids=["fence-without-fencing", "demote-on-start", "demote-on-pacemaker-1.0"])
 def test_negative_pacemaker_refuses_the_on_fail_values_validation_refuses(cid, old, new, says, tmp_path):
