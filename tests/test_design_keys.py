@@ -381,7 +381,7 @@ def test_on_fail_is_written_on_every_operation_of_its_name(preset, op):
     d = load_preset(preset)
     before = _files(d)
     d.cluster.on_fail.stop = "default"
-    value = "standby" if op != "stop" else "stop"
+    value = "standby" if op != "stop" else "restart"
     setattr(d.cluster.on_fail, op, value)
     assert not _errors(d)
     after = _files(d)
@@ -424,6 +424,7 @@ def test_stop_on_fail_key_wins_over_the_switchover_answer():
     ("el9", "start", "demote", "promote and the promoted monitor only"),
     ("el9", "demote", "demote", "promote and the promoted monitor only"),
     ("debian12-pcs", "stop", "standby", "refuses standby for a stop"),
+    ("el9", "stop", "stop", "refuses stop for a stop"),
     ("debian12", "stop", "demote", "promote and the promoted monitor only"),
     ("article", "promoted_monitor", "restart", "no promoted-role monitor"),
 ])

@@ -405,9 +405,9 @@ def _on_fail(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         yield _warn("on-fail-intent", "cluster.on_fail.stop",
                     "on_fail.stop = fence fences a node whose stop failed, but the design answers manual for a failed "
                     "switch-over. Set answers.switchover_failure = fence, or leave on_fail.stop default.")
-    elif of.stop in ("stop", "restart"):
+    elif of.stop == "restart":
         yield _warn("on-fail-stop", "cluster.on_fail.stop",
-                    f"on_fail.stop = {of.stop}: after a failed stop the cluster tries again, and while the resource "
+                    "on_fail.stop = restart: after a failed stop the cluster tries again, and while the resource "
                     "may still hold the disk or the address no other node takes over. fence (with fencing) or "
                     "block says what happens.")
 

@@ -337,7 +337,7 @@ class OnFail:
 
     Refused with the reason (hawizard/design/validate.py): a value the stack's Pacemaker lacks (1.0: demote,
     restart-container), restart-container (hawizard's resources run in no container), fence without fencing,
-    demote outside promote and the promoted monitor, standby on a stop."""
+    demote outside promote and the promoted monitor, stop or standby on a stop."""
 
     monitor: str = documented("default", "A failed monitor (default: restart, then migration_threshold moves it). "
                               "Not demote (promoted_monitor only).", choices=ON_FAIL)
@@ -347,7 +347,7 @@ class OnFail:
     start: str = documented("default", "A failed start (default: restart, on another node). Not demote.",
                             choices=ON_FAIL)
     stop: str = documented("default", "A failed stop (default: answers.switchover_failure: fence, or block "
-                           "without fencing). standby and demote are not allowed here.", choices=ON_FAIL)
+                           "without fencing). stop, standby and demote are not allowed here.", choices=ON_FAIL)
     promote: str = documented("default", "A failed promote of DRBD (default: restart).", choices=ON_FAIL)
     demote: str = documented("default", "A failed demote of DRBD (default: as the promoted monitor). Not demote.",
                              choices=ON_FAIL)

@@ -312,8 +312,11 @@ def _drbd_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
 
 # on-fail values that Pacemaker refuses for an operation (Pacemaker Explained, "Operation Properties": demote "is
 # valid only for promote actions, and for monitor actions with both a nonzero interval and role set to
-# Promoted"; Pacemaker 2.1's scheduler: "'%s' is not allowed for stop", standby among them since 1.1)
-ON_FAIL_NOT_FOR = {"monitor": ("demote",), "start": ("demote",), "stop": ("demote", "standby"),
+# Promoted"). For a stop, Pacemaker 2.1.5's scheduler resets stop, standby and demote to the default with "'%s'
+# is not allowed for stop" (crm_verify reports it as an error once a stop is scheduled: seen with standby,
+# stop and demote; restart, block, ignore and fence pass; tests/validators/test_cluster_config.py); Pacemaker
+# 1.1 already refused standby there ("on-fail=standby is not allowed for stop actions")
+ON_FAIL_NOT_FOR = {"monitor": ("demote",), "start": ("demote",), "stop": ("demote", "standby", "stop"),
                    "demote": ("demote",)}
 
 
@@ -340,7 +343,8 @@ def _on_fail(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                        "and hawizard's resources run in none; use restart")
         elif value in ON_FAIL_NOT_FOR.get(op, ()):
             why = ("demote is allowed for promote and the promoted monitor only" if value == "demote"
-                   else "Pacemaker refuses standby for a stop, since the node cannot be emptied while a stop fails")
+                   else f"Pacemaker refuses {value} for a stop and uses the default instead; a failed stop can "
+                   "be fenced, blocked, retried (restart) or ignored")
             yield _err("on-fail", path, f"on-fail={value} cannot be used for {op.replace('_', ' ')}: {why}")
         elif value == "fence" and not d.fenced:
             # Pacemaker 2.1's scheduler: "Resetting 'on-fail' for operation ... to 'stop' because 'fence' is

@@ -469,6 +469,62 @@ def test_simulated_cluster_runs_group_on_promoted_node(loaded, cid):
             "with fencing on, the failed node must be fenced before its resources move:\n" + sim.stdout
 
 
+def _stopping(c: Case, cib: Path, where: Path) -> tuple[Path, object]:
+    """The cluster running (as in the test above), then the group and the clone asked to stop: a CIB in
+    which Pacemaker schedules the stops, demote and stop of every resource, and crm_verify on it. The
+    scheduler reads each operation's on-fail only for the actions it schedules, so a value Pacemaker
+    refuses for a stop shows here and not in a CIB that nothing runs in."""
+    first, second = c.design.node_names
+    ids = c.design.cluster.ids
+    up, running = where / "stop-up.xml", where / "stop-running.xml"
+    sim = run(["crm_simulate", "-x", str(cib), "-u", first, "-u", second, "-q", "1", "-S", "-O", str(up)])
+    assert sim.returncode == 0, show(sim)
+    for node, score in ((first, "10000"), (second, "1000")):
+        proc = run(["crm_attribute", "-N", node, "-l", "reboot", "-n", f"master-{ids.drbd}", "-v", score],
+                   env={"CIB_file": str(up)})
+        assert proc.returncode == 0, show(proc)
+    sim = run(["crm_simulate", "-x", str(up), "-q", "1", "-S", "-O", str(running)])
+    assert sim.returncode == 0, show(sim)
+    for rid in (ids.group, ids.drbd_clone):
+        proc = run(["crm_resource", "-r", rid, "--meta", "-p", "target-role", "-v", "Stopped"],
+                   env={"CIB_file": str(running)})
+        assert proc.returncode == 0, show(proc)
+    plan = run(["crm_simulate", "-x", str(running), "-q", "1", "-S"])
+    assert plan.returncode == 0 and re.search(rf"{re.escape(ids.fs)}\s+stop on", plan.stdout), show(plan)
+    return running, run(["crm_verify", "-VV", "-x", str(running)])
+
+
+@pytest.mark.parametrize("cid", [c.id for c in CASES])
+def test_stopping_the_service_meets_no_on_fail_error(loaded, cid):
+    """With every stop, demote and stop of the clone scheduled, Pacemaker finds nothing to reset in the
+    operations' on-fail (it would say "Resetting 'on-fail' ...", an error of crm_verify)."""
+    got = _get(loaded, cid)
+    _ensure_loaded(got)
+    _, verify = _stopping(got.case, got.cib, got.dir)
+    bad = [ln for ln in plain(verify.stdout + verify.stderr).splitlines() if "on-fail" in ln]
+    assert not bad, show(verify)
+
+
+@pytest.mark.parametrize("value, refused", [("stop", True), ("standby", True), ("demote", True),
+                                            ("restart", False), ("block", False), ("ignore", False)])
+def test_negative_pacemaker_refuses_stop_standby_and_demote_for_a_stop(value, refused, tmp_path):
+    """The rule behind validate.py's refusal of stop, standby and demote as a stop's on-fail: Pacemaker 2.1's
+    scheduler resets them once a stop is scheduled (and crm_verify says so); the other values pass."""
+    require("crm", "cibadmin", "crm_verify", "crm_simulate", "crm_attribute", "crm_resource")
+    c = case("debian12-qdevice-onfail")
+    old = " op stop timeout=60s on-fail=fence"
+    text = c.text("cluster-config")
+    assert old in text
+    cib = _empty_cib(c, tmp_path)
+    script = write(tmp_path / "stop.crm", text.replace(old, f" op stop timeout=60s on-fail={value}"))
+    load = run(["crm", "configure", "load", "update", str(script)], env={"CIB_file": str(cib)})
+    assert load.returncode == 0, show(load)
+    _, verify = _stopping(c, cib, tmp_path)
+    said = [ln for ln in plain(verify.stdout + verify.stderr).splitlines()
+            if f"'{value}' is not allowed for stop" in ln]
+    assert bool(said) == refused and (verify.returncode != 0) == refused, show(verify)
+
+
 # -- 4. negative controls: the checks above can fail -------------------------------------------------
 
 def test_negative_crmsh_rejects_broken_script(tmp_path):
