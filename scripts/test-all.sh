@@ -15,6 +15,8 @@ trap report EXIT
 DEBS=(
   # validators of the rendered files
   pacemaker-cli-utils crmsh pcs drbd-utils corosync apache2 resource-agents fence-agents heartbeat
+  # corosync-qdevice(8): the quorum device's keys, which the corosync.conf key check reads
+  corosync-qdevice
   # real sessions: sshd, sudo, namespaces, the terminal test
   openssh-server openssh-client sudo iproute2 util-linux procps tmux
   # the exported shell scripts (hawizard export-plan --format sh): shellcheck, and dash as /bin/sh
@@ -27,7 +29,7 @@ apt_install() {
   apt-get update -q && apt-get install -y -q --no-install-recommends "${DEBS[@]}" >/tmp/hawizard-apt.log 2>&1 \
     || { tail -30 /tmp/hawizard-apt.log; return 1; }
   # the packages start daemons on install; the tests start their own
-  for s in apache2 pcsd corosync pacemaker heartbeat ssh; do systemctl stop "$s" >/dev/null 2>&1 || true; done
+  for s in apache2 pcsd corosync corosync-qdevice pacemaker heartbeat ssh; do systemctl stop "$s" >/dev/null 2>&1 || true; done
 }
 pytest_run() { python3 -m pytest "$@"; local rc=$?; [ $rc = 5 ] && { echo "no tests collected"; return 0; }; return $rc; }
 

@@ -70,6 +70,10 @@ def _normalised(path: str, design) -> bool:
     generic = re.sub(r"\[\d+\]", "[*]", path)
     if generic in NOT_IN_FILES:
         return True
+    if path == "cluster.on_fail.stop":
+        # an explicit stop on-fail equal to what answers.switchover_failure writes is the same file: it reads
+        # back as the default (the rendered files are compared below)
+        return design.cluster.on_fail.stop == ("fence" if design.answers.switchover_failure == "fence" else "block")
     return path == "fencing.sbd_devices" and design.fencing.method == "none"
 
 
@@ -367,3 +371,62 @@ def test_clusters_from_scratch_one_fence_device_for_both_nodes(tmp_path):
                                                        "env:HAWIZARD_FENCE_PASSWORD_PCMK_2"]
     assert "Virsh0Pass" not in dump_preset(d) + repr(a.findings.items)
     assert any(f.name.startswith("CIB: fence_dev fences pcmk-1 through pcmk_host_map") for f in a.findings.items)
+
+
+# -- the quorum device, DRBD 9 quorum and on-fail, read back -------------------------------------------
+
+def test_quorum_device_values_the_model_cannot_hold_are_named():
+    """corosync-qdevice(8) also allows a node id as tie_breaker and the developers' algorithms; the preset
+    has lowest/highest and ffsplit/lms: such a value is named and the default written."""
+    from hawizard.adopt import corosync_conf, membership
+    from hawizard.adopt.findings import Findings
+    d = case("el9-qdevice-quorum").design
+    text = render(d).get("corosync-conf").content
+    text = text.replace("tie_breaker: highest", "tie_breaker: 2").replace("port: 5404", "port: 5405")
+    m = corosync_conf.membership(corosync_conf.parse(text, "corosync.conf"))
+    assert not [k for k, _v, _n in m.other if k.startswith("quorum")]  # every device key is carried
+    got, f = load_preset("el9"), Findings()
+    membership._qdevice(m, got.corosync, f, "corosync.conf")
+    qd = got.corosync.qdevice
+    assert (qd.host, qd.port, qd.algorithm, qd.tls, qd.tie_breaker) == ("192.168.0.50", 5405, "lms", "off", "lowest")
+    assert [(x.name, x.action) for x in f.items] == [("corosync.conf: quorum.device.net.tie_breaker: 2", CHANGED)]
+
+
+def test_on_fail_that_differs_between_resources_or_the_stack_refuses_is_named():
+    from hawizard.adopt.cib import Op, Primitive
+    from hawizard.adopt.findings import Findings
+    from hawizard.design import stacks
+
+    def prim(rid: str, *ops: tuple[str, str, str]) -> Primitive:
+        return Primitive(rid, "ocf", "heartbeat", "Dummy", {}, {},
+                         [Op(name, "10s" if name == "monitor" else "0", role, "20s", on_fail, {})
+                          for name, role, on_fail in ops])
+    d = load_preset("debian12")
+    f = Findings()
+    prims = [prim("a", ("monitor", "", "restart"), ("start", "", "stop"), ("stop", "", "fence")),
+             prim("b", ("monitor", "", "block"), ("start", "", "stop"), ("stop", "", "fence"),
+                  ("monitor", "Promoted", "demote"), ("demote", "", "demote"))]
+    cib_map._on_fail(prims, d, stacks.get("debian12-crmsh"), f, "cib.xml")
+    of = d.cluster.on_fail
+    # start agrees: carried; stop is what switchover_failure fence writes: default; the promoted monitor's demote
+    # is carried; monitor differs between the resources, demote on demote is refused by Pacemaker
+    assert (of.start, of.stop, of.promoted_monitor, of.monitor, of.demote) == \
+        ("stop", "default", "demote", "default", "default")
+    assert sorted(x.name for x in f.items) == ["CIB: demote on-fail=demote", "CIB: monitor on-fail block, restart"]
+
+
+def test_drbd_quorum_options_are_read_and_a_number_is_named():
+    """options { quorum; on-no-quorum; on-no-data-accessible } as hawizard writes them are carried; a quorum
+    given as a number of nodes (drbd.conf(5) for 9 allows it) is named and written as majority."""
+    from hawizard.adopt import drbd_map
+    from hawizard.adopt.findings import Findings
+    d, f = load_preset("el9"), Findings()
+    options = {"quorum": "majority", "on-no-quorum": "io-error", "on-no-data-accessible": "io-error"}
+    drbd_map._quorum(options, d.drbd, f, "drbd.d")
+    assert (d.drbd.quorum, d.drbd.on_no_quorum, options, f.items) == ("majority", "io-error", {}, [])
+    d, f = load_preset("el9"), Findings()
+    options = {"quorum": "2", "on-no-data-accessible": "suspend-io"}
+    drbd_map._quorum(options, d.drbd, f, "drbd.d")
+    assert (d.drbd.quorum, d.drbd.on_no_quorum) == ("majority", "suspend-io")
+    assert [(x.name, x.action) for x in f.items] == [("DRBD options quorum 2", CHANGED)]
+    assert options == {}  # on-no-data-accessible equal to on-no-quorum's default: what hawizard writes

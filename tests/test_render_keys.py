@@ -98,6 +98,16 @@ NOT_RENDERED: dict[str, tuple[str, Callable[[Design], bool] | None, str]] = {
     "fencing.delay_s": ("none", lambda d: not d.fenced or d.fencing.race == "none", "the race's delay"),
     "fencing.stonith_timeout_s": ("lint", lambda d: not d.fenced, "stonith-timeout needs fencing"),
     "fencing.action": ("none", lambda d: not d.fenced, "what a fence does needs fencing"),
+    # the quorum device's settings without a device (lint: unused-setting); a variant below has one
+    "corosync.qdevice.port": ("lint", lambda d: not d.corosync.qdevice.host, "a quorum device's only"),
+    "corosync.qdevice.algorithm": ("lint", lambda d: not d.corosync.qdevice.host, "a quorum device's only"),
+    "corosync.qdevice.tls": ("lint", lambda d: not d.corosync.qdevice.host, "a quorum device's only"),
+    "corosync.qdevice.tie_breaker": ("lint", lambda d: not d.corosync.qdevice.host, "a quorum device's only"),
+    # what DRBD 9 does without quorum: nothing to do (lint: unused-setting); on 8.x it is refused
+    "drbd.on_no_quorum": ("lint", lambda d: d.drbd.quorum == "off", "written with drbd.quorum only"),
+    # an explicit stop on-fail equal to what answers.switchover_failure renders (block for manual, fence for
+    # fence) changes nothing; the lint says what block costs (on-fail-block) or where the two disagree
+    "cluster.on_fail.stop": ("lint", None, "the same value as answers.switchover_failure renders"),
     # a handler DRBD calls only with on-io-error call-local-io-error (lint: io-error-handler)
     "drbd.local_io_error_handler": ("none", lambda d: d.drbd.on_io_error != "call-local-io-error"
                                     and not d.drbd.local_io_error_handler, "rendered only when set"),
@@ -234,9 +244,19 @@ def _udpu(d: Design) -> None:
 
 
 # Designs besides the presets: where a key excused in the presets applies, or renders differently.
+def _qdevice(d: Design) -> None:
+    d.corosync.qdevice.host, d.corosync.two_node = "192.168.0.50", False
+
+
+def _drbd9_quorum(d: Design) -> None:
+    d.drbd.quorum = "majority"
+
+
 VARIANTS: list[tuple[str, str, Callable[[Design], None]]] = [
     ("article-sha1", "article", lambda d: setattr(d.heartbeat, "auth", "sha1")),  # authkeys with a secret
     ("debian12-udpu", "debian12", _udpu),  # one link, no crypto: asking for crypto must be refused
+    ("debian12-qdevice", "debian12", _qdevice),  # a quorum device: its settings are written
+    ("el9-drbd-quorum", "el9", _drbd9_quorum),  # DRBD 9 quorum: on-no-quorum is written
 ]
 CASES = [(stack, preset, None) for stack, preset in sorted(PRESET_OF_STACK.items())] + VARIANTS
 

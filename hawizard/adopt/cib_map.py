@@ -20,7 +20,7 @@ from hawizard.adopt.cib import Cib, Container, Primitive
 from hawizard.adopt.findings import CHANGED, DROPPED, GUESSED, KEPT, LEFT, Findings
 from hawizard.adopt.units import seconds
 from hawizard.common.errors import InputError
-from hawizard.design import stacks
+from hawizard.design import stacks, validate
 from hawizard.design.model import Design
 
 PROMOTED = ("master", "promoted")
@@ -134,6 +134,7 @@ def apply(cib: Cib, d: Design, stack: stacks.Stack, findings: Findings, where: s
     _constraints(cib, d, stack, findings, where, clone.id, group.id)
     _properties(cib, d, findings, where)
     fence_map.apply(cib, d, stack, findings, where, sbd, sbd_where, clone)
+    _on_fail([drbd, ip, fs, web], d, stack, findings, where)
     for p in cib.primitives:
         if p.cls != "stonith" and p.id not in owned:
             findings.add(f"CIB: primitive {p.id} ({p.agent})", where, LEFT,
@@ -233,6 +234,36 @@ def _group(group: Container, ip: Primitive, fs: Primitive, web: Primitive, d: De
     if len(distinct) > 1:
         findings.add("CIB: monitor intervals " + ", ".join(f"{k}={v}s" for k, v in intervals.items()), where,
                      CHANGED, f"the preset has one interval for the service: {d.timing.monitor_interval_s} s")
+
+
+def _on_fail(prims: list[Primitive], d: Design, stack: stacks.Stack, findings: Findings, where: str) -> None:
+    """Each operation's on-fail into cluster.on_fail (one value per operation, for every resource that has it,
+    as hawizard writes it: render/renderer.py). A stop's on-fail equal to what answers.switchover_failure
+    writes stays the default; values that differ between resources, or that the stack refuses
+    (design/validate.py), are reported and left to the default."""
+    of = d.cluster.on_fail
+    found: dict[str, set[str]] = {}
+    for p in prims:
+        for o in p.ops:
+            key = ("promoted_monitor" if o.name == "monitor" and o.role.lower() in PROMOTED else o.name)
+            if key in ("monitor", "promoted_monitor", "start", "stop", "promote", "demote"):
+                found.setdefault(key, set()).add(o.on_fail or "default")
+    stop_default = "fence" if d.answers.switchover_failure == "fence" else "block"
+    for key, values in found.items():
+        if len(values) > 1:
+            findings.add(f"CIB: {key.replace('_', ' ')} on-fail " + ", ".join(sorted(values)), where, CHANGED,
+                         "differs between the resources; a re-apply writes Pacemaker's default on every one"
+                         + (f" (on-fail={stop_default}, answers.switchover_failure)" if key == "stop" else ""))
+            continue
+        value = values.pop()
+        if key == "stop" and value == stop_default:
+            value = "default"
+        setattr(of, key, value if value in validate.ON_FAIL_CHOICES else "default")
+    for problem in validate.on_fail_problems(d, stack):
+        key = problem.path.rsplit(".", 1)[1]
+        findings.add(f"CIB: {key.replace('_', ' ')} on-fail={getattr(of, key)}", where, CHANGED,
+                     f"{problem.message}; a re-apply writes Pacemaker's default")
+        setattr(of, key, "default")
 
 
 def _other_params(p: Primitive, known: set[str], findings: Findings, where: str) -> None:

@@ -87,6 +87,9 @@ class Membership:
     other: list[tuple[str, str, int]]  # (section.key, value, line) hawizard does not carry
     wait_for_all: str = "auto"  # votequorum(5): not written = implied by two_node
     link_mode: str = "passive"  # corosync.conf(5): knet's default
+    # quorum.device with model net (corosync-qdevice(8)): host, port, algorithm, tls, tie_breaker as written
+    # ("" = not written: the daemon's default); no host = no device
+    qdevice: dict[str, str] = field(default_factory=dict)
 
 
 # what hawizard's corosync.conf writes; anything else is reported as not carried
@@ -96,6 +99,8 @@ _KNOWN = {
     "totem.interface": {"linknumber", "knet_link_priority", "ringnumber"},
     "nodelist.node": {"name", "nodeid"},
     "quorum": {"provider", "two_node", "wait_for_all"},
+    "quorum.device": {"model", "votes"},
+    "quorum.device.net": {"host", "port", "algorithm", "tls", "tie_breaker"},
     "logging": {"to_logfile", "logfile", "to_syslog", "timestamp"},
 }
 
@@ -129,10 +134,13 @@ def membership(root: Section) -> Membership:
         nodes.append(CorosyncNode(n.get("name"), n.get("nodeid"), addrs))
     token = totem.get("token")
     quorum = root.one("quorum") or Section("quorum", 0)
+    device = quorum.one("device")
+    net = device.one("net") if device and device.get("model") == "net" else None
+    qdevice = {k: net.get(k) for k in ("host", "port", "algorithm", "tls", "tie_breaker")} if net else {}
     return Membership(
         cluster_name=totem.get("cluster_name"), transport=transport,
         crypto_cipher=totem.get("crypto_cipher") or "none", crypto_hash=totem.get("crypto_hash") or "none",
         token_ms=int(token) if token.isdigit() else None, two_node=quorum.get("two_node") == "1",
         nodes=nodes, version=totem.get("version"), other=other,
         wait_for_all={"1": "on", "0": "off"}.get(quorum.get("wait_for_all"), "auto"),
-        link_mode=totem.get("link_mode") or "passive")
+        link_mode=totem.get("link_mode") or "passive", qdevice=qdevice)

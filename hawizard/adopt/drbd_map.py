@@ -12,7 +12,7 @@ from hawizard.adopt import drbd
 from hawizard.adopt.cib_map import NotActiveStandby
 from hawizard.adopt.findings import CHANGED, DEFAULTED, DROPPED, GUESSED, SECRET, Findings
 from hawizard.common.errors import InputError
-from hawizard.design.model import Design
+from hawizard.design.model import Design, Drbd
 
 
 def apply(cfg: drbd.DrbdConfig, d: Design, f: Findings, where: str, names: list[str]) -> None:
@@ -56,6 +56,7 @@ def apply(cfg: drbd.DrbdConfig, d: Design, f: Findings, where: str, names: list[
         sec.setdefault(k, {}).update(v)
     net, disk, handlers = sec.pop("net", {}), sec.pop("disk", {}), sec.pop("handlers", {})
     syncer = sec.pop("syncer", {})
+    _quorum(sec.get("options", {}), dd, f, where)
     dd.protocol = net.pop("protocol", "C")
     rate = disk.pop("resync-rate", syncer.pop("rate", ""))
     if rate:
@@ -100,3 +101,20 @@ def apply(cfg: drbd.DrbdConfig, d: Design, f: Findings, where: str, names: list[
             f.add(f"DRBD {section} {k} {v}", where, DROPPED, "a re-apply writes the DRBD files without it")
     for e in cfg.extras:
         f.add(f"DRBD {e}", where, DROPPED, "a re-apply writes the DRBD files without it")
+
+
+def _quorum(options: dict[str, str], dd: Drbd, f: Findings, where: str) -> None:
+    """DRBD 9's quorum (drbd.conf(5) for 9, options section) into drbd.quorum and on_no_quorum; hawizard
+    writes on-no-data-accessible with on-no-quorum's value, so that one is carried when they agree. A
+    numeric quorum is reported (the model has off, majority and all) and taken as majority."""
+    quorum = options.pop("quorum", "off")
+    if quorum not in ("off", "majority", "all"):
+        f.add(f"DRBD options quorum {quorum}", where, CHANGED, "a number of nodes: the preset says majority, "
+              "which a re-apply writes")
+        quorum = "majority"
+    dd.quorum = quorum
+    on_no = options.pop("on-no-quorum", "suspend-io")
+    dd.on_no_quorum = on_no if on_no in ("suspend-io", "io-error") else dd.on_no_quorum
+    if quorum != "off" and options.get("on-no-data-accessible") == dd.on_no_quorum:
+        options.pop("on-no-data-accessible")
+

@@ -79,10 +79,8 @@ def _stop_on_fail(d: Design, cib: Cib, findings: Findings, where: str) -> None:
     ons = {o.on_fail for p in prims for o in p.ops if o.name == "stop"}
     if "fence" in ons and d.fenced:
         d.answers.switchover_failure = "fence"
-    if ons - {"fence", "block"}:
-        findings.add("CIB: stop on-fail " + ",".join(sorted(x or "(not set)" for x in ons)), where, CHANGED,
-                     f"a re-apply writes on-fail={'fence' if d.answers.switchover_failure == 'fence' else 'block'}"
-                     " on every stop (answers.switchover_failure)")
+    # one other value on every stop is carried as cluster.on_fail.stop (cib_map._on_fail), several are reported
+    # there; a stop without on-fail is reported with the operations (engine)
 
 
 def _sbd(dev: Primitive, d: Design, stack: stacks.Stack, findings: Findings, where: str,

@@ -14,7 +14,7 @@ from hawizard.adopt import corosync_conf, heartbeat
 from hawizard.adopt.collected import Collected
 from hawizard.adopt.findings import CHANGED, DEFAULTED, DROPPED, GUESSED, KEPT, SECRET, Findings
 from hawizard.common.errors import InputError
-from hawizard.design.model import Design, Interconnect, Node
+from hawizard.design.model import Corosync, Design, Interconnect, Node
 
 
 def _is_ip(text: str) -> bool:
@@ -150,6 +150,7 @@ def from_corosync(col: Collected, d: Design, f: Findings, cib_nodes: dict[str, s
         f.add("corosync.conf: totem.token", where, KEPT, "not set: corosync's default 3000 ms, written out")
     c.two_node = m.two_node
     c.wait_for_all, c.link_mode = m.wait_for_all, m.link_mode
+    _qdevice(m, c, f, where)
     for key, value, no in m.other:
         f.add(f"corosync.conf: {key}: {value}", f"{where}:{no}", DROPPED, "a re-apply writes corosync.conf "
               "without it")
@@ -172,3 +173,30 @@ def from_corosync(col: Collected, d: Design, f: Findings, cib_nodes: dict[str, s
     f.add("corosync authkey", "etc/corosync/authkey", SECRET, "never read; authkey_ref is empty: the key on the "
           "first node is kept at apply time")
     return names
+
+
+# what corosync-qdevice(8) takes when a key is not written, and the choices the model has for it
+_QDEVICE_DEFAULTS = {"port": "5403", "algorithm": "ffsplit", "tls": "on", "tie_breaker": "lowest"}
+_QDEVICE_CHOICES = {"algorithm": ("ffsplit", "lms"), "tls": ("on", "required", "off"),
+                    "tie_breaker": ("lowest", "highest")}
+
+
+def _qdevice(m: corosync_conf.Membership, c: Corosync, f: Findings, where: str) -> None:
+    """quorum.device (model net) into corosync.qdevice; a value the model cannot hold is reported and its
+    default kept (a node id as tie_breaker, the developers' algorithms test and 2nodelms)."""
+    if not m.qdevice.get("host"):
+        return
+    qd = c.qdevice
+    qd.host = m.qdevice["host"]
+    for key, default in _QDEVICE_DEFAULTS.items():
+        value = m.qdevice.get(key) or default
+        if key == "port":
+            if value.isdigit() and 1 <= int(value) <= 65535:
+                qd.port = int(value)
+                continue
+        elif value in _QDEVICE_CHOICES[key]:
+            setattr(qd, key, value)
+            continue
+        f.add(f"corosync.conf: quorum.device.net.{key}: {value}", where, CHANGED,
+              f"hawizard cannot carry it; a re-apply writes {default}")
+

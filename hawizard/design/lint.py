@@ -52,6 +52,7 @@ def _lint(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     yield from _replication(d, stack)
     yield from _resource_defaults(d, stack)
     yield from _node_loss_intent(d, stack)
+    yield from _on_fail(d, stack)
     yield from _unused_settings(d, stack)
 
 
@@ -85,7 +86,12 @@ def _fencing_and_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     "peer goes on writing before the peer is fenced, and a partition can still end in a split "
                     "brain. Set drbd.fencing = resource-and-stonith.")
     two_node_quorum = stack.membership == "corosync" and d.corosync.two_node
-    if not two_node_quorum and c.no_quorum_policy in ("stop", "freeze", "demote") and \
+    # a quorum device's vote keeps the survivor quorate as long as it reaches the qnetd server
+    # (corosync-qdevice(8), ffsplit and lms)
+    qdevice = stack.membership == "corosync" and bool(d.corosync.qdevice.host)
+    if qdevice:
+        yield from _quorum_device(d)
+    if not (two_node_quorum or qdevice) and c.no_quorum_policy in ("stop", "freeze", "demote") and \
             ("failover" in (d.answers.power_loss, d.answers.kernel_panic)):
         how = ("Heartbeat has no two-node quorum" if stack.membership == "heartbeat"
                else "corosync.two_node is off")
@@ -118,6 +124,28 @@ def _fencing_and_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         yield _info("two-node-wait", "corosync.two_node" if implied else "corosync.wait_for_all",
                     ("two_node implies wait_for_all" if implied else "wait_for_all is on") +
                     ": after both nodes stop, the cluster starts only when both are back.")
+
+
+def _quorum_device(d: Design) -> Iterator[Problem]:
+    """What a quorum device needs that hawizard does not build: the qnetd server, the certificates, the daemon.
+
+    corosync-qdevice(8): "For model net to work using TLS, it's necessary to create the NSS database, import
+    Qnetd CA certificate, and get/distribute a valid client certificate" (pcs does it; otherwise
+    corosync-qdevice-net-certutil, "start with the -Q option"); tls off "is the only one which doesn't need a
+    properly initialized NSS database". votequorum(5): expected votes count the device's vote, so until the
+    device is registered a node alone is one vote of three and not quorate.
+    """
+    qd, cs = d.corosync.qdevice, d.corosync
+    certs = ("" if qd.tls == "off" else
+             f" With tls {qd.tls} each node needs a client certificate signed by the qnetd's CA: "
+             f"'corosync-qdevice-net-certutil -Q -n {cs.cluster_name} {qd.host} "
+             f"{' '.join(n.name for n in d.nodes)}' on a node makes and spreads them (root SSH to all three).")
+    yield _info("quorum-device", "corosync.qdevice.host",
+                f"hawizard writes the quorum device into corosync.conf and installs corosync-qdevice, but the qnetd "
+                f"server is yours: corosync-qnetd must run on {qd.host} (port {qd.port}; with pcs there: 'pcs qdevice "
+                f"setup model net --enable --start'), reachable from both nodes.{certs} Then start corosync-qdevice on both nodes (systemctl enable --now "
+                "corosync-qdevice). Until it has registered, a node alone holds one vote of three and has no "
+                "quorum, so a node loss stops the service instead of moving it.")
 
 
 def _fencing_on(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
@@ -316,6 +344,72 @@ def _drbd(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
                     "heartbeats delayed behind it make the peer look dead during a resync.")
     if dr.usage_count:
         yield _info("usage-count", "drbd.usage_count", "Each node reports its install to LINBIT over the internet.")
+    if stack.drbd == "9" and dr.quorum != "off":
+        yield _drbd_quorum(d)
+
+
+def _drbd_quorum(d: Design) -> Problem:
+    """DRBD 9 quorum on two nodes: a majority of two is both, so losing the peer loses quorum.
+
+    drbd.conf(5) for 9, quorum: a partition whose missing nodes "are marked as outdated" keeps quorum (a
+    graceful disconnect), but "in the moment a single secondary is lost, it has to be assumed that it forms
+    a partition with all the missing outdated nodes ... quorum is lost"; the DRBD 9 user's guide ("Using a
+    diskless node as a tiebreaker") adds a third, diskless node so that one of two data nodes keeps quorum.
+    hawizard builds two nodes and no tiebreaker.
+    """
+    dr = d.drbd
+    io = ("freezes every write (on-no-quorum suspend-io) until the peer is back" if dr.on_no_quorum == "suspend-io"
+          else "fails every write with an I/O error (on-no-quorum io-error)")
+    fails_over = "failover" in (d.answers.power_loss, d.answers.kernel_panic)
+    return _warn("drbd-quorum-two-nodes", "drbd.quorum",
+                 f"DRBD quorum {dr.quorum} with two nodes and no diskless tiebreaker: when the peer crashes or the "
+                 f"replication link fails, the Primary loses quorum and {io}, and the survivor cannot be "
+                 "promoted" + (", so the design's failover on node loss does not happen" if fails_over else "") +
+                 ". Only a graceful stop of the peer keeps quorum. Set drbd.quorum = off and rely on fencing "
+                 "(drbd.fencing = resource-and-stonith), or add a diskless third DRBD node as tiebreaker by hand.")
+
+
+# what an ignored failure leaves behind (Pacemaker Explained, "Operation Properties", on-fail ignore: "Pretend
+# the resource did not fail")
+IGNORED = {
+    "stop": "the cluster counts a stop that failed as done and starts the resource on the other node while it may "
+            "still run here: the filesystem mounted on both nodes (corruption), the VIP on both",
+    "monitor": "a failed check is never acted on: a dead service stays down while the cluster reports it running",
+    "promoted_monitor": "a failed check of the promoted DRBD is never acted on",
+    "start": "a start that failed counts as done: the service is reported running although it is not",
+    "promote": "a promote that failed counts as done: the group starts on a DRBD that is not Primary",
+    "demote": "a demote that failed counts as done: DRBD may be promoted on the other node while still Primary "
+              "here",
+}
+
+
+def _on_fail(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """cluster.on_fail against what each value does and against the design's answer for a failed switch-over."""
+    of = d.cluster.on_fail
+    for op, what in IGNORED.items():
+        if getattr(of, op) == "ignore":
+            yield _warn("on-fail-ignore", f"cluster.on_fail.{op}", f"on-fail=ignore on {op.replace('_', ' ')}: "
+                        f"{what}. Leave it default.")
+    answer = d.answers.switchover_failure
+    if of.stop == "block":
+        # Pacemaker Explained, on-fail block: "Don't perform any further operations on the resource"
+        text = ("on_fail.stop = block leaves a resource whose stop failed where it is, blocked, and the service down "
+                "until the operator has cleaned it up (crm_resource --cleanup) and checked the node")
+        if answer == "fence":
+            yield _warn("on-fail-intent", "cluster.on_fail.stop",
+                        f"{text}; the design answers fence for a failed switch-over, which would move the service. "
+                        "Leave on_fail.stop default.")
+        else:
+            yield _info("on-fail-block", "cluster.on_fail.stop", f"{text}, as the design answers (manual).")
+    elif of.stop == "fence" and answer == "manual":
+        yield _warn("on-fail-intent", "cluster.on_fail.stop",
+                    "on_fail.stop = fence fences a node whose stop failed, but the design answers manual for a failed "
+                    "switch-over. Set answers.switchover_failure = fence, or leave on_fail.stop default.")
+    elif of.stop == "restart":
+        yield _warn("on-fail-stop", "cluster.on_fail.stop",
+                    "on_fail.stop = restart: after a failed stop the cluster tries again, and while the resource "
+                    "may still hold the disk or the address no other node takes over. fence (with fencing) or "
+                    "block says what happens.")
 
 
 def _replication_link(d: Design) -> int | None:
@@ -632,9 +726,10 @@ def _node_loss_intent(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
     node cannot complete (an on-board fence device that lost its power with the node: lint fence-power).
     """
     two_node = stack.membership == "corosync" and d.corosync.two_node
-    if not (two_node or d.cluster.no_quorum_policy == "ignore"):
+    qdevice = stack.membership == "corosync" and bool(d.corosync.qdevice.host)
+    if not (two_node or qdevice or d.cluster.no_quorum_policy == "ignore"):
         return
-    why = "two_node" if two_node else "no-quorum-policy=ignore"
+    why = "two_node" if two_node else "the quorum device's vote" if qdevice else "no-quorum-policy=ignore"
     onboard = d.fencing.method == "agent" and any(n.fence_agent in ONBOARD_FENCE_AGENTS for n in d.nodes)
     for key, what in (("power_loss", "power loss"), ("kernel_panic", "kernel panic or hang")):
         if getattr(d.answers, key) != "manual" or (key == "power_loss" and onboard):
@@ -665,6 +760,14 @@ def _unused_settings(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
             if getattr(fe, key) != unset:
                 yield _info("unused-setting", f"fencing.{key}",
                             "Not used: fencing.method is none, so nothing is fenced.")
+    qd = d.corosync.qdevice
+    if not qd.host:
+        for key, unset in (("port", 5403), ("algorithm", "ffsplit"), ("tls", "on"), ("tie_breaker", "lowest")):
+            if getattr(qd, key) != unset:
+                yield _info("unused-setting", f"corosync.qdevice.{key}",
+                            "Not used: corosync.qdevice.host is empty, so there is no quorum device.")
+    if d.drbd.quorum == "off" and d.drbd.on_no_quorum != "suspend-io" and stack.drbd == "9":
+        yield _info("unused-setting", "drbd.on_no_quorum", "Not used: drbd.quorum is off.")
     if stack.membership == "heartbeat" and d.heartbeat.auth == "crc" and d.heartbeat.auth_secret_ref:
         yield _info("unused-setting", "heartbeat.auth_secret_ref",
                     "Not used: crc authkeys carry no secret; the reference is read with sha1 or md5 only.")

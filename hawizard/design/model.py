@@ -155,6 +155,31 @@ class Heartbeat:
 
 
 @dataclass
+class QuorumDevice:
+    """A quorum device: the third vote of a two-node cluster, from a corosync-qnetd server on a third host.
+
+    corosync-qdevice(8): a daemon on each node, model net, "highly recommended for 2 node clusters";
+    it reads quorum.device and quorum.device.net in corosync.conf. hawizard writes those and installs
+    corosync-qdevice on both nodes; the qnetd host, and with TLS the certificates, are the operator's
+    (``pcs qdevice setup`` / ``pcs quorum device add``, or corosync-qdevice-net-certutil).
+    """
+
+    host: str = documented("", "Address or name of the corosync-qnetd server that gives the tie-breaking vote "
+                           "(a third host, not a node); empty = no quorum device. Corosync only; with a device, "
+                           "corosync.two_node must be false.", kind="host?")
+    port: int = documented(5403, "TCP port of the qnetd server (corosync-qnetd's default 5403).",
+                           minimum=1, maximum=65535)
+    algorithm: str = documented("ffsplit", "How qnetd picks the partition that gets its vote: ffsplit (the "
+                                "partition with more nodes, then the tie_breaker; written with votes: 1) or "
+                                "lms (last man standing: a node alone that still sees qnetd keeps quorum).",
+                                choices=("ffsplit", "lms"))
+    tls: str = documented("on", "TLS to qnetd: on (tried first), required, or off (the only mode that needs no "
+                          "certificates on the nodes).", choices=("on", "required", "off"))
+    tie_breaker: str = documented("lowest", "Which of two equal partitions gets the vote: the one with the lowest "
+                                  "or the highest node id (the first node has id 1).", choices=("lowest", "highest"))
+
+
+@dataclass
 class Corosync:
     """Corosync 3 membership (today's stacks)."""
 
@@ -185,6 +210,8 @@ class Corosync:
                                   "(the one already on the first node is kept), file:PATH (a key file of 128 to 4096 "
                                   "bytes, as corosync-keygen makes) or env:NAME.", secret_ref=True,
                                   ref_empty="generated at apply time (the one already on the first node is kept)")
+    qdevice: QuorumDevice = documented(None, "A quorum device (corosync-qdevice) as the two-node tie-breaker.",
+                                       factory=QuorumDevice)
 
 
 @dataclass
@@ -225,6 +252,17 @@ class Drbd:
     c_min_rate: str = documented("", "Resync rate a Primary keeps while the service writes (c-min-rate), with a "
                                  "K, M or G suffix, up to 4G; empty = not set (DRBD's default, 250K). DRBD 8.4 "
                                  "and 9.", kind="rate?")
+    # drbd.conf(5) for 9, options section: quorum "might be set to off, majority, all or a numeric value ...
+    # It defaults to off"; on-no-quorum {io-error | suspend-io}: "By default DRBD freezes IO on a device,
+    # that lost quorum". DRBD 9 only (8.3 and 8.4 have no quorum).
+    quorum: str = documented("off", "DRBD 9 quorum: a partition may write (and be promoted) only with a majority "
+                             "of the nodes (majority) or all of them (all); off = DRBD's default. With two nodes "
+                             "and no diskless tiebreaker, losing the peer loses quorum (the lint explains).",
+                             choices=("off", "majority", "all"))
+    on_no_quorum: str = documented("suspend-io", "DRBD 9: what a Primary that lost quorum does with I/O: freeze it "
+                                   "(suspend-io, DRBD's default) or fail it (io-error, so the cluster can stop the "
+                                   "service there and move it). Written with quorum only; on-no-data-accessible "
+                                   "gets the same value.", choices=("suspend-io", "io-error"))
     usage_count: bool = documented(False, "Report installs to LINBIT's usage counter.")
     on_io_error: str = documented("detach", "The on-io-error setting rendered into the disk section; "
                                   "'unset' leaves DRBD's default.",
@@ -284,6 +322,35 @@ class ResourceIds:
     colocation: str = documented("c_rg_httpd_on_drbd0", "Colocation of the group with the promoted DRBD.", kind="crmid")
     order: str = documented("o_drbd0_befor_rg_httpd", "Order: promote DRBD, then start the group.", kind="crmid")
     fence_prefix: str = documented("fence_", "Prefix of the fence device ids (one per node).", kind="crmid")
+
+
+# Pacemaker Explained, "Operation Properties", on-fail: ignore, block, stop, restart, fence, standby (all
+# versions); demote since Pacemaker 2.0.5, for promote and promoted-role monitors only; restart-container for a
+# resource inside a bundle or container. "default" writes nothing: the operation keeps Pacemaker's own default
+# (a stop's comes from answers.switchover_failure, see hawizard/render/fencing.py).
+ON_FAIL = ("default", "ignore", "block", "stop", "restart", "standby", "fence", "demote", "restart-container")
+
+
+@dataclass
+class OnFail:
+    """What the cluster does when an operation fails (on-fail), per operation, for every resource that has it.
+
+    Refused with the reason (hawizard/design/validate.py): a value the stack's Pacemaker lacks (1.0: demote,
+    restart-container), restart-container (hawizard's resources run in no container), fence without fencing,
+    demote outside promote and the promoted monitor, stop or standby on a stop."""
+
+    monitor: str = documented("default", "A failed monitor (default: restart, then migration_threshold moves it). "
+                              "Not demote (promoted_monitor only).", choices=ON_FAIL)
+    promoted_monitor: str = documented("default", "A failed monitor of the promoted DRBD (default: as monitor); "
+                                       "demote demotes it without a full restart (Pacemaker 2.0.5+).",
+                                       choices=ON_FAIL)
+    start: str = documented("default", "A failed start (default: restart, on another node). Not demote.",
+                            choices=ON_FAIL)
+    stop: str = documented("default", "A failed stop (default: answers.switchover_failure: fence, or block "
+                           "without fencing). stop, standby and demote are not allowed here.", choices=ON_FAIL)
+    promote: str = documented("default", "A failed promote of DRBD (default: restart).", choices=ON_FAIL)
+    demote: str = documented("default", "A failed demote of DRBD (default: as the promoted monitor). Not demote.",
+                             choices=ON_FAIL)
 
 
 @dataclass
@@ -347,6 +414,9 @@ class Cluster:
                                               "every role when no promoted interval is set).", minimum=1, maximum=3600)
     drbd_promoted_monitor_interval_s: int = documented(29, "Monitor interval of the promoted DRBD instance; "
                                                        "0 = no separate monitor for that role.", minimum=0, maximum=3600)
+    on_fail: OnFail = documented(None, "What a failed operation does (on-fail), per operation; default = "
+                                 "Pacemaker's own. Pacemaker 1.0 has no demote; fence needs fencing; "
+                                 "restart-container is refused (no resource runs in a container).", factory=OnFail)
     ids: ResourceIds = documented(None, "Names of the cluster objects.", factory=ResourceIds)
 
 
@@ -419,7 +489,9 @@ NESTED_TYPES: dict[tuple[type, str], type] = {
     (Design, "drbd"): Drbd,
     (Design, "service"): Service,
     (Design, "cluster"): Cluster,
+    (Cluster, "on_fail"): OnFail,
     (Cluster, "ids"): ResourceIds,
+    (Corosync, "qdevice"): QuorumDevice,
 }
 
 # Fields whose value is a table of strings (free keys).

@@ -53,6 +53,14 @@ class Stack:
     # Pacemaker 2.0.4+ knows priority-fencing-delay, and every 2.x pcmk_delay_base/pcmk_delay_max
     # (pacemaker-schedulerd and pacemaker-fenced metadata); Pacemaker 1.0 knows neither
     fence_delays: bool = True
+    # a quorum device (corosync.qdevice): the package with corosync-qdevice, which needs Corosync 3's votequorum
+    # (corosync-qdevice(8)); () = the stack cannot carry one (Heartbeat has no votequorum)
+    qdevice_packages: tuple[str, ...] = ()
+    # the on-fail values of its Pacemaker (Pacemaker Explained, "Operation Properties"): 1.0 knows ignore,
+    # block, stop, restart, fence and standby (the on-fail choice of Pacemaker's resources-1.0.rng); demote came with
+    # 2.0.5 and restart-container with 1.1.13 (bundles and container resources)
+    on_fail_values: tuple[str, ...] = ("ignore", "block", "stop", "restart", "standby", "fence", "demote",
+                                       "restart-container")
     # where the templates are looked up, first match wins; empty = the stack's own directory only
     template_dirs: tuple[str, ...] = ()
 
@@ -112,6 +120,7 @@ _STACKS = {
         membership_services=("heartbeat",),
         drbd_main_conf=True,
         fence_delays=False,
+        on_fail_values=("ignore", "block", "stop", "restart", "standby", "fence"),
     ),
     "debian12-crmsh": Stack(
         name="debian12-crmsh",
@@ -130,6 +139,7 @@ _STACKS = {
         sbd_config="/etc/default/sbd",
         sbd_packages=("sbd", "cluster-glue"),
         sbd_agent="stonith:external/sbd",
+        qdevice_packages=("corosync-qdevice",),
         installed_probe="dpkg-query -W -f='${Status}\\n'",
         apache_service="apache2",
         apache_config="/etc/apache2/apache2.conf",
@@ -155,6 +165,7 @@ _STACKS = {
         sbd_config="/etc/sysconfig/sbd",
         sbd_packages=("sbd", "fence-agents-sbd"),
         sbd_agent="stonith:fence_sbd",
+        qdevice_packages=("corosync-qdevice",),
         installed_probe="rpm -q",
         apache_service="httpd",
         apache_config="/etc/httpd/conf/httpd.conf",

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from hawizard.design import stacks
 from hawizard.design.fieldcheck import fence_param_problems, parse_rate
-from hawizard.design.model import Design
+from hawizard.design.model import ON_FAIL, Design
 from hawizard.design.problems import ERROR, Problem
 
 # Where the DRBD filesystem must not be mounted, after the Filesystem Hierarchy Standard 3.0
@@ -252,6 +252,9 @@ def _checks(d: Design) -> Iterator[Problem]:
         yield _err("corosync-quorum", "corosync.wait_for_all",
                    f"wait_for_all {d.corosync.wait_for_all} cannot be rendered on {d.stack}: it is a setting of "
                    "Corosync's votequorum, and Heartbeat has no votequorum. Leave it at auto")
+    yield from _quorum_device(d, stack)
+    yield from _drbd_quorum(d, stack)
+    yield from _on_fail(d, stack)
     if stack.membership == "corosync" and d.corosync.transport == "knet" and d.corosync.crypto_cipher != "none" \
             and d.corosync.crypto_hash == "none":
         # corosync.conf(5): "Enabling crypto_cipher, requires also enabling of crypto_hash"; corosync 3.1
@@ -261,6 +264,96 @@ def _checks(d: Design) -> Iterator[Problem]:
                    "a cipher and crypto_hash none")
     if stack.membership == "corosync" and len(a.interconnects) > 8:
         yield _err("corosync-links", "nodes[0].interconnects", "knet supports at most 8 links")
+
+
+def _quorum_device(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """A quorum device: Corosync 3 stacks only, never together with two_node, on a host that is not a node.
+
+    corosync's votequorum refuses the combination at start-up (exec/votequorum.c: "configuration error:
+    two_node and quorum device cannot be configured at the same time!"; `corosync -t` does not check the
+    quorum section, so the refusal is here). corosync-qdevice(8): the net model needs the nodelist and
+    totem.cluster_name, which hawizard always writes.
+    """
+    qd = d.corosync.qdevice
+    if not qd.host:
+        return
+    if not stack.qdevice_packages:
+        yield _err("quorum-device", "corosync.qdevice.host",
+                   f"a quorum device cannot be rendered on {d.stack}: corosync-qdevice is a client of Corosync 3's "
+                   "votequorum, and Heartbeat has no votequorum. Leave corosync.qdevice.host empty, or use a "
+                   "Corosync stack")
+        return
+    if d.corosync.two_node:
+        yield _err("quorum-device", "corosync.two_node",
+                   f"two_node and a quorum device ({qd.host}) cannot be configured together: corosync refuses to "
+                   "start with both. The device's vote is the tie-breaker two_node stands in for: set two_node = "
+                   "false")
+    mine = {d.service.vip} | {_iface(a).ip.exploded for n in d.nodes
+                              for a in [n.service_address] + [ic.address for ic in n.interconnects] if _iface(a)}
+    names = {n.name for n in d.nodes} | {n.ssh_host for n in d.nodes if n.ssh_host}
+    if qd.host in mine or qd.host in names:
+        yield _err("quorum-device", "corosync.qdevice.host",
+                   f"{qd.host} is one of the cluster's own nodes or its VIP; the quorum device's qnetd server must "
+                   "run on a third host, or it is lost with the node it is on")
+
+
+def _drbd_quorum(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """DRBD's quorum (drbd.conf(5) for 9, options section; "available starting with the DRBD kernel driver
+    version 9.0.7", on-no-quorum with 9.0.8): refused on the 8.3 and 8.4 dialects, which have neither."""
+    if stack.drbd == "9":
+        return
+    for key, unset in (("quorum", "off"), ("on_no_quorum", "suspend-io")):
+        value = getattr(d.drbd, key)
+        if value != unset:
+            yield _err("drbd-quorum", f"drbd.{key}",
+                       f"{key} = {value} cannot be rendered on {d.stack}: quorum (and on-no-quorum) came with DRBD "
+                       f"9, and this stack runs DRBD {stack.drbd}. Leave it at {unset}, or use a DRBD 9 stack")
+
+
+# on-fail values that Pacemaker refuses for an operation (Pacemaker Explained, "Operation Properties": demote "is
+# valid only for promote actions, and for monitor actions with both a nonzero interval and role set to
+# Promoted"). For a stop, Pacemaker 2.1.5's scheduler resets stop, standby and demote to the default with "'%s'
+# is not allowed for stop" (crm_verify reports it as an error once a stop is scheduled: seen with standby,
+# stop and demote; restart, block, ignore and fence pass; tests/validators/test_cluster_config.py); Pacemaker
+# 1.1 already refused standby there ("on-fail=standby is not allowed for stop actions")
+ON_FAIL_NOT_FOR = {"monitor": ("demote",), "start": ("demote",), "stop": ("demote", "standby", "stop"),
+                   "demote": ("demote",)}
+
+
+ON_FAIL_CHOICES = ON_FAIL
+
+
+def on_fail_problems(d: Design, stack: stacks.Stack) -> list[Problem]:
+    """The errors of cluster.on_fail alone (hawizard/adopt reads on-fail back and drops what is refused)."""
+    return list(_on_fail(d, stack))
+
+
+def _on_fail(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
+    """Each operation's on-fail against what the stack's Pacemaker and the design can do."""
+    of = d.cluster.on_fail
+    for op in ("monitor", "promoted_monitor", "start", "stop", "promote", "demote"):
+        value, path = getattr(of, op), f"cluster.on_fail.{op}"
+        if value == "default":
+            continue
+        if value not in stack.on_fail_values:
+            yield _err("on-fail", path, f"on-fail={value} does not exist in Pacemaker {stack.pacemaker} (it knows "
+                       f"{', '.join(stack.on_fail_values)})")
+        elif value == "restart-container":
+            yield _err("on-fail", path, "restart-container restarts the container (a bundle) a resource runs in, "
+                       "and hawizard's resources run in none; use restart")
+        elif value in ON_FAIL_NOT_FOR.get(op, ()):
+            why = ("demote is allowed for promote and the promoted monitor only" if value == "demote"
+                   else f"Pacemaker refuses {value} for a stop and uses the default instead; a failed stop can "
+                   "be fenced, blocked, retried (restart) or ignored")
+            yield _err("on-fail", path, f"on-fail={value} cannot be used for {op.replace('_', ' ')}: {why}")
+        elif value == "fence" and not d.fenced:
+            # Pacemaker 2.1's scheduler: "Resetting 'on-fail' for operation ... to 'stop' because 'fence' is
+            # not valid when fencing is disabled" (crm_verify reports it as an error)
+            yield _err("on-fail", path, "on-fail=fence needs fencing, but fencing.method is none: Pacemaker "
+                       "would stop the resource instead. Turn fencing on, or choose stop or block")
+        if op == "promoted_monitor" and value != "default" and not d.cluster.drbd_promoted_monitor_interval_s:
+            yield _err("on-fail", path, "there is no promoted-role monitor to carry it "
+                       "(cluster.drbd_promoted_monitor_interval_s is 0); set an interval, or use on_fail.monitor")
 
 
 def _corosync_udpu_crypto(d: Design, stack: stacks.Stack) -> Iterator[Problem]:

@@ -201,8 +201,9 @@ def _context(design: Design, stack: stacks.Stack) -> dict:
 
 
 def _operations(design: Design, stack: stacks.Stack, agent: str, stop_on_fail: str = "") -> list[str]:
-    """The operations of one resource as 'name interval=... role=... timeout=...' words, in order;
-    a stop carries ``on-fail`` when the design says what a failed stop does."""
+    """The operations of one resource as 'name interval=... role=... timeout=... on-fail=...' words, in order;
+    an operation carries ``on-fail`` when cluster.on_fail sets it, and a stop also when the design says what
+    a failed stop does (answers.switchover_failure; an explicit cluster.on_fail.stop wins)."""
     c = design.cluster
     monitors: list[tuple[int, str | None]]
     if agent == "drbd":
@@ -214,6 +215,7 @@ def _operations(design: Design, stack: stacks.Stack, agent: str, stop_on_fail: s
     else:
         monitors = [(design.timing.monitor_interval_s, None)]
     out = []
+    of = c.on_fail
     mt = timing.rendered_timeout(design, agent, "monitor", stack)
     for interval, role in monitors:
         words = ["monitor", f"interval={interval}s"]
@@ -221,14 +223,21 @@ def _operations(design: Design, stack: stacks.Stack, agent: str, stop_on_fail: s
             words.append(f"role={role}")
         if mt is not None:
             words.append(f"timeout={mt}s")
+        # the promoted DRBD's monitor has its own on-fail (demote is allowed there only), else the monitors'
+        on_fail = of.promoted_monitor if role == stack.promoted and of.promoted_monitor != "default" else of.monitor
+        if on_fail != "default":
+            words.append(f"on-fail={on_fail}")
         out.append(" ".join(words))
     for op in agent_timeouts.operations(agent):
         if op == "monitor":
             continue
         t = timing.rendered_timeout(design, agent, op, stack)
         words = [op] + ([f"timeout={t}s"] if t is not None else [])
-        if op == "stop" and stop_on_fail:
-            words.append(f"on-fail={stop_on_fail}")
+        on_fail = getattr(of, op, "default")  # notify has no key: Pacemaker's default
+        if op == "stop" and on_fail == "default":
+            on_fail = stop_on_fail or "default"
+        if on_fail != "default":
+            words.append(f"on-fail={on_fail}")
         if len(words) > 1:
             out.append(" ".join(words))
     return out

@@ -61,6 +61,7 @@ def _data(d: Design) -> list[Entry]:
             + _prefixed("drbd", "on_io_error local_io_error_handler")
             + [Heading("Split brain")] + _prefixed("answers", "split_brain")
             + _prefixed("drbd", "after_sb_0pri after_sb_1pri after_sb_2pri fencing")
+            + [Heading("DRBD 9 quorum")] + _prefixed("drbd", "quorum on_no_quorum")
             + [Heading("The DRBD resource")]
             + _prefixed("drbd", "resource device meta_disk port shared_secret_ref usage_count")
             + _prefixed("answers", "reuse_data"))
@@ -81,9 +82,13 @@ def _when_fails(d: Design) -> list[Entry]:
             out += _prefixed(f"nodes[{i}]", "fence_agent fence_params fence_password_ref")
     if d.fencing.method != "none":
         out += [Heading("When both nodes want to fence")] + _prefixed("fencing", "race delay_s stonith_timeout_s action")
+    out += [Heading("When an operation fails (on-fail)")]
+    out += _prefixed("cluster.on_fail", "stop start monitor promoted_monitor promote demote")
     out += [Heading("Quorum")] + _prefixed("cluster", "no_quorum_policy")
     if not _heartbeat(d):
         out += _prefixed("corosync", "two_node wait_for_all")
+        out += [Heading("Quorum device: the tie-breaking vote")]
+        out += _prefixed("corosync.qdevice", "host port algorithm tls tie_breaker")
     return out
 
 

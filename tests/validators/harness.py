@@ -130,6 +130,33 @@ def _el9_wide(d: dict) -> None:
     d["service"]["status_allow"] = "10.1.0.9"
 
 
+def _qdevice(**net) -> dict:
+    """A quorum device on a third host (corosync-qdevice(8)); two_node off, as votequorum requires."""
+    return {"host": "192.168.0.50", **net}
+
+
+def _debian_qdevice_onfail(d: dict) -> None:
+    d["corosync"]["qdevice"].update(_qdevice())
+    d["corosync"]["two_node"] = False
+    # with el9-qdevice-quorum, every value Pacemaker 2.1 has for a primitive passes crm_verify somewhere
+    d["cluster"]["on_fail"].update(monitor="ignore", promoted_monitor="demote", start="stop", promote="demote",
+                                   demote="standby")
+
+
+def _el9_qdevice_quorum(d: dict) -> None:
+    d["corosync"]["qdevice"].update(_qdevice(port=5404, algorithm="lms", tls="off", tie_breaker="highest"))
+    d["corosync"]["two_node"] = False
+    d["drbd"].update(quorum="majority", on_no_quorum="io-error")  # DRBD 9 quorum (lint warns: two nodes)
+    d["cluster"]["on_fail"].update(monitor="standby", promoted_monitor="demote", start="restart", stop="fence",
+                                   promote="block", demote="stop")
+
+
+def _article_onfail(d: dict) -> None:
+    # the values Pacemaker 1.0 knows (resources-1.0.rng); no fencing, so no fence
+    d["cluster"]["on_fail"].update(monitor="standby", start="stop", stop="block", promote="restart",
+                                   demote="ignore")
+
+
 def _ipmi(race: str) -> Callable[[dict], None]:
     """Each node fenced through its own BMC (fence_ipmilan), fence races settled by ``race``."""
     def change(d: dict) -> None:
@@ -178,7 +205,15 @@ CASES: tuple[CaseSpec, ...] = (
              "fence_ipmilan per node, random delays (pcmk_delay_max)"),
     CaseSpec("debian12-pcs-ipmi-priority", "debian12-pcs", "debian12-pcs", _ipmi("priority"),
              "fence_ipmilan per node, priority-fencing-delay with a priority on the promotable clone"),
+    CaseSpec("debian12-qdevice-onfail", "debian12", "debian12-crmsh", _debian_qdevice_onfail,
+             "a quorum device (ffsplit, tls on), on-fail set per operation (demote on the promoted monitor and "
+             "promote)"),
+    CaseSpec("article-onfail", "article", "centos5-heartbeat", _article_onfail,
+             "on-fail set per operation with Pacemaker 1.0's values"),
     CaseSpec("el9", "el9", "el9-pcs"),
+    CaseSpec("el9-qdevice-quorum", "el9", "el9-pcs", _el9_qdevice_quorum,
+             "a quorum device (lms, tls off, port 5404, tie-breaker highest), DRBD 9 quorum majority with io-error, "
+             "on-fail set per operation"),
     CaseSpec("el9-sbd-static", "el9", "el9-pcs", _sbd("static"), "fence_sbd on one shared disk, a static delay"),
     CaseSpec("el9-nofence-3links", "el9", "el9-pcs", _el9_wide,
              "no fencing, 3 knet links in active mode, wait_for_all 1, the resync controller off, DRBD shared secret, different disks, clone id ms_drbd_r0"),

@@ -320,6 +320,41 @@ def test_recheck_interval_in_the_cib_is_the_designs(loaded, cid):
     assert values == ([f"{want}s"] if want else []), (cid, values)
 
 
+def _expected_on_fail(c: Case, name: str, role: str | None) -> str | None:
+    """What on-fail the design asks for on one operation (model.OnFail; a stop without its own value takes
+    answers.switchover_failure's), None for none."""
+    of = c.design.cluster.on_fail
+    if name == "monitor":
+        value = of.promoted_monitor if role == c.stack.promoted and of.promoted_monitor != "default" else of.monitor
+    elif name == "stop" and of.stop == "default":
+        value = "fence" if c.design.answers.switchover_failure == "fence" else "block"
+    else:
+        value = getattr(of, name, "default")
+    return None if value == "default" else value
+
+
+@pytest.mark.parametrize("cid", [c.id for c in CASES])
+def test_on_fail_in_the_cib_is_the_designs(loaded, cid):
+    """Each operation of hawizard's resources carries, in the loaded CIB, the on-fail that cluster.on_fail
+    (or, for a stop, answers.switchover_failure) asks for, and no other (Pacemaker Explained, "Operation
+    Properties"). crm_verify below checks Pacemaker accepts the values."""
+    got = _get(loaded, cid)
+    _ensure_loaded(got)
+    c = got.case
+    root = ET.parse(got.cib).getroot()
+    ids = c.design.cluster.ids
+    checked = 0
+    for rid in (ids.drbd, ids.ip, ids.fs, ids.web):
+        prim = next(el for el in root.iter("primitive") if el.get("id") == rid)
+        for op in prim.iterfind("operations/op"):
+            name = op.get("name")
+            if name not in ("monitor", "start", "stop", "promote", "demote", "notify"):
+                continue  # an operation pcs adds by itself (reload, ...): hawizard says nothing of it
+            assert op.get("on-fail") == _expected_on_fail(c, name, op.get("role")), (cid, rid, name, op.attrib)
+            checked += 1
+    assert checked >= 8  # a monitor and a stop of each resource at least
+
+
 # -- 2. crm_verify ------------------------------------------------------------------------------
 
 def _ensure_loaded(got: Loaded) -> None:
@@ -434,6 +469,62 @@ def test_simulated_cluster_runs_group_on_promoted_node(loaded, cid):
             "with fencing on, the failed node must be fenced before its resources move:\n" + sim.stdout
 
 
+def _stopping(c: Case, cib: Path, where: Path) -> tuple[Path, object]:
+    """The cluster running (as in the test above), then the group and the clone asked to stop: a CIB in
+    which Pacemaker schedules the stops, demote and stop of every resource, and crm_verify on it. The
+    scheduler reads each operation's on-fail only for the actions it schedules, so a value Pacemaker
+    refuses for a stop shows here and not in a CIB that nothing runs in."""
+    first, second = c.design.node_names
+    ids = c.design.cluster.ids
+    up, running = where / "stop-up.xml", where / "stop-running.xml"
+    sim = run(["crm_simulate", "-x", str(cib), "-u", first, "-u", second, "-q", "1", "-S", "-O", str(up)])
+    assert sim.returncode == 0, show(sim)
+    for node, score in ((first, "10000"), (second, "1000")):
+        proc = run(["crm_attribute", "-N", node, "-l", "reboot", "-n", f"master-{ids.drbd}", "-v", score],
+                   env={"CIB_file": str(up)})
+        assert proc.returncode == 0, show(proc)
+    sim = run(["crm_simulate", "-x", str(up), "-q", "1", "-S", "-O", str(running)])
+    assert sim.returncode == 0, show(sim)
+    for rid in (ids.group, ids.drbd_clone):
+        proc = run(["crm_resource", "-r", rid, "--meta", "-p", "target-role", "-v", "Stopped"],
+                   env={"CIB_file": str(running)})
+        assert proc.returncode == 0, show(proc)
+    plan = run(["crm_simulate", "-x", str(running), "-q", "1", "-S"])
+    assert plan.returncode == 0 and re.search(rf"{re.escape(ids.fs)}\s+stop on", plan.stdout), show(plan)
+    return running, run(["crm_verify", "-VV", "-x", str(running)])
+
+
+@pytest.mark.parametrize("cid", [c.id for c in CASES])
+def test_stopping_the_service_meets_no_on_fail_error(loaded, cid):
+    """With every stop, demote and stop of the clone scheduled, Pacemaker finds nothing to reset in the
+    operations' on-fail (it would say "Resetting 'on-fail' ...", an error of crm_verify)."""
+    got = _get(loaded, cid)
+    _ensure_loaded(got)
+    _, verify = _stopping(got.case, got.cib, got.dir)
+    bad = [ln for ln in plain(verify.stdout + verify.stderr).splitlines() if "on-fail" in ln]
+    assert not bad, show(verify)
+
+
+@pytest.mark.parametrize("value, refused", [("stop", True), ("standby", True), ("demote", True),
+                                            ("restart", False), ("block", False), ("ignore", False)])
+def test_negative_pacemaker_refuses_stop_standby_and_demote_for_a_stop(value, refused, tmp_path):
+    """The rule behind validate.py's refusal of stop, standby and demote as a stop's on-fail: Pacemaker 2.1's
+    scheduler resets them once a stop is scheduled (and crm_verify says so); the other values pass."""
+    require("crm", "cibadmin", "crm_verify", "crm_simulate", "crm_attribute", "crm_resource")
+    c = case("debian12-qdevice-onfail")
+    old = " op stop timeout=60s on-fail=fence"
+    text = c.text("cluster-config")
+    assert old in text
+    cib = _empty_cib(c, tmp_path)
+    script = write(tmp_path / "stop.crm", text.replace(old, f" op stop timeout=60s on-fail={value}"))
+    load = run(["crm", "configure", "load", "update", str(script)], env={"CIB_file": str(cib)})
+    assert load.returncode == 0, show(load)
+    _, verify = _stopping(c, cib, tmp_path)
+    said = [ln for ln in plain(verify.stdout + verify.stderr).splitlines()
+            if f"'{value}' is not allowed for stop" in ln]
+    assert bool(said) == refused and (verify.returncode != 0) == refused, show(verify)
+
+
 # -- 4. negative controls: the checks above can fail -------------------------------------------------
 
 def test_negative_crmsh_rejects_broken_script(tmp_path):
@@ -512,3 +603,31 @@ def test_pcs_sequence_applied_again_replaces_only_its_own_objects(tmp_path):
     ips = [nv.get("value") for nv in vip.iter("nvpair") if nv.get("name") == "ip"]
     assert ips == ["192.168.0.201"]
     assert "operator_own" in _cib_ids(cib) and _design_ids(c) <= _cib_ids(cib)
+
+
+@pytest.mark.parametrize("cid, old, new, says", [
+    # Pacemaker 2.1 resets on-fail=fence without fencing, as an error (validate.py refuses it: on-fail)
+    ("debian12-nofence-3links", " op start ", " op start on-fail=fence ",
+     "'fence' is not valid when fencing is disabled"),
+    # Pacemaker Explained: demote is for promote and promoted monitors only (validate.py: on-fail)
+    ("debian12-qdevice-onfail", " op start timeout=240s on-fail=stop", " op start timeout=240s on-fail=demote",
+     "'demote' is not allowed for it"),
+    # Pacemaker 1.0's schema (resources-1.0.rng) has no demote (stacks.py: on_fail_values)
+    ("article-onfail", " op monitor interval=20s on-fail=standby", " op monitor interval=20s on-fail=demote",
+     "Element primitive failed to validate content"),
+], ids=["fence-without-fencing", "demote-on-start", "demote-on-pacemaker-1.0"])
+def test_negative_pacemaker_refuses_the_on_fail_values_validation_refuses(cid, old, new, says, tmp_path):
+    """The on-fail values hawizard's validation refuses, written anyway into a rendered configuration, are
+    refused by crmsh or reported by crm_verify: the refusals follow the real tools."""
+    require("crm", "cibadmin", "crm_verify")
+    c = case(cid)
+    text = c.text("cluster-config")
+    assert old in text
+    cib = _empty_cib(c, tmp_path)
+    script = write(tmp_path / "broken.crm", text.replace(old, new, 1))
+    load = run(["crm", "configure", "load", "update", str(script)], env={"CIB_file": str(cib)})
+    verify = run(["crm_verify", "-VV", "-x", str(cib)])
+    load_errors, _ = parse_crmsh(load.stdout + load.stderr)
+    verify_errors, _, _ = parse_verify(verify.stdout + verify.stderr)
+    refused = [e for e in load_errors + verify_errors if says in e]
+    assert refused, show(load) + "\n" + show(verify)

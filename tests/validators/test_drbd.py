@@ -97,6 +97,13 @@ def test_drbdadm_of_the_dialect_accepts_files(cid, tmp_path):
             assert f"--on-io-error={c.design.drbd.on_io_error}" in out, out
         if c.design.drbd.shared_secret_ref:
             assert "--shared-secret=" in out and "--cram-hmac-alg=" in out, out
+        # DRBD 9 quorum (drbd.conf(5) for 9, options section): the resource's options, or none of them
+        quorum = [f"--quorum={dr.quorum}", f"--on-no-quorum={dr.on_no_quorum}",
+                  f"--on-no-data-accessible={dr.on_no_quorum}"]
+        if dr.quorum != "off":
+            assert all(q in out for q in quorum), (quorum, out)
+        else:
+            assert "--quorum=" not in out and "--on-no-quorum=" not in out, out
 
 
 @pytest.mark.parametrize("cid", ["article", "debian12", "el9"])

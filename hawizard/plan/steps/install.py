@@ -16,7 +16,7 @@ from hawizard.plan.types import Action, Fact, Run, Step, Where, check
 
 def install(ctx: PlanContext) -> Step:
     stack = ctx.stack
-    packages = list(stack.packages) + fence_packages(ctx.design, stack)
+    packages = list(stack.packages) + fence_packages(ctx.design, stack) + qdevice_packages(ctx.design, stack)
     pk = " ".join(q(p) for p in packages)
     if stack.os_family == "debian":
         probe = (f"test \"$(dpkg-query -W -f='${{Status}}\\n' {pk} 2>/dev/null | grep -c 'ok installed')\" "
@@ -27,6 +27,12 @@ def install(ctx: PlanContext) -> Step:
     return Step("install", "Install the cluster packages", "install", Where.BOTH, ctx.each(lambda n: commands),
                 probe={n: probe for n in ctx.names}, timeout_s=1800,
                 explain=f"Installs {', '.join(packages)} on both nodes at once.")
+
+
+def qdevice_packages(design: Design, stack: Stack) -> list[str]:
+    """corosync-qdevice on both nodes when the design has a quorum device (corosync-qdevice(8): the daemon
+    runs on each node; the qnetd server on the third host is the operator's, as the lint says)."""
+    return list(stack.qdevice_packages) if design.corosync.qdevice.host else []
 
 
 def fence_packages(design: Design, stack: Stack) -> list[str]:
