@@ -27,6 +27,17 @@ CIB_PATHS = ("cib.xml", "var/lib/pacemaker/cib/cib.xml", "var/lib/heartbeat/crm/
 SBD_PATHS = ("etc/default/sbd", "etc/sysconfig/sbd")
 
 
+@dataclass(frozen=True)
+class Reach:
+    """How a node was reached over SSH for adoption: its preset's ssh_* keys."""
+
+    host: str
+    port: int = 22
+    user: str = "root"
+    identity_file: str = ""
+    known_hosts: str = ""
+
+
 @dataclass
 class Adoption:
     design: Design
@@ -35,12 +46,16 @@ class Adoption:
     stack_reason: str
 
 
-def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | None = None) -> Adoption:
+def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | None = None,
+          reached: dict[str, Reach] | None = None, source: str = "") -> Adoption:
+    """``reached``: node name -> how it was reached over SSH (hawizard/run/collect.py), which becomes its ssh_*
+    keys; ``source``: what the report calls the files' origin (the directory, or the nodes reached)."""
     col = Collected.open(directory)
     f = Findings()
     d = Design()
     d.name = name or re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(directory).resolve().name) or "adopted"
-    d.description = f"Adopted from the collected files in {Path(directory).name}; see the adoption report."
+    d.description = (f"Adopted from {source}; see the adoption report." if source else
+                     f"Adopted from the collected files in {Path(directory).name}; see the adoption report.")
     is_hb = col.first("etc/ha.d/ha.cf") is not None
     is_cs = col.first("etc/corosync/corosync.conf") is not None
     if not (is_hb or is_cs):
@@ -91,11 +106,11 @@ def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | N
         f.add("sbd settings", col.rel(sbd_file), DROPPED, "the CIB has no sbd fence device: not part of the design")
     _apache(col, d, stack, f)
     _answers(d, f)
-    _hosts(col, d, f)
+    _hosts(col, d, f, reached or {})
     _node_copies(col, f)
     resolve_defaults(d)
     _timeouts(the_cib, d, stack, f, cib_where)
-    return Adoption(_checked(d), f, str(directory), reason)
+    return Adoption(_checked(d), f, source or str(directory), reason)
 
 
 def _drbd_files(col: Collected) -> tuple[dict[str, Path], Path | None]:
@@ -200,25 +215,33 @@ def _answers(d: Design, f: Findings) -> None:
           "defaults: answer them, then hawizard validate says where the configuration does not do what they say")
 
 
-def _hosts(col: Collected, d: Design, f: Findings) -> None:
-    """ssh_host and service_address from etc/hosts when it names a node with an address that is not an
-    interconnect's; else the node name and hawizard's default numbering (192.168.0.101, .102), guessed."""
+def _hosts(col: Collected, d: Design, f: Findings, reached: dict[str, Reach]) -> None:
+    """ssh_host and service_address: how the node was reached over SSH (kept), or from etc/hosts when it names
+    a node with an address that is not an interconnect's; else the node name and hawizard's default numbering
+    (192.168.0.101, .102), guessed."""
     path = col.first("etc/hosts")
     table = membership.hosts_table(col)
     for i, n in enumerate(d.nodes):
         n.service_nic = d.service.vip_nic  # the VIP is added to the service NIC (IPaddr2 nic)
         links = {ic.address.split("/")[0] for ic in n.interconnects}
         addr = table.get(n.name, "")
+        r = reached.get(n.name)
+        if r is not None:
+            n.ssh_host, n.ssh_port, n.ssh_user = r.host, r.port, r.user
+            n.ssh_identity_file, n.ssh_known_hosts = r.identity_file, r.known_hosts
+            f.add(f"{n.name}: ssh_host {r.host}, ssh_port {r.port}, ssh_user {r.user}", "(--node)", KEPT,
+                  "as adoption reached it over SSH")
         if addr and addr not in links and not addr.startswith("127."):
-            n.ssh_host = addr
+            if r is None:
+                n.ssh_host = addr
             n.service_address = f"{addr}/{d.service.vip_prefix}"
-            f.add(f"{n.name}: ssh_host and service_address {addr}", col.rel(path), GUESSED,
+            f.add(f"{n.name}: {'' if r else 'ssh_host and '}service_address {addr}", col.rel(path), GUESSED,
                   f"from etc/hosts; the prefix /{d.service.vip_prefix} is the VIP's: check it")
         else:
             n.service_address = f"192.168.0.{101 + i}/24"
-            f.add(f"{n.name}: ssh_host, service_address", "(not in the collected files)", GUESSED,
-                  f"ssh_host is the node name; service_address {n.service_address} is hawizard's default "
-                  "numbering: set them before an apply")
+            f.add(f"{n.name}: {'' if r else 'ssh_host, '}service_address", "(not in the collected files)", GUESSED,
+                  ("" if r else "ssh_host is the node name; ") + f"service_address {n.service_address} is hawizard's "
+                  "default numbering: set it before an apply")
 
 
 def _timeouts(the_cib: cib.Cib, d: Design, stack: stacks.Stack, f: Findings, where: str) -> None:

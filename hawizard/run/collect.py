@@ -1,0 +1,326 @@
+"""Collect a cluster's configuration from its nodes over SSH, read-only, into the layout adoption reads.
+
+Why here (the run stage): adoption (hawizard/adopt/) reads a directory and does no node I/O; the
+sessions, host-key rules and sudo handling are the ones ``apply`` and ``status`` use
+(hawizard/sessions/factory.py, hostkeys.py, sudo.py). This module opens a session per node, runs
+only commands that read (``test``, ``sed`` on a file, ``base64``, ``uname -n``, ``cibadmin -Q``),
+and writes what it read into a private directory (0700, removed by the caller's ``with``) as
+DIR/NODE/<path on the node>: the layout ``--from-dir`` reads, so one engine serves both.
+
+Secrets never leave the node: the authkeys key, a DRBD ``shared-secret`` and a ``password=``/``passwd=``
+value are cut by ``sed`` on the node before the text is sent (the line stays, with «redacted» in the
+secret's place, so adoption sees the method and that a secret is set, and the file diff matches
+hawizard's line by its shape); the corosync authkey, a file that is one secret, is only tested for
+presence. The CIB's nvpairs named like a password are cut the same way, and once more here before
+anything is written.
+
+Errors (exit 2, named): a node that cannot be reached or whose host key is refused, a file that is
+there but cannot be read, a node that answers with a name that is not the cluster's.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from hawizard.adopt.collected import MAX_CIB_BYTES, MAX_FILE_BYTES, Collected
+from hawizard.adopt.engine import CIB_PATHS
+from hawizard.common.errors import EnvironmentProblem, InputError, OperationFailed
+from hawizard.common.shellquote import q
+from hawizard.common.terminal_text import clean
+from hawizard.render.renderer import Rendering
+from hawizard.sessions.base import HostKeyConfirm, NodeSession, SudoPassword
+from hawizard.sessions.factory import open_session
+from hawizard.sessions.target import SshTarget
+
+# The nodes' file-system root, prefixed to every path read. "" on real nodes; the tests point it at a
+# prepared tree on the loopback sshd's machine (tests/test_collect_ssh.py), as nothing else can give a
+# test node an /etc of its own.
+NODE_ROOT = ""
+# The command whose output is the live CIB; the tests point it at a recorded CIB through the real cibadmin
+# (``CIB_file=FILE cibadmin -Q``), as no cluster runs there.
+CIB_QUERY = "cibadmin -Q"
+
+# what adoption reads (hawizard/adopt/collected.py and engine.py), as paths and globs on the node
+ADOPT_FILES = ("etc/corosync/corosync.conf", "etc/ha.d/ha.cf", "etc/ha.d/authkeys", "etc/drbd.conf",
+               "etc/default/sbd", "etc/sysconfig/sbd", "etc/hosts", "etc/httpd/conf/httpd.conf",
+               "etc/apache2/apache2.conf", "var/lib/pcsd/known-hosts",
+               "var/lib/hawizard/cluster.pcs.sh")
+ADOPT_GLOBS = ("etc/drbd.d/*.res", "etc/drbd.d/*.conf", "etc/httpd/conf.d/*.conf", "etc/apache2/conf-enabled/*.conf",
+               "etc/apache2/conf-available/*.conf")
+
+RED = "«redacted»"
+# sed -E programs run on the node (GNU sed: the I flag). authkeys(5): "N method [secret]", a commented-out one
+# too; drbd.conf(5): shared-secret; a fence agent's password in a crm/pcs line and in the CIB's XML.
+_SED_AUTHKEYS = r"s/^([[:space:]]*#?[[:space:]]*[0-9]+[[:space:]]+[A-Za-z0-9]+[[:space:]]+)[^[:space:]].*$/\1" + RED + "/"
+_SED_COMMON = (
+    r's/(shared-secret[[:space:]]+)("([^"\\]|\\.)*"|[^[:space:];]+)/\1"' + RED + '"/g',
+    r"""s/(\b[A-Za-z_]*passw(or)?d[[:space:]]*=[[:space:]]*)(("([^"\\]|\\.)*"|'[^']*'|[^[:space:]'";])+)/\1""" + RED
+    + "/gI",
+    r's/(name="[^"]*passw(or)?d[^"]*"[[:space:]]+value=")[^"]*"/\1' + RED + '"/gI',
+    r's/(value=")[^"]*("[[:space:]]+name="[^"]*passw(or)?d[^"]*")/\1' + RED + r'\2/gI',
+)
+_SAFE_PATH = re.compile(r"[A-Za-z0-9._/+@-]+")
+_NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
+
+
+def _sed(path: str) -> str:
+    progs = ([_SED_AUTHKEYS] if path.endswith("/authkeys") else []) + list(_SED_COMMON)
+    return "LC_ALL=C sed -E " + " ".join(f"-e {q(p)}" for p in progs)
+
+
+def read_script(path: str, limit: int) -> str:
+    """Print HW-ABSENT, HW-UNREADABLE, HW-TOOBIG or HW-FILE and the file's text, secrets cut, in base64."""
+    p = q(NODE_ROOT + path)
+    return (f"p={p}; if [ ! -e \"$p\" ] && [ ! -L \"$p\" ]; then echo HW-ABSENT; "
+            f"elif [ ! -f \"$p\" ] || [ ! -r \"$p\" ]; then echo HW-UNREADABLE; "
+            f"elif [ \"$(stat -L -c %s \"$p\")\" -gt {limit} ]; then echo HW-TOOBIG; "
+            f"else echo HW-FILE; {_sed(path)} < \"$p\" | base64; fi")
+
+
+def presence_script(path: str) -> str:
+    p = q(NODE_ROOT + path)
+    return f"p={p}; if [ -e \"$p\" ]; then echo HW-PRESENT; else echo HW-ABSENT; fi"
+
+
+def glob_script(patterns: tuple[str, ...]) -> str:
+    # the patterns are ours (fixed words); only the root is a value, quoted
+    words = " ".join(f"{q(NODE_ROOT)}/{p}" if NODE_ROOT else f"/{p}" for p in patterns)
+    return f"for p in {words}; do [ -e \"$p\" ] && printf 'HW-PATH %s\\n' \"$p\"; done; true"
+
+
+@dataclass(frozen=True)
+class NodeAddress:
+    """``[user@]host[:port]`` as given to ``--node``."""
+
+    user: str
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str) -> NodeAddress:
+        m = re.fullmatch(r"(?:([A-Za-z_][A-Za-z0-9_.-]*)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d+))?",
+                         text.strip())
+        if not m:
+            raise InputError(f"--node {text!r}: not [user@]host[:port]")
+        port = int(m.group(3) or 22)
+        if not 1 <= port <= 65535:
+            raise InputError(f"--node {text!r}: port {port} is not 1-65535")
+        return cls(m.group(1) or "root", m.group(2).strip("[]"), port)
+
+    def __str__(self) -> str:
+        return f"{self.user}@{self.host}" + (f":{self.port}" if self.port != 22 else "")
+
+
+@dataclass(frozen=True)
+class Access:
+    """How to open sessions: the transport and the operator's answers (host keys, sudo passwords)."""
+
+    transport: str = "ssh"
+    confirm_host_key: HostKeyConfirm | None = None
+    sudo_password: SudoPassword | None = None
+    session_factory: Callable[[SshTarget], NodeSession] | None = None  # tests
+
+
+def _open(target: SshTarget, access: Access) -> NodeSession:
+    try:
+        if access.session_factory is not None:
+            return access.session_factory(target)
+        return open_session(target, access.transport, confirm_host_key=access.confirm_host_key,
+                            sudo_password=access.sudo_password)
+    except (OperationFailed, EnvironmentProblem, InputError) as exc:
+        raise InputError(f"{target.describe()}: cannot be read over SSH: {clean(str(exc))}") from None
+
+
+def _run(session: NodeSession, command: str, what: str, timeout: float = 120) -> str:
+    try:
+        res = session.run(command, timeout=timeout, sudo=True)
+    except (OperationFailed, EnvironmentProblem, InputError) as exc:
+        raise InputError(f"{session.name}: {what}: {clean(str(exc))}") from None
+    if not res.ok:
+        text = clean((res.stderr or res.stdout).strip())[-300:]
+        raise InputError(f"{session.name}: {what} failed (exit {res.exit_status}): {text}")
+    return res.stdout.replace("\r", "")
+
+
+def _decode(session: NodeSession, path: str, out: str) -> bytes | None:
+    lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
+    tags = [i for i, ln in enumerate(lines) if ln.startswith("HW-")]
+    if not tags:
+        raise InputError(f"{session.name}:{path}: no answer from the read")
+    tag = lines[tags[-1]]
+    if tag == "HW-ABSENT":
+        return None
+    if tag == "HW-UNREADABLE":
+        raise InputError(f"{session.name}:{path}: there, but not a regular file that can be read")
+    if tag == "HW-TOOBIG":
+        raise InputError(f"{session.name}:{path}: too large to be a configuration file")
+    try:
+        return base64.b64decode("".join(lines[tags[-1] + 1:]), validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(f"{session.name}:{path}: garbled transfer") from None
+
+
+def _write(dest: Path, path: str, data: bytes) -> None:
+    out = dest / path.lstrip("/")
+    out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    out.write_bytes(data)
+    out.chmod(0o600)
+
+
+def read_into(session: NodeSession, path: str, dest: Path, limit: int = MAX_FILE_BYTES) -> bool:
+    """Copy one file of the node (secrets cut on the node) to dest/<path>; False when the node has none."""
+    data = _decode(session, path, _run(session, read_script(path, limit), f"reading {path}"))
+    if data is None:
+        return False
+    _write(dest, path, data)
+    return True
+
+
+def node_name(session: NodeSession) -> str:
+    lines = _run(session, "uname -n", "uname -n").strip().splitlines()
+    name = lines[-1].strip() if lines else ""
+    if not _NODE_NAME.fullmatch(name):
+        raise InputError(f"{session.name}: uname -n answers {name!r}, not a node name")
+    return name
+
+
+def _glob(session: NodeSession, patterns: tuple[str, ...]) -> list[str]:
+    out = _run(session, glob_script(patterns), "listing configuration files")
+    paths = []
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("HW-PATH "):
+            p = line[len("HW-PATH "):][len(NODE_ROOT):]
+            if _SAFE_PATH.fullmatch(p):  # a name with blanks or quotes is no file hawizard or a package writes
+                paths.append(p)
+    return paths
+
+
+def scrub_cib(text: str) -> str:
+    """The CIB with every nvpair named like a password holding «redacted» (the node's sed did it already)."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return text  # adoption names the file as not CIB XML; nothing here is kept
+    for nv in root.iter("nvpair"):
+        if re.search(r"passw(or)?d", nv.get("name", ""), re.IGNORECASE):
+            nv.set("value", RED)
+    return ET.tostring(root, encoding="unicode")
+
+
+def read_cib(session: NodeSession, dest: Path) -> str:
+    """The live CIB (``cibadmin -Q``) as DEST/cib.xml, or the on-disk copy when the cluster does not run there;
+    where it came from, or "" when the node has neither (the reason in ``last_cib_failure``)."""
+    cmd = f"{CIB_QUERY} | {_sed('cib.xml')} | base64"
+    res = session.run(f"set -o pipefail; {cmd}", timeout=120, sudo=True)
+    if res.ok and res.stdout.strip():
+        try:
+            data = base64.b64decode("".join(res.stdout.replace("\r", "").split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise InputError(f"{session.name}: cibadmin -Q: garbled transfer") from None
+        _write(dest, "cib.xml", scrub_cib(data.decode("utf-8", "replace")).encode())
+        return f"{session.name}: cibadmin -Q"
+    for path in CIB_PATHS[1:]:  # the CIB a stopped cluster keeps on disk
+        if read_into(session, "/" + path, dest, MAX_CIB_BYTES):
+            p = dest / path
+            p.write_text(scrub_cib(p.read_text(errors="replace")))
+            return f"{session.name}:/{path} (cibadmin -Q failed: the cluster does not run there)"
+    return ""
+
+
+def _cib_from_any(sessions: list[NodeSession], dirs: list[Path]) -> str:
+    for s, d in zip(sessions, dirs, strict=True):
+        where = read_cib(s, d)
+        if where:
+            return where
+    raise InputError("no CIB on " + ", ".join(s.name for s in sessions) + ": cibadmin -Q failed (is the cluster "
+                     "running?) and there is no " + " or ".join("/" + p for p in CIB_PATHS[1:]))
+
+
+def target(addr: NodeAddress, *, identity_file: str = "", known_hosts: str = "") -> SshTarget:
+    return SshTarget(name=addr.host, host=addr.host, port=addr.port, user=addr.user, identity_file=identity_file or None,
+                     known_hosts=known_hosts or None, become_root=addr.user != "root")
+
+
+@contextmanager
+def private_dir() -> Iterator[Path]:
+    """A directory only this user can read (it holds the nodes' files, secrets cut), removed afterwards."""
+    d = Path(tempfile.mkdtemp(prefix="hawizard-collected-"))
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Reached:
+    name: str  # uname -n
+    target: SshTarget
+
+
+def collect_for_adopt(targets: list[SshTarget], dest: Path, access: Access) -> list[Reached]:
+    """Every file adoption reads, from each node, into dest/<uname -n>/...; the CIB from the first node."""
+    reached: list[Reached] = []
+    sessions: list[NodeSession] = []
+    try:
+        for t in targets:
+            s = _open(t, access)
+            sessions.append(s)
+            name = node_name(s)
+            if any(r.name == name for r in reached):
+                raise InputError(f"{t.describe()} answers as {name}, as another --node does: give each node once")
+            reached.append(Reached(name, t))
+            node_dir = dest / name
+            node_dir.mkdir(mode=0o700)
+            for path in ADOPT_FILES:
+                read_into(s, "/" + path, node_dir)
+            for path in _glob(s, ADOPT_GLOBS):
+                read_into(s, path, node_dir)
+        _cib_from_any(sessions, [dest / r.name for r in reached])
+    finally:
+        for s in sessions:
+            s.close()
+    return reached
+
+
+def collect_for_diff(design_targets: dict[str, SshTarget], rendering: Rendering, dest: Path, access: Access, *,
+                     with_cib: bool = True) -> tuple[Collected, str]:
+    """Every file the design renders, from each of its nodes, into dest/NODE/...; the live CIB from the first
+    node that gives one. Returns the directory (as adoption reads it) and where the CIB came from."""
+    cib_from = ""
+    sessions: list[NodeSession] = []
+    dirs: list[Path] = []
+    try:
+        for node, t in design_targets.items():
+            s = _open(t, access)
+            sessions.append(s)
+            name = node_name(s)
+            if name != node:
+                raise InputError(f"{t.describe()} answers as {name}, not as {node}: the preset's ssh_host of {node} "
+                                 "reaches another machine")
+            node_dir = dest / node
+            node_dir.mkdir(mode=0o700)
+            dirs.append(node_dir)
+            for f in rendering.for_node(node):
+                if f.whole_secret:
+                    out = _run(s, presence_script(f.path), f"checking {f.path}")
+                    if "HW-PRESENT" in out:
+                        _write(node_dir, f.path, b"")  # presence only: the secret is never read
+                else:
+                    read_into(s, f.path, node_dir)
+        if with_cib:
+            cib_from = _cib_from_any(sessions, dirs)
+    finally:
+        for s in sessions:
+            s.close()
+    # one directory per design node, even one with none of the files (a node never built: every file missing)
+    return Collected(dest, tuple(dirs)), cib_from
