@@ -37,17 +37,22 @@ from hawizard.common.errors import EnvironmentProblem, InputError, OperationFail
 from hawizard.common.shellquote import q
 from hawizard.common.terminal_text import clean
 from hawizard.render.renderer import Rendering
-from hawizard.sessions.base import HostKeyConfirm, NodeSession, SudoPassword
+from hawizard.sessions.base import CommandResult, HostKeyConfirm, NodeSession, SudoPassword
 from hawizard.sessions.factory import open_session
 from hawizard.sessions.target import SshTarget
 
-# The nodes' file-system root, prefixed to every path read. "" on real nodes; the tests point it at a
-# prepared tree on the loopback sshd's machine (tests/test_collect_ssh.py), as nothing else can give a
-# test node an /etc of its own.
-NODE_ROOT = ""
-# The command whose output is the live CIB; the tests point it at a recorded CIB through the real cibadmin
-# (``CIB_file=FILE cibadmin -Q``), as no cluster runs there.
+# Test hook, empty on real nodes: "host:port" -> a directory on that machine that stands for the node's "/"
+# (the loopback sshd of tests/test_collect_ssh.py has no cluster node's /etc). Under a root, the node's name
+# is ROOT/etc/hostname (uname -n would be the test machine's) and the CIB is ``CIB_file=ROOT/cib.xml
+# cibadmin -Q``: the real cibadmin reading a recorded CIB, as no cluster runs there.
+TEST_ROOTS: dict[str, str] = {}
+NAME_QUERY = "uname -n"
 CIB_QUERY = "cibadmin -Q"
+
+
+def _root(target: SshTarget) -> str:
+    return TEST_ROOTS.get(f"{target.host}:{target.port}", "")
+
 
 # what adoption reads (hawizard/adopt/collected.py and engine.py), as paths and globs on the node
 ADOPT_FILES = ("etc/corosync/corosync.conf", "etc/ha.d/ha.cf", "etc/ha.d/authkeys", "etc/drbd.conf",
@@ -77,23 +82,23 @@ def _sed(path: str) -> str:
     return "LC_ALL=C sed -E " + " ".join(f"-e {q(p)}" for p in progs)
 
 
-def read_script(path: str, limit: int) -> str:
+def read_script(path: str, limit: int, root: str = "") -> str:
     """Print HW-ABSENT, HW-UNREADABLE, HW-TOOBIG or HW-FILE and the file's text, secrets cut, in base64."""
-    p = q(NODE_ROOT + path)
+    p = q(root + path)
     return (f"p={p}; if [ ! -e \"$p\" ] && [ ! -L \"$p\" ]; then echo HW-ABSENT; "
             f"elif [ ! -f \"$p\" ] || [ ! -r \"$p\" ]; then echo HW-UNREADABLE; "
             f"elif [ \"$(stat -L -c %s \"$p\")\" -gt {limit} ]; then echo HW-TOOBIG; "
             f"else echo HW-FILE; {_sed(path)} < \"$p\" | base64; fi")
 
 
-def presence_script(path: str) -> str:
-    p = q(NODE_ROOT + path)
+def presence_script(path: str, root: str = "") -> str:
+    p = q(root + path)
     return f"p={p}; if [ -e \"$p\" ]; then echo HW-PRESENT; else echo HW-ABSENT; fi"
 
 
-def glob_script(patterns: tuple[str, ...]) -> str:
+def glob_script(patterns: tuple[str, ...], root: str = "") -> str:
     # the patterns are ours (fixed words); only the root is a value, quoted
-    words = " ".join(f"{q(NODE_ROOT)}/{p}" if NODE_ROOT else f"/{p}" for p in patterns)
+    words = " ".join(f"{q(root)}/{p}" if root else f"/{p}" for p in patterns)
     return f"for p in {words}; do [ -e \"$p\" ] && printf 'HW-PATH %s\\n' \"$p\"; done; true"
 
 
@@ -130,28 +135,47 @@ class Access:
     session_factory: Callable[[SshTarget], NodeSession] | None = None  # tests
 
 
-def _open(target: SshTarget, access: Access) -> NodeSession:
+@dataclass
+class Node:
+    """An open session to a node and the root its paths are read under ("" but in tests)."""
+
+    session: NodeSession
+    root: str = ""
+    label: str = ""  # the node's own name once it said it (uname -n), for messages
+
+    @property
+    def name(self) -> str:
+        return self.label or self.session.name
+
+
+def _open(target: SshTarget, access: Access) -> Node:
     try:
         if access.session_factory is not None:
-            return access.session_factory(target)
-        return open_session(target, access.transport, confirm_host_key=access.confirm_host_key,
-                            sudo_password=access.sudo_password)
+            session = access.session_factory(target)
+        else:
+            session = open_session(target, access.transport, confirm_host_key=access.confirm_host_key,
+                                   sudo_password=access.sudo_password)
     except (OperationFailed, EnvironmentProblem, InputError) as exc:
         raise InputError(f"{target.describe()}: cannot be read over SSH: {clean(str(exc))}") from None
+    return Node(session, _root(target))
 
 
-def _run(session: NodeSession, command: str, what: str, timeout: float = 120) -> str:
+def _result(node: Node, command: str, what: str, timeout: float = 120) -> CommandResult:
     try:
-        res = session.run(command, timeout=timeout, sudo=True)
+        return node.session.run(command, timeout=timeout, sudo=True)
     except (OperationFailed, EnvironmentProblem, InputError) as exc:
-        raise InputError(f"{session.name}: {what}: {clean(str(exc))}") from None
+        raise InputError(f"{node.name}: {what}: {clean(str(exc))}") from None
+
+
+def _run(node: Node, command: str, what: str, timeout: float = 120) -> str:
+    res = _result(node, command, what, timeout)
     if not res.ok:
         text = clean((res.stderr or res.stdout).strip())[-300:]
-        raise InputError(f"{session.name}: {what} failed (exit {res.exit_status}): {text}")
+        raise InputError(f"{node.name}: {what} failed (exit {res.exit_status}): {text}")
     return res.stdout.replace("\r", "")
 
 
-def _decode(session: NodeSession, path: str, out: str) -> bytes | None:
+def _decode(session: Node, path: str, out: str) -> bytes | None:
     lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
     tags = [i for i, ln in enumerate(lines) if ln.startswith("HW-")]
     if not tags:
@@ -176,30 +200,32 @@ def _write(dest: Path, path: str, data: bytes) -> None:
     out.chmod(0o600)
 
 
-def read_into(session: NodeSession, path: str, dest: Path, limit: int = MAX_FILE_BYTES) -> bool:
+def read_into(node: Node, path: str, dest: Path, limit: int = MAX_FILE_BYTES) -> bool:
     """Copy one file of the node (secrets cut on the node) to dest/<path>; False when the node has none."""
-    data = _decode(session, path, _run(session, read_script(path, limit), f"reading {path}"))
+    data = _decode(node, path, _run(node, read_script(path, limit, node.root), f"reading {path}"))
     if data is None:
         return False
     _write(dest, path, data)
     return True
 
 
-def node_name(session: NodeSession) -> str:
-    lines = _run(session, "uname -n", "uname -n").strip().splitlines()
+def node_name(node: Node) -> str:
+    """The node's name as Pacemaker and corosync know it (uname -n)."""
+    query = f"cat {q(node.root + '/etc/hostname')}" if node.root else NAME_QUERY
+    lines = _run(node, query, "uname -n").strip().splitlines()
     name = lines[-1].strip() if lines else ""
     if not _NODE_NAME.fullmatch(name):
-        raise InputError(f"{session.name}: uname -n answers {name!r}, not a node name")
+        raise InputError(f"{node.name}: uname -n answers {clean(name)!r}, not a node name")
     return name
 
 
-def _glob(session: NodeSession, patterns: tuple[str, ...]) -> list[str]:
-    out = _run(session, glob_script(patterns), "listing configuration files")
+def _glob(node: Node, patterns: tuple[str, ...]) -> list[str]:
+    out = _run(node, glob_script(patterns, node.root), "listing configuration files")
     paths = []
     for line in out.splitlines():
         line = line.strip()
         if line.startswith("HW-PATH "):
-            p = line[len("HW-PATH "):][len(NODE_ROOT):]
+            p = line[len("HW-PATH "):][len(node.root):]
             if _SAFE_PATH.fullmatch(p):  # a name with blanks or quotes is no file hawizard or a package writes
                 paths.append(p)
     return paths
@@ -217,11 +243,12 @@ def scrub_cib(text: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def read_cib(session: NodeSession, dest: Path) -> str:
+def read_cib(session: Node, dest: Path) -> str:
     """The live CIB (``cibadmin -Q``) as DEST/cib.xml, or the on-disk copy when the cluster does not run there;
-    where it came from, or "" when the node has neither (the reason in ``last_cib_failure``)."""
-    cmd = f"{CIB_QUERY} | {_sed('cib.xml')} | base64"
-    res = session.run(f"set -o pipefail; {cmd}", timeout=120, sudo=True)
+    where it came from, or "" when the node has neither."""
+    query = f"CIB_file={q(session.root + '/cib.xml')} {CIB_QUERY}" if session.root else CIB_QUERY
+    # no pipefail in every shell: the query's own status decides, then its output is cut and sent
+    res = _result(session, f"cib=$({query}) && printf '%s\\n' \"$cib\" | {_sed('cib.xml')} | base64", "cibadmin -Q")
     if res.ok and res.stdout.strip():
         try:
             data = base64.b64decode("".join(res.stdout.replace("\r", "").split()), validate=True)
@@ -237,7 +264,7 @@ def read_cib(session: NodeSession, dest: Path) -> str:
     return ""
 
 
-def _cib_from_any(sessions: list[NodeSession], dirs: list[Path]) -> str:
+def _cib_from_any(sessions: list[Node], dirs: list[Path]) -> str:
     for s, d in zip(sessions, dirs, strict=True):
         where = read_cib(s, d)
         if where:
@@ -270,12 +297,13 @@ class Reached:
 def collect_for_adopt(targets: list[SshTarget], dest: Path, access: Access) -> list[Reached]:
     """Every file adoption reads, from each node, into dest/<uname -n>/...; the CIB from the first node."""
     reached: list[Reached] = []
-    sessions: list[NodeSession] = []
+    sessions: list[Node] = []
     try:
         for t in targets:
             s = _open(t, access)
             sessions.append(s)
             name = node_name(s)
+            s.label = name
             if any(r.name == name for r in reached):
                 raise InputError(f"{t.describe()} answers as {name}, as another --node does: give each node once")
             reached.append(Reached(name, t))
@@ -288,7 +316,7 @@ def collect_for_adopt(targets: list[SshTarget], dest: Path, access: Access) -> l
         _cib_from_any(sessions, [dest / r.name for r in reached])
     finally:
         for s in sessions:
-            s.close()
+            s.session.close()
     return reached
 
 
@@ -297,7 +325,7 @@ def collect_for_diff(design_targets: dict[str, SshTarget], rendering: Rendering,
     """Every file the design renders, from each of its nodes, into dest/NODE/...; the live CIB from the first
     node that gives one. Returns the directory (as adoption reads it) and where the CIB came from."""
     cib_from = ""
-    sessions: list[NodeSession] = []
+    sessions: list[Node] = []
     dirs: list[Path] = []
     try:
         for node, t in design_targets.items():
@@ -312,7 +340,7 @@ def collect_for_diff(design_targets: dict[str, SshTarget], rendering: Rendering,
             dirs.append(node_dir)
             for f in rendering.for_node(node):
                 if f.whole_secret:
-                    out = _run(s, presence_script(f.path), f"checking {f.path}")
+                    out = _run(s, presence_script(f.path, s.root), f"checking {f.path}")
                     if "HW-PRESENT" in out:
                         _write(node_dir, f.path, b"")  # presence only: the secret is never read
                 else:
@@ -321,6 +349,6 @@ def collect_for_diff(design_targets: dict[str, SshTarget], rendering: Rendering,
             cib_from = _cib_from_any(sessions, dirs)
     finally:
         for s in sessions:
-            s.close()
+            s.session.close()
     # one directory per design node, even one with none of the files (a node never built: every file missing)
     return Collected(dest, tuple(dirs)), cib_from

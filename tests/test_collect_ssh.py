@@ -1,0 +1,273 @@
+"""hawizard adopt --node and hawizard diff over SSH: a real sshd on loopback per node (tests/support/sshd.py).
+
+What cannot run here is a cluster node's file system and a running CIB. Each node is therefore a prepared
+tree (the files hawizard renders, at their node paths, with dummy secrets filled in as the runner writes
+them, and the CIB the real crmsh/pcs make of the cluster configuration) that the collector reads instead of
+"/" through its test hook (hawizard/run/collect.py TEST_ROOTS: the node's name from ROOT/etc/hostname, the
+CIB through the real ``CIB_file=ROOT/cib.xml cibadmin -Q``). Everything else is real: ssh or paramiko, the
+host key rules, sudo for a user other than root, the node-side sed that cuts secrets, the adopt engine
+(drbdadm, cibadmin), crmsh/pcs for the CIB objects. Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from adopt_support import rendered_dir
+from support.sshd import SshServer, SudoUser, sshd_available
+from validators.harness import FENCE_PASSWORD, SECRET_VALUES, Case, case, require
+
+from hawizard.adopt.engine import adopt
+from hawizard.cli.main import main
+from hawizard.design.preset_file import design_from_dict, design_to_dict, dump_preset, load_preset
+from hawizard.render.renderer import render
+from hawizard.run import collect
+from hawizard.sessions import SshTarget
+
+SECRET_PIECES = [*SECRET_VALUES.values(), FENCE_PASSWORD, "w0rd", "Dummy0Secret"]
+
+
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # never the operator's known_hosts
+
+
+@pytest.fixture(scope="module")
+def servers():
+    reason = sshd_available()
+    if reason:
+        pytest.skip(reason)
+    a, b = SshServer().start(), SshServer().start()
+    # one client key opens both (as an operator's key does for a cluster): a's key is authorized on b too
+    with open(b.authorized_keys, "a") as f:
+        f.write((a.dir / "client_key.pub").read_text())
+    yield a, b
+    a.cleanup()
+    b.cleanup()
+
+
+def _known_hosts(tmp: Path, *srvs: SshServer) -> Path:
+    kh = tmp / "known_hosts"
+    kh.write_text("".join(s.known_hosts_line() for s in srvs))
+    return kh
+
+
+def _case_on(cid: str, servers, tmp: Path) -> tuple[Case, Path]:
+    """The validator design ``cid`` with its nodes reached at the two loopback sshds."""
+    base = case(cid)
+    data = design_to_dict(base.design)
+    kh = _known_hosts(tmp, *servers)
+    for n, srv in zip(data["nodes"], servers, strict=True):
+        n.update(ssh_host=srv.host, ssh_port=srv.port, ssh_user="root", ssh_identity_file=str(servers[0].client_key),
+                 ssh_known_hosts=str(kh))
+    design = design_from_dict(data, f"<{cid} on loopback>")
+    return Case(base.spec, design, render(design)), kh
+
+
+@pytest.fixture
+def roots(monkeypatch):
+    """TEST_ROOTS of the collector, emptied after the test."""
+    table: dict[str, str] = {}
+    monkeypatch.setattr(collect, "TEST_ROOTS", table)
+    return table
+
+
+def _prepare(c: Case, servers, tmp: Path, roots: dict[str, str]) -> Path:
+    require("cibadmin", "pcs" if c.stack.config_tool == "pcs" else "crm")
+    d = rendered_dir(c, tmp, with_state=True, with_cib=True)
+    for node, srv in zip(c.design.node_names, servers, strict=True):
+        (d / node / "etc/hostname").write_text(node + "\n")
+        roots[f"{srv.host}:{srv.port}"] = str(d / node)
+    return d
+
+
+def _cli(capsys, *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def _no_secret(text: str) -> None:
+    for piece in SECRET_PIECES:
+        assert piece not in text, piece
+
+
+@pytest.mark.parametrize("transport", ("ssh", "paramiko"))
+def test_diff_over_ssh_clean_then_a_drifted_file(transport, servers, roots, tmp_path, capsys):
+    c, _ = _case_on("debian12-ipmi-static", servers, tmp_path)
+    d = _prepare(c, servers, tmp_path, roots)
+    preset = tmp_path / "p.toml"
+    preset.write_text(dump_preset(c.design))
+    code, out = _cli(capsys, "diff", str(preset), "--transport", transport)
+    assert code == 0, out
+    assert "0 differ or missing" in out and "0 added, changed or removed" in out
+    assert "srv1: cibadmin -Q" in out  # the live CIB, through the real cibadmin
+    conf = d / "srv2/etc/corosync/corosync.conf"
+    conf.write_text(conf.read_text().replace("token: 3000", "token: 10000"))
+    (d / "srv1/etc/corosync/authkey").unlink()
+    code, out = _cli(capsys, "diff", str(preset), "--transport", transport)
+    assert code == 1, out
+    assert "--- srv2:/etc/corosync/corosync.conf (collected)" in out and "-\ttoken: 10000\n+\ttoken: 3000" in out
+    assert "srv1:/etc/corosync/authkey: missing (a secret" in out
+    _no_secret(out)
+
+
+def test_adopt_over_ssh_is_adopt_from_the_directory(servers, roots, tmp_path, capsys):
+    """The same files read over SSH or from the directory give the same design, but for how the nodes are
+    reached: the --node addresses become the nodes' ssh_* keys."""
+    require("drbdadm")
+    c, kh = _case_on("debian12", servers, tmp_path)
+    d = _prepare(c, servers, tmp_path, roots)
+    out_preset = tmp_path / "adopted.toml"
+    a, b = servers
+    code, out = _cli(capsys, "adopt", "--node", f"root@{a.host}:{a.port}", "--node", f"{b.host}:{b.port}",
+                     "-i", str(a.client_key), "--known-hosts", str(kh), "-o", str(out_preset), "--name", "x")
+    assert code == 0, out
+    assert f"srv1: ssh_host {a.host}, ssh_port {a.port}, ssh_user root" in out
+    got = design_to_dict(load_preset(out_preset))
+    want = design_to_dict(adopt(d, name="x").design)
+    for n, srv in zip(want["nodes"], servers, strict=True):
+        n.update(ssh_host=srv.host, ssh_port=srv.port, ssh_user="root", ssh_identity_file=str(a.client_key),
+                 ssh_known_hosts=str(kh))
+    got["description"] = want["description"]
+    assert got == want
+    _no_secret(out + out_preset.read_text())
+
+
+@pytest.mark.parametrize("cid", ("article-ucast-sha1", "debian12-ipmi-static", "el9-nofence-3links"))
+def test_secrets_are_cut_on_the_node(cid, servers, roots, tmp_path):
+    """The authkeys key, the DRBD shared-secret and the fence password never reach this machine: every file
+    collected is free of them; the lines stay, with «redacted» in the secret's place."""
+    c, kh = _case_on(cid, servers, tmp_path)
+    _prepare(c, servers, tmp_path, roots)
+    dest = tmp_path / "collected"
+    dest.mkdir()
+    targets = [SshTarget(name=n.name, host=n.ssh_host, port=n.ssh_port, identity_file=n.ssh_identity_file,
+                         known_hosts=str(kh), ssh_config=False) for n in c.design.nodes]
+    reached = collect.collect_for_adopt(targets, dest, collect.Access())
+    assert [r.name for r in reached] == c.design.node_names
+    texts = {str(p.relative_to(dest)): p.read_text(errors="replace") for p in dest.rglob("*") if p.is_file()}
+    assert texts, "nothing collected"
+    for name, text in texts.items():
+        for piece in SECRET_PIECES:
+            assert piece not in text, (name, piece)
+    if c.design.heartbeat.auth == "sha1" and c.stack.membership == "heartbeat":
+        assert "1 sha1 «redacted»" in texts["srv1/etc/ha.d/authkeys"]
+    if c.design.drbd.shared_secret_ref:
+        assert 'shared-secret "«redacted»";' in texts["srv2/etc/drbd.d/r0.res"]
+    if c.design.fencing.method == "agent":
+        assert 'name="password" value="«redacted»"' in texts["srv1/cib.xml"]
+
+
+def test_a_user_other_than_root_reads_through_sudo(servers, roots, tmp_path):
+    """The prepared trees are root's (0700): the unprivileged user reads them through sudo, its password asked
+    once per node by the operator's callback and never put on a command line."""
+    if os.geteuid() != 0 or not Path("/usr/bin/sudo").exists():
+        pytest.skip("a sudo test user needs root and sudo")
+    c, kh = _case_on("debian12", servers, tmp_path)
+    d = _prepare(c, servers, tmp_path, roots)
+    os.chmod(d, 0o700)
+    with SudoUser() as user:  # the test sshd's AuthorizedKeysFile is one file for every user: the key logs it in
+        asked: list[str] = []
+
+        def password(who: str) -> str:
+            asked.append(who)
+            return user.password
+        targets = {n.name: SshTarget(name=n.name, host=n.ssh_host, port=n.ssh_port, user=user.name,
+                                     identity_file=n.ssh_identity_file, known_hosts=str(kh), ssh_config=False,
+                                     become_root=True) for n in c.design.nodes}
+        dest = tmp_path / "collected"
+        dest.mkdir()
+        col, cib_from = collect.collect_for_diff(targets, c.rendering, dest, collect.Access(sudo_password=password))
+    assert sorted(asked) == [f"{user.name}@srv1", f"{user.name}@srv2"]
+    assert cib_from == "srv1: cibadmin -Q"
+    assert (dest / "srv2/etc/corosync/corosync.conf").read_text() == (d / "srv2/etc/corosync/corosync.conf").read_text()
+
+
+# -- errors: named, exit 2 -----------------------------------------------------------------------------------
+
+def _adopt_cli(capsys, servers, kh: Path, out: Path, *nodes: str) -> tuple[int, str]:
+    args = ["adopt", "-o", str(out), "-i", str(servers[0].client_key), "--known-hosts", str(kh)]
+    for n in nodes:
+        args += ["--node", n]
+    return _cli(capsys, *args)
+
+
+def test_an_unreachable_node_exits_2_named(servers, roots, tmp_path, capsys):
+    from support.sshd import free_port
+
+    port = free_port()  # nothing listens there
+    code, out = _adopt_cli(capsys, servers, _known_hosts(tmp_path), tmp_path / "x.toml", f"root@127.0.0.1:{port}")
+    assert code == 2, out
+    assert f"127.0.0.1 (root@127.0.0.1:{port}): cannot be read over SSH" in out
+    assert not (tmp_path / "x.toml").exists()
+
+
+def test_an_unknown_or_changed_host_key_exits_2_named(servers, roots, tmp_path, capsys):
+    a = servers[0]
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("")
+    code, out = _adopt_cli(capsys, servers, empty, tmp_path / "x.toml", f"{a.host}:{a.port}")
+    assert code == 2, out
+    assert "REFUSED: the host key of" in out and "is unknown" in out  # no terminal: nobody to confirm it
+    other = tmp_path / "other_known_hosts"  # the other server's key recorded under this one's name
+    other.write_text(servers[1].known_hosts_line().replace(f"]:{servers[1].port} ", f"]:{a.port} "))
+    code, out = _adopt_cli(capsys, servers, other, tmp_path / "x.toml", f"{a.host}:{a.port}")
+    assert code == 2, out
+    assert "has CHANGED" in out
+
+
+def test_an_unreadable_file_exits_2_named(servers, roots, tmp_path, capsys):
+    c, kh = _case_on("debian12", servers, tmp_path)
+    d = _prepare(c, servers, tmp_path, roots)
+    conf = d / "srv1/etc/corosync/corosync.conf"
+    conf.unlink()
+    conf.mkdir()  # there, but not a file that can be read (root reads any regular file)
+    a = servers[0]
+    code, out = _adopt_cli(capsys, servers, kh, tmp_path / "x.toml", f"{a.host}:{a.port}")
+    assert code == 2, out
+    assert "srv1:/etc/corosync/corosync.conf: there, but not a regular file that can be read" in out
+
+
+def test_a_cluster_of_three_nodes_exits_2_named(servers, roots, tmp_path, capsys):
+    require("drbdadm")
+    c, kh = _case_on("debian12", servers, tmp_path)
+    d = _prepare(c, servers, tmp_path, roots)
+    conf = d / "srv1/etc/corosync/corosync.conf"
+    text = conf.read_text()
+    i = text.index("\tnode {")
+    conf.write_text(text[:i] + "\tnode {\n\t\tname: srv3\n\t\tnodeid: 3\n\t\tring0_addr: 10.0.0.3\n\t}\n" + text[i:])
+    a = servers[0]
+    code, out = _adopt_cli(capsys, servers, kh, tmp_path / "x.toml", f"{a.host}:{a.port}")
+    assert code == 2, out
+    assert "3 node(s)" in out and "srv3" in out
+
+
+def test_a_node_that_answers_with_another_name_exits_2(servers, roots, tmp_path, capsys):
+    c, _ = _case_on("debian12", servers, tmp_path)
+    d = _prepare(c, servers, tmp_path, roots)
+    (d / "srv2/etc/hostname").write_text("intruder\n")
+    preset = tmp_path / "p.toml"
+    preset.write_text(dump_preset(c.design))
+    code, out = _cli(capsys, "diff", str(preset), "--files-only")
+    assert code == 2, out
+    assert "answers as intruder, not as srv2" in out
+
+
+def test_node_addresses_are_checked():
+    assert collect.NodeAddress.parse("admin@srv1:2222") == collect.NodeAddress("admin", "srv1", 2222)
+    assert collect.NodeAddress.parse("[::1]:22") == collect.NodeAddress("root", "::1", 22)
+    for bad in ("a b", "x@", "srv1:0", "srv1;id", "-oProxyCommand=x"):
+        with pytest.raises(Exception, match="--node"):
+            collect.NodeAddress.parse(bad)
+
+
+def test_collection_leaves_no_directory_behind(tmp_path, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with collect.private_dir() as d:
+        assert oct(d.stat().st_mode & 0o777) == "0o700"
+    assert not d.exists()
+    shutil.rmtree(tmp_path, ignore_errors=True)
