@@ -16,14 +16,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from adopt_support import rendered_dir
-from support.sshd import SshServer, SudoUser, sshd_available
-from validators.harness import FENCE_PASSWORD, SECRET_VALUES, Case, case, require
+from support.loopback_nodes import case_on, known_hosts, prepare, start_pair
+from support.sshd import SudoUser, sshd_available
+from validators.harness import FENCE_PASSWORD, SECRET_VALUES, Case, require
 
 from hawizard.adopt.engine import adopt
 from hawizard.cli.main import main
-from hawizard.design.preset_file import design_from_dict, design_to_dict, dump_preset, load_preset
-from hawizard.render.renderer import render
+from hawizard.design.preset_file import design_to_dict, dump_preset, load_preset
 from hawizard.run import collect
 from hawizard.sessions import SshTarget
 
@@ -40,31 +39,19 @@ def servers():
     reason = sshd_available()
     if reason:
         pytest.skip(reason)
-    a, b = SshServer().start(), SshServer().start()
-    # one client key opens both (as an operator's key does for a cluster): a's key is authorized on b too
-    with open(b.authorized_keys, "a") as f:
-        f.write((a.dir / "client_key.pub").read_text())
+    a, b = start_pair()
     yield a, b
     a.cleanup()
     b.cleanup()
 
 
-def _known_hosts(tmp: Path, *srvs: SshServer) -> Path:
-    kh = tmp / "known_hosts"
-    kh.write_text("".join(s.known_hosts_line() for s in srvs))
-    return kh
+def _known_hosts(tmp: Path, *srvs) -> Path:
+    return known_hosts(tmp, *srvs)
 
 
 def _case_on(cid: str, servers, tmp: Path) -> tuple[Case, Path]:
-    """The validator design ``cid`` with its nodes reached at the two loopback sshds."""
-    base = case(cid)
-    data = design_to_dict(base.design)
-    kh = _known_hosts(tmp, *servers)
-    for n, srv in zip(data["nodes"], servers, strict=True):
-        n.update(ssh_host=srv.host, ssh_port=srv.port, ssh_user="root", ssh_identity_file=str(servers[0].client_key),
-                 ssh_known_hosts=str(kh))
-    design = design_from_dict(data, f"<{cid} on loopback>")
-    return Case(base.spec, design, render(design)), kh
+    kh = known_hosts(tmp, *servers)
+    return case_on(cid, servers, kh), kh
 
 
 @pytest.fixture
@@ -75,13 +62,7 @@ def roots(monkeypatch):
     return table
 
 
-def _prepare(c: Case, servers, tmp: Path, roots: dict[str, str]) -> Path:
-    require("cibadmin", "pcs" if c.stack.config_tool == "pcs" else "crm")
-    d = rendered_dir(c, tmp, with_state=True, with_cib=True)
-    for node, srv in zip(c.design.node_names, servers, strict=True):
-        (d / node / "etc/hostname").write_text(node + "\n")
-        roots[f"{srv.host}:{srv.port}"] = str(d / node)
-    return d
+_prepare = prepare
 
 
 def _cli(capsys, *args: str) -> tuple[int, str]:

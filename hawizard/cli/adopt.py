@@ -29,7 +29,6 @@ from hawizard.common.localfiles import atomic_write
 from hawizard.design.model import STACKS
 from hawizard.design.preset_file import dump_preset
 from hawizard.run import collect
-from hawizard.run.targets import target_for
 
 DESCRIPTION = """\
 Read a two-node Pacemaker + DRBD cluster's configuration, from its nodes over SSH (--node, the
@@ -157,10 +156,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return _print_diff(result, f"{args.preset} against {args.from_dir}")
     op = TerminalOperator(yes=False)
     access = collect.Access(args.transport, op.confirm_host_key, op.sudo_password)
-    targets = {n.name: target_for(n) for n in design.nodes}
-    with collect.private_dir() as tmp:
-        col, cib_from = collect.collect_for_diff(targets, rendering, tmp, access, with_cib=not args.files_only)
-        result = nodediff.diff_collected(design, rendering, col, with_cib=not args.files_only, cib_label=cib_from)
+    result = collect.diff_nodes(design, rendering, access, with_cib=not args.files_only)
     return _print_diff(result, f"{args.preset} against {', '.join(design.node_names)} over SSH")
 
 

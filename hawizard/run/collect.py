@@ -31,12 +31,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from hawizard.adopt import nodediff
 from hawizard.adopt.collected import MAX_CIB_BYTES, MAX_FILE_BYTES, Collected
 from hawizard.adopt.engine import CIB_PATHS
+from hawizard.adopt.nodediff import NodeDiff
 from hawizard.common.errors import EnvironmentProblem, InputError, OperationFailed
 from hawizard.common.shellquote import q
 from hawizard.common.terminal_text import clean
+from hawizard.design.model import Design
 from hawizard.render.renderer import Rendering
+from hawizard.run.targets import target_for
 from hawizard.sessions.base import CommandResult, HostKeyConfirm, NodeSession, SudoPassword
 from hawizard.sessions.factory import open_session
 from hawizard.sessions.target import SshTarget
@@ -352,3 +356,12 @@ def collect_for_diff(design_targets: dict[str, SshTarget], rendering: Rendering,
             s.session.close()
     # one directory per design node, even one with none of the files (a node never built: every file missing)
     return Collected(dest, tuple(dirs)), cib_from
+
+
+def diff_nodes(design: Design, rendering: Rendering, access: Access, *, with_cib: bool = True) -> NodeDiff:
+    """``hawizard diff`` against the design's nodes over SSH: what the command line prints and the wizard's
+    review shows (hawizard/adopt/nodediff.py compares; this reads the nodes)."""
+    targets = {n.name: target_for(n) for n in design.nodes}
+    with private_dir() as tmp:
+        col, cib_from = collect_for_diff(targets, rendering, tmp, access, with_cib=with_cib)
+        return nodediff.diff_collected(design, rendering, col, with_cib=with_cib, cib_label=cib_from)
