@@ -118,10 +118,12 @@ def test_adopt_over_ssh_is_adopt_from_the_directory(servers, roots, tmp_path, ca
     _no_secret(out + out_preset.read_text())
 
 
-@pytest.mark.parametrize("cid", ("article-ucast-sha1", "debian12-ipmi-static", "el9-nofence-3links"))
+@pytest.mark.parametrize("cid", ("article-ucast-sha1", "debian12-ipmi-static", "el9-nofence-3links",
+                                 "debian12-pcs-ipmi-priority"))
 def test_secrets_are_cut_on_the_node(cid, servers, roots, tmp_path):
-    """The authkeys key, the DRBD shared-secret and the fence password never reach this machine: every file
-    collected is free of them; the lines stay, with «redacted» in the secret's place."""
+    """The authkeys key, the DRBD shared-secret and the fence password (in the CIB, the crm file, the pcs
+    script with its shell quoting) never reach this machine: no file collected for adopt or for diff holds
+    them; the lines stay, with «redacted» in the secret's place."""
     c, kh = _case_on(cid, servers, tmp_path)
     _prepare(c, servers, tmp_path, roots)
     dest = tmp_path / "collected"
@@ -141,6 +143,18 @@ def test_secrets_are_cut_on_the_node(cid, servers, roots, tmp_path):
         assert 'shared-secret "«redacted»";' in texts["srv2/etc/drbd.d/r0.res"]
     if c.design.fencing.method == "agent":
         assert 'name="password" value="«redacted»"' in texts["srv1/cib.xml"]
+    # what diff reads: every file hawizard renders, the cluster configuration's script included
+    dest2 = tmp_path / "for-diff"
+    dest2.mkdir()
+    collect.collect_for_diff({t.name: t for t in targets}, c.rendering, dest2, collect.Access())
+    script = c.rendering.get("cluster-config").path.lstrip("/")
+    texts = {str(p.relative_to(dest2)): p.read_text(errors="replace") for p in dest2.rglob("*") if p.is_file()}
+    assert f"srv1/{script}" in texts
+    for name, text in texts.items():
+        for piece in SECRET_PIECES:
+            assert piece not in text, (name, piece)
+    if c.design.fencing.method == "agent":
+        assert "password=«redacted»" in texts[f"srv1/{script}"]
 
 
 def test_a_user_other_than_root_reads_through_sudo(servers, roots, tmp_path):

@@ -65,7 +65,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                           "a user other than root reads through sudo")
     p.add_argument("-o", "--output", metavar="PRESET", required=True, help="the preset file to write")
     p.add_argument("--stack", choices=STACKS, help="the target stack, when the files do not tell it")
-    p.add_argument("--name", help="the design's name (default: the directory's name, or the cluster's first node)")
+    p.add_argument("--name", help="the design's name (default: the directory's name, or the nodes' names: srv1-srv2)")
     p.add_argument("-i", "--identity-file", metavar="FILE", default="",
                    help="the SSH private key (default: the agent or ~/.ssh/config); written to the preset")
     p.add_argument("--known-hosts", metavar="FILE", default="",
@@ -139,7 +139,8 @@ def _adopt_over_ssh(args: argparse.Namespace):
         how = {r.name: Reach(r.target.host, r.target.port, r.target.user, args.identity_file, args.known_hosts)
                for r in reached}
         source = ", ".join(f"{r.name} ({a})" for r, a in zip(reached, addrs, strict=True))
-        adoption = adopt(tmp, stack_name=args.stack, name=args.name or reached[0].name, reached=how, source=source)
+        adoption = adopt(tmp, stack_name=args.stack, name=args.name or "-".join(r.name for r in reached),
+                         reached=how, source=source)
     unknown = sorted(set(how) - set(adoption.design.node_names))
     if unknown:
         raise InputError(f"{', '.join(unknown)} answered over SSH but is not a node of the cluster it holds "
