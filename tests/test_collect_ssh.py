@@ -22,6 +22,7 @@ from validators.harness import FENCE_PASSWORD, SECRET_VALUES, Case, require
 
 from hawizard.adopt.engine import adopt
 from hawizard.cli.main import main
+from hawizard.common.errors import InputError
 from hawizard.design.preset_file import design_to_dict, dump_preset, load_preset
 from hawizard.run import collect
 from hawizard.sessions import SshTarget
@@ -76,9 +77,13 @@ def _no_secret(text: str) -> None:
         assert piece not in text, piece
 
 
-@pytest.mark.parametrize("transport", ("ssh", "paramiko"))
-def test_diff_over_ssh_clean_then_a_drifted_file(transport, servers, roots, tmp_path, capsys):
-    c, _ = _case_on("debian12-ipmi-static", servers, tmp_path)
+@pytest.mark.parametrize("cid, transport", [("debian12-ipmi-static", "ssh"), ("article-ucast-sha1", "paramiko"),
+                                            ("el9-nofence-3links", "ssh")])
+def test_diff_over_ssh_clean_then_a_drifted_file(cid, transport, servers, roots, tmp_path, capsys):
+    """Clean: every line that holds a secret (a fence password, an authkeys key, a DRBD shared-secret), cut on
+    the node, still matches hawizard's line by its shape. Then a file changed on srv2 and (corosync) the
+    authkey gone from srv1: exit 1, each named on its node, no secret printed."""
+    c, _ = _case_on(cid, servers, tmp_path)
     d = _prepare(c, servers, tmp_path, roots)
     preset = tmp_path / "p.toml"
     preset.write_text(dump_preset(c.design))
@@ -86,13 +91,17 @@ def test_diff_over_ssh_clean_then_a_drifted_file(transport, servers, roots, tmp_
     assert code == 0, out
     assert "0 differ or missing" in out and "0 added, changed or removed" in out
     assert "srv1: cibadmin -Q" in out  # the live CIB, through the real cibadmin
-    conf = d / "srv2/etc/corosync/corosync.conf"
-    conf.write_text(conf.read_text().replace("token: 3000", "token: 10000"))
-    (d / "srv1/etc/corosync/authkey").unlink()
+    status = c.rendering.get("apache-status").path
+    f = d / "srv2" / status.lstrip("/")
+    f.write_text(f.read_text() + "# drift\n")
+    if c.stack.membership == "corosync":
+        (d / "srv1/etc/corosync/authkey").unlink()
     code, out = _cli(capsys, "diff", str(preset), "--transport", transport)
     assert code == 1, out
-    assert "--- srv2:/etc/corosync/corosync.conf (collected)" in out and "-\ttoken: 10000\n+\ttoken: 3000" in out
-    assert "srv1:/etc/corosync/authkey: missing (a secret" in out
+    assert f"--- srv2:{status} (collected)" in out and "\n-# drift\n" in out
+    assert f"srv1:{status}" not in out
+    if c.stack.membership == "corosync":
+        assert "srv1:/etc/corosync/authkey: missing (a secret" in out
     _no_secret(out)
 
 
@@ -266,3 +275,29 @@ def test_collection_leaves_no_directory_behind(tmp_path, monkeypatch):
         assert oct(d.stat().st_mode & 0o777) == "0o700"
     assert not d.exists()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_stopped_cluster_gives_the_cib_it_keeps_on_disk(servers, roots, tmp_path, monkeypatch):
+    """cibadmin -Q fails where the cluster does not run: the CIB Pacemaker keeps in /var/lib/pacemaker/cib is
+    read instead, and the output says so; with neither, the error names both nodes (exit 2)."""
+    c, kh = _case_on("debian12", servers, tmp_path)
+    d = _prepare(c, servers, tmp_path, roots)
+    monkeypatch.setattr(collect, "CIB_QUERY", "cibadmin -Q --no-such-option")  # as a stopped cluster: an error
+    on_disk = d / "srv2/var/lib/pacemaker/cib/cib.xml"
+    on_disk.parent.mkdir(parents=True)
+    on_disk.write_text((d / "srv2/cib.xml").read_text())
+    targets = {n.name: t for n, t in zip(c.design.nodes, _targets(c, kh), strict=True)}
+    dest = tmp_path / "c1"
+    dest.mkdir()
+    col, cib_from = collect.collect_for_diff(targets, c.rendering, dest, collect.Access())
+    assert cib_from == "srv2:/var/lib/pacemaker/cib/cib.xml (cibadmin -Q failed: the cluster does not run there)"
+    on_disk.unlink()
+    dest = tmp_path / "c2"
+    dest.mkdir()
+    with pytest.raises(InputError, match=r"no CIB on srv1, srv2: cibadmin -Q failed"):
+        collect.collect_for_diff(targets, c.rendering, dest, collect.Access())
+
+
+def _targets(c: Case, kh: Path) -> list[SshTarget]:
+    return [SshTarget(name=n.name, host=n.ssh_host, port=n.ssh_port, identity_file=n.ssh_identity_file,
+                      known_hosts=str(kh), ssh_config=False) for n in c.design.nodes]
