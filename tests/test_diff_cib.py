@@ -172,3 +172,22 @@ def test_a_password_named_attribute_is_never_shown():
     text = cibdiff.compare(want, have, OWN).text()
     assert "Sekr1t" not in text and "HAWIZARD-SECRET" not in text
     assert "param snmp_priv_passwd: «redacted» -> (none)" in text and "param passwd: (none) -> «secret»" in text
+
+
+def test_a_crm_that_drops_objects_and_exits_0_is_caught(tmp_path, monkeypatch):
+    """Old crmsh exited 0 on a line it refused (tests/validators/test_cluster_config.py). That crmsh cannot run
+    here: a stand-in named as such, a `crm` that loads nothing and exits 0, is put first on PATH; the shadow CIB
+    must then refuse to compare rather than call every object of the cluster "not hawizard's"."""
+    from hawizard.adopt import shadow
+    from hawizard.common.errors import InputError
+
+    require("cibadmin")
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    stand_in = fake / "crm"
+    stand_in.write_text("#!/bin/sh\n# STAND-IN for an old crmsh that exits 0 without loading anything\nexit 0\n")
+    stand_in.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{__import__('os').environ['PATH']}")
+    c = case("debian12")
+    with pytest.raises(InputError, match=r"crm configure load update left out .*g_web.*p_drbd_r0"):
+        shadow.desired_cib(c.design, c.rendering)
