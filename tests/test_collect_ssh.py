@@ -301,3 +301,32 @@ def test_a_stopped_cluster_gives_the_cib_it_keeps_on_disk(servers, roots, tmp_pa
 def _targets(c: Case, kh: Path) -> list[SshTarget]:
     return [SshTarget(name=n.name, host=n.ssh_host, port=n.ssh_port, identity_file=n.ssh_identity_file,
                       known_hosts=str(kh), ssh_config=False) for n in c.design.nodes]
+
+
+def test_adopt_over_ssh_reads_nics_prefixes_and_service_address(servers, roots, tmp_path, capsys):
+    """corosync.conf has the link addresses only: the NIC names, prefixes and the service address come from
+    the node (ip -o -4 addr show), where adoption from files alone guesses eth1, eth2, /24 and 192.168.0.101."""
+    from support.loopback_nodes import ip_addr_lines
+
+    require("drbdadm")
+    c, kh = _case_on("debian12", servers, tmp_path)
+    d = _prepare(c, servers, tmp_path, roots)
+    for i, n in enumerate(c.design.nodes, start=1):
+        rows = [("ens3", f"192.168.0.{30 + i}/24"), ("lan0", f"10.1.0.{i}/25"), ("lan1", f"10.2.0.{i}/26")]
+        if i == 1:
+            rows.append(("ens3", "192.168.0.200/24"))  # the VIP, where the service runs: not the node's address
+        (d / n.name / "ip-addr.txt").write_text(ip_addr_lines(rows))
+    (d / "srv1/etc/hosts").unlink(missing_ok=True)
+    out_preset = tmp_path / "adopted.toml"
+    a, b = servers
+    code, out = _cli(capsys, "adopt", "--node", f"{a.host}:{a.port}", "--node", f"{b.host}:{b.port}",
+                     "-i", str(a.client_key), "--known-hosts", str(kh), "-o", str(out_preset))
+    assert code == 0, out
+    got = load_preset(out_preset)
+    for i, n in enumerate(got.nodes, start=1):
+        assert [(ic.nic, ic.address) for ic in n.interconnects] == [("lan0", f"10.1.0.{i}/25"),
+                                                                    ("lan1", f"10.2.0.{i}/26")]
+        assert (n.service_nic, n.service_address) == ("ens3", f"192.168.0.{30 + i}/24")
+    assert "interconnect NICs and prefixes [srv1/ip-addr.txt, srv2/ip-addr.txt]: each link's address" in out
+    guessed = out.split("Guessed", 1)[1].split("\n\n", 1)[0]
+    assert "interconnect NICs" not in guessed and "service_address" not in guessed, guessed

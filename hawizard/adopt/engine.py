@@ -10,11 +10,12 @@ preset is one ``hawizard validate`` accepts, or the values that break it are nam
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hawizard.adopt import apache, cib, cib_map, drbd, drbd_map, membership, sysconfig
+from hawizard.adopt import apache, cib, cib_map, drbd, drbd_map, ipaddr, membership, sysconfig
 from hawizard.adopt.collected import MAX_CIB_BYTES, Collected
 from hawizard.adopt.findings import CHANGED, DEFAULTED, DROPPED, GUESSED, KEPT, Findings
 from hawizard.adopt.units import seconds
@@ -106,7 +107,7 @@ def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | N
         f.add("sbd settings", col.rel(sbd_file), DROPPED, "the CIB has no sbd fence device: not part of the design")
     _apache(col, d, stack, f)
     _answers(d, f)
-    _hosts(col, d, f, reached or {})
+    _hosts(col, d, f, reached or {}, _ip_facts(col, d, f))
     _node_copies(col, f)
     resolve_defaults(d)
     _timeouts(the_cib, d, stack, f, cib_where)
@@ -184,6 +185,48 @@ def _apache(col: Collected, d: Design, stack: stacks.Stack, f: Findings) -> None
 _SHARED = ("etc/ha.d/ha.cf", "etc/ha.d/authkeys", "etc/corosync/corosync.conf", "etc/drbd.conf", *SBD_PATHS)
 
 
+IP_FACTS = "ip-addr.txt"  # NODE/ip-addr.txt: `ip -o -4 addr show` on that node (hawizard/adopt/ipaddr.py)
+
+
+def _ip_facts(col: Collected, d: Design, f: Findings) -> dict[str, tuple[str, str]]:
+    """NIC names and prefixes of each node's links from what the node says it has (NODE/ip-addr.txt), in place
+    of the guess; returns each node's service NIC and address found there (its own address in the VIP's
+    network), for _hosts."""
+    by_name = {p.name: p for p in col.node_dirs if p != col.root}
+    vip = ipaddress.ip_address(d.service.vip)
+    service: dict[str, tuple[str, str]] = {}
+    all_links = bool(d.nodes)
+    for n in d.nodes:
+        node_dir = by_name.get(n.name)
+        facts = node_dir / IP_FACTS if node_dir is not None else None
+        if facts is None or not facts.is_file():
+            all_links = False
+            continue
+        where = col.rel(facts)
+        table = ipaddr.parse(col.read(facts))
+        links = {ic.address.split("/")[0] for ic in n.interconnects}
+        for ic in n.interconnects:
+            addr = ic.address.split("/")[0]
+            if addr in table:
+                ic.nic, prefix = table[addr]
+                ic.address = f"{addr}/{prefix}"
+            else:
+                all_links = False
+                f.add(f"{n.name}: link address {addr}", where, GUESSED, "on no NIC of the node: NIC and prefix guessed")
+        for addr, (nic, prefix) in table.items():
+            if addr != str(vip) and addr not in links and vip in ipaddress.ip_interface(f"{addr}/{prefix}").network:
+                service[n.name] = (nic, f"{addr}/{prefix}")
+                f.add(f"{n.name}: service_address {addr}/{prefix} on {nic}", where, KEPT,
+                      "the node's own address in the VIP's network")
+                break
+    guess = [x for x in f.items if x.action == GUESSED and x.name == "interconnect NICs and prefixes"]
+    if all_links and guess:
+        f.items.remove(guess[0])
+        f.add("interconnect NICs and prefixes", ", ".join(f"{n}/{IP_FACTS}" for n in d.node_names), KEPT,
+              "each link's address found on a NIC of its node")
+    return service
+
+
 def _node_copies(col: Collected, f: Findings) -> None:
     """With a directory per node, each shared file that differs between the nodes is named: the first
     node's copy was read, and a re-apply writes one file to both. The contents are not shown (authkeys)."""
@@ -215,7 +258,8 @@ def _answers(d: Design, f: Findings) -> None:
           "defaults: answer them, then hawizard validate says where the configuration does not do what they say")
 
 
-def _hosts(col: Collected, d: Design, f: Findings, reached: dict[str, Reach]) -> None:
+def _hosts(col: Collected, d: Design, f: Findings, reached: dict[str, Reach],
+           service: dict[str, tuple[str, str]]) -> None:
     """ssh_host and service_address: how the node was reached over SSH (kept), or from etc/hosts when it names
     a node with an address that is not an interconnect's; else the node name and hawizard's default numbering
     (192.168.0.101, .102), guessed."""
@@ -231,7 +275,13 @@ def _hosts(col: Collected, d: Design, f: Findings, reached: dict[str, Reach]) ->
             n.ssh_identity_file, n.ssh_known_hosts = r.identity_file, r.known_hosts
             f.add(f"{n.name}: ssh_host {r.host}, ssh_port {r.port}, ssh_user {r.user}", "(--node)", KEPT,
                   "as adoption reached it over SSH")
-        if addr and addr not in links and not addr.startswith("127."):
+        if n.name in service:  # what the node has (ip-addr.txt): _ip_facts said so
+            n.service_nic, n.service_address = service[n.name]
+            if r is None:
+                n.ssh_host = addr if addr and addr not in links and not addr.startswith("127.") else n.name
+                f.add(f"{n.name}: ssh_host {n.ssh_host}", col.rel(path) if addr else "(not in the collected files)",
+                      GUESSED, "from etc/hosts" if addr else "the node name")
+        elif addr and addr not in links and not addr.startswith("127."):
             if r is None:
                 n.ssh_host = addr
             n.service_address = f"{addr}/{d.service.vip_prefix}"

@@ -3,7 +3,8 @@
 Why here (the run stage): adoption (hawizard/adopt/) reads a directory and does no node I/O; the
 sessions, host-key rules and sudo handling are the ones ``apply`` and ``status`` use
 (hawizard/sessions/factory.py, hostkeys.py, sudo.py). This module opens a session per node, runs
-only commands that read (``test``, ``sed`` on a file, ``base64``, ``uname -n``, ``cibadmin -Q``),
+only commands that read (``test``, ``sed`` on a file, ``base64``, ``uname -n``, ``ip -o -4 addr show``,
+``cibadmin -Q``),
 and writes what it read into a private directory (0700, removed by the caller's ``with``) as
 DIR/NODE/<path on the node>: the layout ``--from-dir`` reads, so one engine serves both.
 
@@ -33,7 +34,7 @@ from pathlib import Path
 
 from hawizard.adopt import nodediff
 from hawizard.adopt.collected import MAX_CIB_BYTES, MAX_FILE_BYTES, Collected
-from hawizard.adopt.engine import CIB_PATHS
+from hawizard.adopt.engine import CIB_PATHS, IP_FACTS
 from hawizard.adopt.nodediff import NodeDiff
 from hawizard.common.errors import EnvironmentProblem, InputError, OperationFailed
 from hawizard.common.shellquote import q
@@ -47,10 +48,12 @@ from hawizard.sessions.target import SshTarget
 
 # Test hook, empty on real nodes: "host:port" -> a directory on that machine that stands for the node's "/"
 # (the loopback sshd of tests/test_collect_ssh.py has no cluster node's /etc). Under a root, the node's name
-# is ROOT/etc/hostname (uname -n would be the test machine's) and the CIB is ``CIB_file=ROOT/cib.xml
-# cibadmin -Q``: the real cibadmin reading a recorded CIB, as no cluster runs there.
+# is ROOT/etc/hostname (uname -n would be the test machine's), its addresses ROOT/ip-addr.txt (the test
+# machine's are not a node's) and the CIB is ``CIB_file=ROOT/cib.xml cibadmin -Q``: the real cibadmin reading
+# a recorded CIB, as no cluster runs there.
 TEST_ROOTS: dict[str, str] = {}
 NAME_QUERY = "uname -n"
+IP_QUERY = "ip -o -4 addr show"  # NICs, addresses and prefixes (hawizard/adopt/ipaddr.py)
 CIB_QUERY = "cibadmin -Q"
 
 
@@ -317,6 +320,8 @@ def collect_for_adopt(targets: list[SshTarget], dest: Path, access: Access) -> l
                 read_into(s, "/" + path, node_dir)
             for path in _glob(s, ADOPT_GLOBS):
                 read_into(s, path, node_dir)
+            query = f"cat {q(s.root + '/' + IP_FACTS)} 2>/dev/null" if s.root else f"{IP_QUERY} 2>/dev/null"
+            _write(node_dir, IP_FACTS, _run(s, f"{query}; true", IP_QUERY).encode())
         _cib_from_any(sessions, [dest / r.name for r in reached])
     finally:
         for s in sessions:

@@ -3,7 +3,8 @@ per node that the collector reads in place of "/" (hawizard/run/collect.py TEST_
 
 A tree holds what hawizard renders for the node, at its node paths, with the validators' dummy secrets
 filled in as the runner writes them, the CIB the real crmsh/pcs make of the cluster configuration
-(tests/adopt_support.py rendered_dir), and etc/hostname (the node's name, which uname -n gives on a node).
+(tests/adopt_support.py rendered_dir), etc/hostname (the node's name, which uname -n gives on a node) and
+ip-addr.txt (the node's addresses as ``ip -o -4 addr show`` prints them).
 """
 
 from __future__ import annotations
@@ -48,7 +49,17 @@ def prepare(c: Case, servers: tuple[SshServer, SshServer], tmp: Path, roots: dic
     """Each node's tree (DIR/NODE/...), registered in ``roots`` (the collector's TEST_ROOTS) by host:port."""
     require("cibadmin", "pcs" if c.stack.config_tool == "pcs" else "crm")
     d = rendered_dir(c, tmp, with_state=True, with_cib=True)
-    for node, srv in zip(c.design.node_names, servers, strict=True):
-        (d / node / "etc/hostname").write_text(node + "\n")
-        roots[f"{srv.host}:{srv.port}"] = str(d / node)
+    for n, srv in zip(c.design.nodes, servers, strict=True):
+        (d / n.name / "etc/hostname").write_text(n.name + "\n")
+        rows = [(n.service_nic, n.service_address)] + [(ic.nic, ic.address) for ic in n.interconnects]
+        (d / n.name / "ip-addr.txt").write_text(ip_addr_lines(rows))
+        roots[f"{srv.host}:{srv.port}"] = str(d / n.name)
     return d
+
+
+def ip_addr_lines(rows: list[tuple[str, str]]) -> str:
+    """``ip -o -4 addr show`` lines (iproute2's format) for (NIC, address/prefix) rows, loopback first."""
+    out = ["1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever"]
+    for i, (nic, addr) in enumerate(rows, start=2):
+        out.append(f"{i}: {nic}    inet {addr} scope global {nic}\\       valid_lft forever preferred_lft forever")
+    return "\n".join(out) + "\n"
