@@ -70,7 +70,8 @@ ADOPT_GLOBS = ("etc/drbd.d/*.res", "etc/drbd.d/*.conf", "etc/httpd/conf.d/*.conf
                "etc/apache2/conf-available/*.conf")
 
 RED = "«redacted»"
-# sed -E programs run on the node (GNU sed: the I flag). authkeys(5): "N method [secret]", a commented-out one
+# sed -r programs run on the node (GNU sed: -r and the I flag, in every GNU sed 4, CentOS 5's 4.1.5 included,
+# where -E is not documented yet). authkeys(5): "N method [secret]", a commented-out one
 # too; drbd.conf(5): shared-secret; a fence agent's password in a crm/pcs line and in the CIB's XML.
 _SED_AUTHKEYS = r"s/^([[:space:]]*#?[[:space:]]*[0-9]+[[:space:]]+[A-Za-z0-9]+[[:space:]]+)[^[:space:]].*$/\1" + RED + "/"
 _SED_COMMON = (
@@ -86,7 +87,7 @@ _NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
 
 def _sed(path: str) -> str:
     progs = ([_SED_AUTHKEYS] if path.endswith("/authkeys") else []) + list(_SED_COMMON)
-    return "LC_ALL=C sed -E " + " ".join(f"-e {q(p)}" for p in progs)
+    return "LC_ALL=C sed -r " + " ".join(f"-e {q(p)}" for p in progs)
 
 
 def read_script(path: str, limit: int, root: str = "") -> str:
