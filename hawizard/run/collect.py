@@ -183,22 +183,22 @@ def _run(node: Node, command: str, what: str, timeout: float = 120) -> str:
     return res.stdout.replace("\r", "")
 
 
-def _decode(session: Node, path: str, out: str) -> bytes | None:
+def _decode(node: Node, path: str, out: str) -> bytes | None:
     lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
     tags = [i for i, ln in enumerate(lines) if ln.startswith("HW-")]
     if not tags:
-        raise InputError(f"{session.name}:{path}: no answer from the read")
+        raise InputError(f"{node.name}:{path}: no answer from the read")
     tag = lines[tags[-1]]
     if tag == "HW-ABSENT":
         return None
     if tag == "HW-UNREADABLE":
-        raise InputError(f"{session.name}:{path}: there, but not a regular file that can be read")
+        raise InputError(f"{node.name}:{path}: there, but not a regular file that can be read")
     if tag == "HW-TOOBIG":
-        raise InputError(f"{session.name}:{path}: too large to be a configuration file")
+        raise InputError(f"{node.name}:{path}: too large to be a configuration file")
     try:
         return base64.b64decode("".join(lines[tags[-1] + 1:]), validate=True)
     except (binascii.Error, ValueError):
-        raise InputError(f"{session.name}:{path}: garbled transfer") from None
+        raise InputError(f"{node.name}:{path}: garbled transfer") from None
 
 
 def _write(dest: Path, path: str, data: bytes) -> None:
@@ -251,33 +251,33 @@ def scrub_cib(text: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-def read_cib(session: Node, dest: Path) -> str:
+def read_cib(node: Node, dest: Path) -> str:
     """The live CIB (``cibadmin -Q``) as DEST/cib.xml, or the on-disk copy when the cluster does not run there;
     where it came from, or "" when the node has neither."""
-    query = f"CIB_file={q(session.root + '/cib.xml')} {CIB_QUERY}" if session.root else CIB_QUERY
+    query = f"CIB_file={q(node.root + '/cib.xml')} {CIB_QUERY}" if node.root else CIB_QUERY
     # no pipefail in every shell: the query's own status decides, then its output is cut and sent
-    res = _result(session, f"cib=$({query}) && printf '%s\\n' \"$cib\" | {_sed('cib.xml')} | base64", "cibadmin -Q")
+    res = _result(node, f"cib=$({query}) && printf '%s\\n' \"$cib\" | {_sed('cib.xml')} | base64", "cibadmin -Q")
     if res.ok and res.stdout.strip():
         try:
             data = base64.b64decode("".join(res.stdout.replace("\r", "").split()), validate=True)
         except (binascii.Error, ValueError):
-            raise InputError(f"{session.name}: cibadmin -Q: garbled transfer") from None
+            raise InputError(f"{node.name}: cibadmin -Q: garbled transfer") from None
         _write(dest, "cib.xml", scrub_cib(data.decode("utf-8", "replace")).encode())
-        return f"{session.name}: cibadmin -Q"
+        return f"{node.name}: cibadmin -Q"
     for path in CIB_PATHS[1:]:  # the CIB a stopped cluster keeps on disk
-        if read_into(session, "/" + path, dest, MAX_CIB_BYTES):
+        if read_into(node, "/" + path, dest, MAX_CIB_BYTES):
             p = dest / path
             p.write_text(scrub_cib(p.read_text(errors="replace")))
-            return f"{session.name}:/{path} (cibadmin -Q failed: the cluster does not run there)"
+            return f"{node.name}:/{path} (cibadmin -Q failed: the cluster does not run there)"
     return ""
 
 
-def _cib_from_any(sessions: list[Node], dirs: list[Path]) -> str:
-    for s, d in zip(sessions, dirs, strict=True):
-        where = read_cib(s, d)
+def _cib_from_any(nodes: list[Node], dirs: list[Path]) -> str:
+    for n, d in zip(nodes, dirs, strict=True):
+        where = read_cib(n, d)
         if where:
             return where
-    raise InputError("no CIB on " + ", ".join(s.name for s in sessions) + ": cibadmin -Q failed (is the cluster "
+    raise InputError("no CIB on " + ", ".join(n.name for n in nodes) + ": cibadmin -Q failed (is the cluster "
                      "running?) and there is no " + " or ".join("/" + p for p in CIB_PATHS[1:]))
 
 
