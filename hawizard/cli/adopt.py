@@ -31,14 +31,16 @@ from hawizard.design.preset_file import dump_preset
 from hawizard.run import collect
 
 DESCRIPTION = """\
-Read a two-node Pacemaker + DRBD cluster's configuration, from its nodes over SSH (--node, the
-same host key rules and sudo as apply; read-only commands only) or from a directory of collected
-files (--from-dir), and write a preset of it. Over SSH the same files are read from each node,
-secrets cut on the node before they are sent, and the CIB with cibadmin -Q. DIR holds copies of the nodes' files at their paths (DIR/etc/..., or one
-DIR/NODE/etc/... per node, as `hawizard render -o DIR` writes): etc/corosync/corosync.conf or
-etc/ha.d/ha.cf + etc/ha.d/authkeys, etc/drbd.d/*.res + global_common.conf (or etc/drbd.conf),
-the CIB (cib.xml from `cibadmin -Q > cib.xml`, or var/lib/pacemaker/cib/cib.xml), etc/default/sbd
-or etc/sysconfig/sbd, the Apache configuration, and optionally etc/hosts.
+Read a two-node Pacemaker + DRBD cluster's configuration and write a preset of it: from its
+nodes over SSH (--node, the same host key rules and sudo as apply; read-only commands only; the
+same files are read from each node, secrets cut on the node before they are sent, the CIB with
+cibadmin -Q, the NICs with ip -o -4 addr show) or from a directory of collected files (--from-dir).
+
+DIR holds copies of the nodes' files at their paths (DIR/etc/..., or one DIR/NODE/etc/... per
+node, as `hawizard render -o DIR` writes): etc/corosync/corosync.conf or etc/ha.d/ha.cf +
+etc/ha.d/authkeys, etc/drbd.d/*.res + global_common.conf (or etc/drbd.conf), the CIB (cib.xml from
+`cibadmin -Q > cib.xml`, or var/lib/pacemaker/cib/cib.xml), etc/default/sbd or etc/sysconfig/sbd,
+the Apache configuration, and optionally etc/hosts and ip-addr.txt (ip -o -4 addr show).
 
 DRBD files are read by drbdadm and the CIB upgraded offline by cibadmin, on this machine.
 Everything the preset cannot say is listed in the report (printed, and written next to the
