@@ -16,6 +16,7 @@ would be removed; 2 bad input or a node that cannot be read; 3 a tool this machi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -119,6 +120,8 @@ def cmd_adopt(args: argparse.Namespace) -> int:
         raise InputError(f"{out}: is a directory; -o names the preset file to write")
     if args.node:
         adoption = _adopt_over_ssh(args)
+    elif args.identity_file or args.known_hosts:
+        raise InputError("-i/--identity-file and --known-hosts are for --node (reading the nodes over SSH)")
     else:
         adoption = adopt(args.from_dir, stack_name=args.stack, name=args.name)
     text = report.text(adoption, str(out))
@@ -133,6 +136,9 @@ def _adopt_over_ssh(args: argparse.Namespace):
     if len(args.node) > 2:
         raise InputError(f"--node given {len(args.node)} times: hawizard adopts two-node clusters (give one or both)")
     addrs = [collect.NodeAddress.parse(n) for n in args.node]
+    # the preset keeps them: absolute, so it works from any directory
+    args.identity_file = os.path.abspath(args.identity_file) if args.identity_file else ""
+    args.known_hosts = os.path.abspath(args.known_hosts) if args.known_hosts else ""
     targets = [collect.target(a, identity_file=args.identity_file, known_hosts=args.known_hosts) for a in addrs]
     op = TerminalOperator(yes=False)
     access = collect.Access(args.transport, op.confirm_host_key, op.sudo_password)
