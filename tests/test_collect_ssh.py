@@ -330,3 +330,37 @@ def test_adopt_over_ssh_reads_nics_prefixes_and_service_address(servers, roots, 
     assert "interconnect NICs and prefixes [srv1/ip-addr.txt, srv2/ip-addr.txt]: each link's address" in out
     guessed = out.split("Guessed", 1)[1].split("\n\n", 1)[0]
     assert "interconnect NICs" not in guessed and "service_address" not in guessed, guessed
+
+
+def test_the_test_page_is_not_called_missing_where_the_drbd_filesystem_is_not_mounted(servers, roots, tmp_path,
+                                                                                        capsys):
+    """index.html is on the replicated filesystem, mounted on the node that runs the service: a node without
+    it mounted (this machine's /proc/mounts has no /var/www/html) says so instead of "missing"; a file outside
+    that filesystem is missing as before."""
+    c, _ = _case_on("debian12", servers, tmp_path)
+    d = _prepare(c, servers, tmp_path, roots)
+    page = c.rendering.get("index-html").path
+    assert page.startswith(c.design.service.mount_point + "/")
+    (d / "srv1" / page.lstrip("/")).unlink()
+    preset = tmp_path / "p.toml"
+    preset.write_text(dump_preset(c.design))
+    code, out = _cli(capsys, "diff", str(preset), "--files-only")
+    assert code == 0, out
+    assert f"srv1:{page}: not compared: on the DRBD filesystem, which is not mounted on srv1" in out
+    assert "0 differ or missing, 1 on the DRBD filesystem of the other node (not compared)" in out
+    (d / "srv2/etc/drbd.d/r0.res").unlink()
+    code, out = _cli(capsys, "diff", str(preset), "--files-only")
+    assert code == 1 and "srv2:/etc/drbd.d/r0.res: missing" in out
+
+
+def test_the_mount_check_reads_proc_mounts(servers, tmp_path):
+    kh = known_hosts(tmp_path, *servers)
+    a = servers[0]
+    t = SshTarget(name="srv1", host=a.host, port=a.port, identity_file=str(a.client_key), known_hosts=str(kh),
+                  ssh_config=False)
+    node = collect._open(t, collect.Access())
+    try:
+        assert collect._mounted(node, "/proc") and collect._mounted(node, "/proc/")
+        assert not collect._mounted(node, "/var/www/html-not-a-mount")
+    finally:
+        node.session.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 from hawizard.adopt import cib, cibdiff, filediff, shadow
 from hawizard.adopt.collected import MAX_CIB_BYTES, Collected
 from hawizard.adopt.engine import CIB_PATHS
+from hawizard.adopt.filediff import FileDiff
 from hawizard.design.model import Design
 from hawizard.render.renderer import Rendering
 
@@ -33,19 +34,29 @@ class NodeDiff:
     def files_differ(self) -> list[filediff.FileDiff]:
         return [r for r in self.files if r.state in DIFFERENT_FILE_STATES]
 
+    def files_summary(self) -> str:
+        n_diff = len(self.files_differ)
+        n_else = sum(r.state == "elsewhere" for r in self.files)
+        return (f"{len(self.files) - n_diff - n_else} file(s) the same, {n_diff} differ or missing"
+                + (f", {n_else} on the DRBD filesystem of the other node (not compared)" if n_else else ""))
+
     @property
     def differs(self) -> bool:
         return bool(self.files_differ) or (self.cib is not None and self.cib.differs)
 
     def file_lines(self) -> list[str]:
         """The unified diffs, then one line per missing file."""
-        out = [r.diff if r.diff.endswith("\n") else r.diff + "\n" for r in self.files if r.diff]
+        out = [r.diff if r.diff.endswith("\n") else r.diff + "\n" for r in self.files
+               if r.diff and r.state != "elsewhere"]
         for r in self.files:
             where = f"{r.node + ':' if r.node else ''}{r.path}"
             if r.state == "secret-missing":
                 out.append(f"{where}: missing (a secret: only its presence is checked)\n")
             elif r.state == "missing":
                 out.append(f"{where}: missing from the collected files\n")
+            elif r.state == "elsewhere":
+                out.append(f"{where}: not compared: on the DRBD filesystem, which is not mounted on {r.node} "
+                           "(the service runs on the other node)\n")
         return out
 
     def cib_text(self) -> str:
@@ -55,9 +66,12 @@ class NodeDiff:
 
 
 def diff_collected(design: Design, rendering: Rendering, col: Collected, *, with_cib: bool = True,
-                   cib_label: str = "") -> NodeDiff:
-    """``cib_label``: where the collected CIB came from, when not the file itself ("srv1: cibadmin -Q")."""
-    files = filediff.compare(rendering, col)
+                   cib_label: str = "", elsewhere: set[tuple[str, str]] | None = None) -> NodeDiff:
+    """``cib_label``: where the collected CIB came from, when not the file itself ("srv1: cibadmin -Q");
+    ``elsewhere``: (node, path) of files on the replicated filesystem that node does not have mounted: not
+    compared there (the state "elsewhere"), rather than called missing."""
+    files = [FileDiff(r.node, r.path, "elsewhere") if (r.node, r.path) in (elsewhere or set()) and r.state == "missing"
+             else r for r in filediff.compare(rendering, col)]
     if not with_cib:
         return NodeDiff(files, None, "--files-only")
     live_path = col.first(*CIB_PATHS)

@@ -172,7 +172,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def _print_diff(result: nodediff.NodeDiff, what: str) -> int:
     for line in result.file_lines():
         sys.stdout.write(line)
-    n_diff = len(result.files_differ)
-    print(f"{len(result.files) - n_diff} file(s) the same, {n_diff} differ or missing ({what})")
+    print(f"{result.files_summary()} ({what})")
     sys.stdout.write(result.cib_text())
     return 1 if result.differs else 0

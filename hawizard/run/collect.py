@@ -331,9 +331,14 @@ def collect_for_adopt(targets: list[SshTarget], dest: Path, access: Access) -> l
 
 
 def collect_for_diff(design_targets: dict[str, SshTarget], rendering: Rendering, dest: Path, access: Access, *,
-                     with_cib: bool = True) -> tuple[Collected, str]:
+                     with_cib: bool = True, mount_point: str = "",
+                     unmounted: set[tuple[str, str]] | None = None) -> tuple[Collected, str]:
     """Every file the design renders, from each of its nodes, into dest/NODE/...; the live CIB from the first
-    node that gives one. Returns the directory (as adoption reads it) and where the CIB came from."""
+    node that gives one. Returns the directory (as adoption reads it) and where the CIB came from.
+
+    A file on the replicated filesystem (under ``mount_point``: the test page) that a node lacks while that
+    filesystem is not mounted there is added to ``unmounted`` as (node, path): it is on the node that runs the
+    service, and "missing" would be untrue."""
     cib_from = ""
     sessions: list[Node] = []
     dirs: list[Path] = []
@@ -353,8 +358,9 @@ def collect_for_diff(design_targets: dict[str, SshTarget], rendering: Rendering,
                     out = _run(s, presence_script(f.path, s.root), f"checking {f.path}")
                     if "HW-PRESENT" in out:
                         _write(node_dir, f.path, b"")  # presence only: the secret is never read
-                else:
-                    read_into(s, f.path, node_dir)
+                elif not read_into(s, f.path, node_dir) and _on(f.path, mount_point) and unmounted is not None \
+                        and not _mounted(s, mount_point):
+                    unmounted.add((node, f.path))
         if with_cib:
             cib_from = _cib_from_any(sessions, dirs)
     finally:
@@ -364,10 +370,24 @@ def collect_for_diff(design_targets: dict[str, SshTarget], rendering: Rendering,
     return Collected(dest, tuple(dirs)), cib_from
 
 
+def _on(path: str, mount_point: str) -> bool:
+    return bool(mount_point) and path.startswith(mount_point.rstrip("/") + "/")
+
+
+def _mounted(node: Node, mount_point: str) -> bool:
+    """Whether a filesystem is mounted at ``mount_point`` on the node (/proc/mounts: field 2)."""
+    prog = '$2 == m { f = 1 } END { print (f ? "HW-MOUNTED" : "HW-NOT-MOUNTED") }'
+    out = _run(node, f"awk -v m={q(mount_point.rstrip('/') or '/')} {q(prog)} /proc/mounts", "reading /proc/mounts")
+    return "HW-MOUNTED" in out
+
+
 def diff_nodes(design: Design, rendering: Rendering, access: Access, *, with_cib: bool = True) -> NodeDiff:
     """``hawizard diff`` against the design's nodes over SSH: what the command line prints and the wizard's
     review shows (hawizard/adopt/nodediff.py compares; this reads the nodes)."""
     targets = {n.name: target_for(n) for n in design.nodes}
+    unmounted: set[tuple[str, str]] = set()
     with private_dir() as tmp:
-        col, cib_from = collect_for_diff(targets, rendering, tmp, access, with_cib=with_cib)
-        return nodediff.diff_collected(design, rendering, col, with_cib=with_cib, cib_label=cib_from)
+        col, cib_from = collect_for_diff(targets, rendering, tmp, access, with_cib=with_cib,
+                                         mount_point=design.service.mount_point, unmounted=unmounted)
+        return nodediff.diff_collected(design, rendering, col, with_cib=with_cib, cib_label=cib_from,
+                                       elsewhere=unmounted)

@@ -81,8 +81,7 @@ def read_nodes(app: Any, design: Any, rendering: Any, cancelled: threading.Event
 def diff_text(result: NodeDiff) -> Text:
     """The files' unified diffs (removed lines red, added green) and the CIB objects, as the command prints them."""
     text = Text()
-    n_diff = len(result.files_differ)
-    head = f"{len(result.files) - n_diff} file(s) the same, {n_diff} differ or missing"
+    head = result.files_summary()
     text.append(("The nodes match the design.\n" if not result.differs else "A run would change the nodes:\n"),
                 style="bold green" if not result.differs else "bold yellow")
     text.append(head + "\n\n", style="dim")
