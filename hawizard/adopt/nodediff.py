@@ -76,7 +76,7 @@ def diff_collected(design: Design, rendering: Rendering, col: Collected, *, with
         return NodeDiff(files, None, "--files-only")
     live_path = col.first(*CIB_PATHS)
     if live_path is None:
-        return NodeDiff(files, None, "no CIB among the collected files (cibadmin -Q > cib.xml)")
+        return NodeDiff(files, None, "no CIB among the collected files; `cibadmin -Q > cib.xml` on a node gives one")
     where = cib_label or col.rel(live_path)
     live_text = col.read(live_path, MAX_CIB_BYTES)
     with tempfile.TemporaryDirectory(prefix="hawizard-diff-cib-") as tmp:
