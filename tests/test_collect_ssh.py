@@ -327,7 +327,7 @@ def test_adopt_over_ssh_reads_nics_prefixes_and_service_address(servers, roots, 
         assert [(ic.nic, ic.address) for ic in n.interconnects] == [("lan0", f"10.1.0.{i}/25"),
                                                                     ("lan1", f"10.2.0.{i}/26")]
         assert (n.service_nic, n.service_address) == ("ens3", f"192.168.0.{30 + i}/24")
-    assert "interconnect NICs and prefixes [srv1/ip-addr.txt, srv2/ip-addr.txt]: each link's address" in out
+    assert "interconnect NICs and prefixes [srv1/ip-addr.txt, srv2/ip-addr.txt]: each link found on a NIC" in out
     guessed = out.split("Guessed", 1)[1].split("\n\n", 1)[0]
     assert "interconnect NICs" not in guessed and "service_address" not in guessed, guessed
 
@@ -364,3 +364,26 @@ def test_the_mount_check_reads_proc_mounts(servers, tmp_path):
         assert not collect._mounted(node, "/var/www/html-not-a-mount")
     finally:
         node.session.close()
+
+
+def test_adopt_over_ssh_reads_heartbeat_bcast_link_addresses(servers, roots, tmp_path, capsys):
+    """ha.cf's bcast names NICs only: the address of each link is the one its NIC carries on the node (where
+    adoption from files alone writes hawizard's numbering, 10.LINK.0.NODE/24)."""
+    from support.loopback_nodes import ip_addr_lines
+
+    require("drbdadm")
+    c, kh = _case_on("article", servers, tmp_path)
+    d = _prepare(c, servers, tmp_path, roots)
+    for i, n in enumerate(c.design.nodes, start=1):
+        rows = [("eth0", f"192.168.0.{100 + i}/24"), ("eth1", f"10.1.0.{i}/24"), ("eth2", f"172.16.5.{i}/28")]
+        (d / n.name / "ip-addr.txt").write_text(ip_addr_lines(rows))
+    out_preset = tmp_path / "adopted.toml"
+    a, b = servers
+    code, out = _cli(capsys, "adopt", "--node", f"{a.host}:{a.port}", "--node", f"{b.host}:{b.port}",
+                     "-i", str(a.client_key), "--known-hosts", str(kh), "-o", str(out_preset))
+    assert code == 0, out
+    got = load_preset(out_preset)
+    for i, n in enumerate(got.nodes, start=1):
+        assert [(ic.nic, ic.address) for ic in n.interconnects] == [("eth1", f"10.1.0.{i}/24"),
+                                                                    ("eth2", f"172.16.5.{i}/28")]
+    assert "interconnect addresses [srv1/ip-addr.txt, srv2/ip-addr.txt]: each link found on a NIC" in out

@@ -207,9 +207,13 @@ def _ip_facts(col: Collected, d: Design, f: Findings) -> dict[str, tuple[str, st
         links = {ic.address.split("/")[0] for ic in n.interconnects}
         for ic in n.interconnects:
             addr = ic.address.split("/")[0]
+            on_nic = [(a, p) for a, (nic, p) in table.items() if nic == ic.nic]
             if addr in table:
                 ic.nic, prefix = table[addr]
                 ic.address = f"{addr}/{prefix}"
+            elif d.heartbeat.transport == "bcast" and d.stack == "centos5-heartbeat" and len(on_nic) == 1:
+                # ha.cf's bcast names the NIC only (the address was hawizard's numbering): the NIC's one address
+                ic.address = f"{on_nic[0][0]}/{on_nic[0][1]}"
             else:
                 all_links = False
                 f.add(f"{n.name}: link address {addr}", where, GUESSED, "on no NIC of the node: NIC and prefix guessed")
@@ -219,11 +223,12 @@ def _ip_facts(col: Collected, d: Design, f: Findings) -> dict[str, tuple[str, st
                 f.add(f"{n.name}: service_address {addr}/{prefix} on {nic}", where, KEPT,
                       "the node's own address in the VIP's network")
                 break
-    guess = [x for x in f.items if x.action == GUESSED and x.name == "interconnect NICs and prefixes"]
-    if all_links and guess:
-        f.items.remove(guess[0])
-        f.add("interconnect NICs and prefixes", ", ".join(f"{n}/{IP_FACTS}" for n in d.node_names), KEPT,
-              "each link's address found on a NIC of its node")
+    for what in ("interconnect NICs and prefixes", "interconnect addresses"):  # corosync.conf's, ha.cf bcast's
+        guess = [x for x in f.items if x.action == GUESSED and x.name == what]
+        if all_links and guess:
+            f.items.remove(guess[0])
+            f.add(what, ", ".join(f"{n}/{IP_FACTS}" for n in d.node_names), KEPT,
+                  "each link found on a NIC of its node, with its address and prefix")
     return service
 
 
