@@ -86,6 +86,7 @@ def test_missing_and_changed_files_exit_1(tmp_path):
     assert "srv2:/etc/corosync/authkey: missing (a secret" in proc.stdout
     assert "srv1:/etc/drbd.d/r0.res: missing from the collected files" in proc.stdout
     assert "--- /dev/null" in proc.stdout
+    assert "CIB objects: not compared (no CIB among the collected files" in proc.stdout  # said, not counted
 
 
 @pytest.mark.parametrize("cid", ("article-ucast-sha1", "debian12-ipmi-static", "debian12-pcs"))

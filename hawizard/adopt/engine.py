@@ -10,11 +10,12 @@ preset is one ``hawizard validate`` accepts, or the values that break it are nam
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hawizard.adopt import apache, cib, cib_map, drbd, drbd_map, membership, sysconfig
+from hawizard.adopt import apache, cib, cib_map, drbd, drbd_map, ipaddr, membership, sysconfig
 from hawizard.adopt.collected import MAX_CIB_BYTES, Collected
 from hawizard.adopt.findings import CHANGED, DEFAULTED, DROPPED, GUESSED, KEPT, Findings
 from hawizard.adopt.units import seconds
@@ -27,6 +28,17 @@ CIB_PATHS = ("cib.xml", "var/lib/pacemaker/cib/cib.xml", "var/lib/heartbeat/crm/
 SBD_PATHS = ("etc/default/sbd", "etc/sysconfig/sbd")
 
 
+@dataclass(frozen=True)
+class Reach:
+    """How a node was reached over SSH for adoption: its preset's ssh_* keys."""
+
+    host: str
+    port: int = 22
+    user: str = "root"
+    identity_file: str = ""
+    known_hosts: str = ""
+
+
 @dataclass
 class Adoption:
     design: Design
@@ -35,12 +47,16 @@ class Adoption:
     stack_reason: str
 
 
-def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | None = None) -> Adoption:
+def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | None = None,
+          reached: dict[str, Reach] | None = None, source: str = "") -> Adoption:
+    """``reached``: node name -> how it was reached over SSH (hawizard/run/collect.py), which becomes its ssh_*
+    keys; ``source``: what the report calls the files' origin (the directory, or the nodes reached)."""
     col = Collected.open(directory)
     f = Findings()
     d = Design()
     d.name = name or re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(directory).resolve().name) or "adopted"
-    d.description = f"Adopted from the collected files in {Path(directory).name}; see the adoption report."
+    d.description = (f"Adopted from {source}; see the adoption report." if source else
+                     f"Adopted from the collected files in {Path(directory).name}; see the adoption report.")
     is_hb = col.first("etc/ha.d/ha.cf") is not None
     is_cs = col.first("etc/corosync/corosync.conf") is not None
     if not (is_hb or is_cs):
@@ -91,11 +107,11 @@ def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | N
         f.add("sbd settings", col.rel(sbd_file), DROPPED, "the CIB has no sbd fence device: not part of the design")
     _apache(col, d, stack, f)
     _answers(d, f)
-    _hosts(col, d, f)
+    _hosts(col, d, f, reached or {}, _ip_facts(col, d, f))
     _node_copies(col, f)
     resolve_defaults(d)
     _timeouts(the_cib, d, stack, f, cib_where)
-    return Adoption(_checked(d), f, str(directory), reason)
+    return Adoption(_checked(d), f, source or str(directory), reason)
 
 
 def _drbd_files(col: Collected) -> tuple[dict[str, Path], Path | None]:
@@ -169,6 +185,53 @@ def _apache(col: Collected, d: Design, stack: stacks.Stack, f: Findings) -> None
 _SHARED = ("etc/ha.d/ha.cf", "etc/ha.d/authkeys", "etc/corosync/corosync.conf", "etc/drbd.conf", *SBD_PATHS)
 
 
+IP_FACTS = "ip-addr.txt"  # NODE/ip-addr.txt: `ip -o -4 addr show` on that node (hawizard/adopt/ipaddr.py)
+
+
+def _ip_facts(col: Collected, d: Design, f: Findings) -> dict[str, tuple[str, str]]:
+    """NIC names and prefixes of each node's links from what the node says it has (NODE/ip-addr.txt), in place
+    of the guess; returns each node's service NIC and address found there (its own address in the VIP's
+    network), for _hosts."""
+    by_name = {p.name: p for p in col.node_dirs if p != col.root}
+    vip = ipaddress.ip_address(d.service.vip)
+    service: dict[str, tuple[str, str]] = {}
+    all_links = bool(d.nodes)
+    for n in d.nodes:
+        node_dir = by_name.get(n.name)
+        facts = node_dir / IP_FACTS if node_dir is not None else None
+        if facts is None or not facts.is_file():
+            all_links = False
+            continue
+        where = col.rel(facts)
+        table = ipaddr.parse(col.read(facts))
+        links = {ic.address.split("/")[0] for ic in n.interconnects}
+        for ic in n.interconnects:
+            addr = ic.address.split("/")[0]
+            on_nic = [(a, p) for a, (nic, p) in table.items() if nic == ic.nic]
+            if addr in table:
+                ic.nic, prefix = table[addr]
+                ic.address = f"{addr}/{prefix}"
+            elif d.heartbeat.transport == "bcast" and d.stack == "centos5-heartbeat" and len(on_nic) == 1:
+                # ha.cf's bcast names the NIC only (the address was hawizard's numbering): the NIC's one address
+                ic.address = f"{on_nic[0][0]}/{on_nic[0][1]}"
+            else:
+                all_links = False
+                f.add(f"{n.name}: link address {addr}", where, GUESSED, "on no NIC of the node: NIC and prefix guessed")
+        for addr, (nic, prefix) in table.items():
+            if addr != str(vip) and addr not in links and vip in ipaddress.ip_interface(f"{addr}/{prefix}").network:
+                service[n.name] = (nic, f"{addr}/{prefix}")
+                f.add(f"{n.name}: service_address {addr}/{prefix} on {nic}", where, KEPT,
+                      "the node's own address in the VIP's network")
+                break
+    for what in ("interconnect NICs and prefixes", "interconnect addresses"):  # corosync.conf's, ha.cf bcast's
+        guess = [x for x in f.items if x.action == GUESSED and x.name == what]
+        if all_links and guess:
+            f.items.remove(guess[0])
+            f.add(what, ", ".join(f"{n}/{IP_FACTS}" for n in d.node_names), KEPT,
+                  "each link found on a NIC of its node, with its address and prefix")
+    return service
+
+
 def _node_copies(col: Collected, f: Findings) -> None:
     """With a directory per node, each shared file that differs between the nodes is named: the first
     node's copy was read, and a re-apply writes one file to both. The contents are not shown (authkeys)."""
@@ -200,25 +263,40 @@ def _answers(d: Design, f: Findings) -> None:
           "defaults: answer them, then hawizard validate says where the configuration does not do what they say")
 
 
-def _hosts(col: Collected, d: Design, f: Findings) -> None:
-    """ssh_host and service_address from etc/hosts when it names a node with an address that is not an
-    interconnect's; else the node name and hawizard's default numbering (192.168.0.101, .102), guessed."""
+def _hosts(col: Collected, d: Design, f: Findings, reached: dict[str, Reach],
+           service: dict[str, tuple[str, str]]) -> None:
+    """ssh_host and service_address: how the node was reached over SSH (kept), or from etc/hosts when it names
+    a node with an address that is not an interconnect's; else the node name and hawizard's default numbering
+    (192.168.0.101, .102), guessed."""
     path = col.first("etc/hosts")
     table = membership.hosts_table(col)
     for i, n in enumerate(d.nodes):
         n.service_nic = d.service.vip_nic  # the VIP is added to the service NIC (IPaddr2 nic)
         links = {ic.address.split("/")[0] for ic in n.interconnects}
         addr = table.get(n.name, "")
-        if addr and addr not in links and not addr.startswith("127."):
-            n.ssh_host = addr
+        r = reached.get(n.name)
+        if r is not None:
+            n.ssh_host, n.ssh_port, n.ssh_user = r.host, r.port, r.user
+            n.ssh_identity_file, n.ssh_known_hosts = r.identity_file, r.known_hosts
+            f.add(f"{n.name}: ssh_host {r.host}, ssh_port {r.port}, ssh_user {r.user}", "(--node)", KEPT,
+                  "as adoption reached it over SSH")
+        if n.name in service:  # what the node has (ip-addr.txt): _ip_facts said so
+            n.service_nic, n.service_address = service[n.name]
+            if r is None:
+                n.ssh_host = addr if addr and addr not in links and not addr.startswith("127.") else n.name
+                f.add(f"{n.name}: ssh_host {n.ssh_host}", col.rel(path) if addr else "(not in the collected files)",
+                      GUESSED, "from etc/hosts" if addr else "the node name")
+        elif addr and addr not in links and not addr.startswith("127."):
+            if r is None:
+                n.ssh_host = addr
             n.service_address = f"{addr}/{d.service.vip_prefix}"
-            f.add(f"{n.name}: ssh_host and service_address {addr}", col.rel(path), GUESSED,
+            f.add(f"{n.name}: {'' if r else 'ssh_host and '}service_address {addr}", col.rel(path), GUESSED,
                   f"from etc/hosts; the prefix /{d.service.vip_prefix} is the VIP's: check it")
         else:
             n.service_address = f"192.168.0.{101 + i}/24"
-            f.add(f"{n.name}: ssh_host, service_address", "(not in the collected files)", GUESSED,
-                  f"ssh_host is the node name; service_address {n.service_address} is hawizard's default "
-                  "numbering: set them before an apply")
+            f.add(f"{n.name}: {'' if r else 'ssh_host, '}service_address", "(not in the collected files)", GUESSED,
+                  ("" if r else "ssh_host is the node name; ") + f"service_address {n.service_address} is hawizard's "
+                  "default numbering: set it before an apply")
 
 
 def _timeouts(the_cib: cib.Cib, d: Design, stack: stacks.Stack, f: Findings, where: str) -> None:

@@ -10,4 +10,6 @@ Modules, one job each:
   gate      pause and cancel between commands (a session wrapper)
   targets   where each node of a design is reached (its SSH target)
   console   the command line's sink: progress bars and one line per step
+  collect   a cluster's configuration read from its nodes, read-only, into adoption's directory layout
+            (adopt --node, diff over SSH, the review's Diff tab)
 """

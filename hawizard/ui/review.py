@@ -1,16 +1,18 @@
-"""Review: every problem, every file each node gets (highlighted), the plan outline; save, or run.
+"""Review: every problem, every file each node gets (highlighted), the plan outline, the diff against the
+nodes; save, or run.
 
 Rendering and planning run in a thread worker (the first rendering compiles the templates);
 the screen shows what it has meanwhile. A problem opens the question it belongs to. Nodes are
-not contacted here: a diff against what is on each node now is not part of this screen yet.
+contacted only when the operator asks for the diff (r, in the Diff view; diffview.py), read-only.
 
 The screen opens with the cursor in the problem list (Up/Down work at once); the views are
-switched with 1, 2, 3, so the tab bar takes no Tab stop; a long line of a file is folded with
+switched with 1, 2, 3, 4, so the tab bar takes no Tab stop; a long line of a file is folded with
 a continuation mark (wrapmark.py).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from rich.syntax import Syntax
@@ -24,6 +26,7 @@ from textual.widgets import Footer, Header, OptionList, Static, TabbedContent, T
 from textual.widgets.option_list import Option
 
 from hawizard.design.problems import ERROR, INFO, WARNING, Problem
+from hawizard.ui import diffview
 from hawizard.ui.design import problems_of
 from hawizard.ui.forms import STYLE
 from hawizard.ui.wrapmark import MarkedWrap
@@ -62,6 +65,8 @@ class ReviewScreen(Screen):
         Binding("1", "tab('problems')", "Problems", show=False),
         Binding("2", "tab('files')", "Files", show=False),
         Binding("3", "tab('plan')", "Plan", show=False),
+        Binding("4", "tab('diff')", "Diff", show=False),
+        Binding("r", "diff_nodes", "Diff with the nodes", show=False),
     ]
 
     def __init__(self) -> None:
@@ -70,6 +75,8 @@ class ReviewScreen(Screen):
         self.prepared: Prepared | None = None
         self.shown_file = ""  # the preview on screen (placeholders in place of secrets)
         self._reviewed: tuple[str, str] = ("", "")
+        self.diff = None  # the last NodeDiff read from the nodes (hawizard/adopt/nodediff.py)
+        self._diff_cancel = threading.Event()
 
     @property
     def design(self):
@@ -89,6 +96,9 @@ class ReviewScreen(Screen):
             with TabPane("3 Plan", id="plan"):
                 with VerticalScroll(id="plan-view"):
                     yield Static("Planning…", id="plan-content")
+            with TabPane("4 Diff", id="diff"):
+                with VerticalScroll(id="diff-view"):
+                    yield Static(Text(diffview.HINT, style="dim"), id="diff-content")
         yield Static("", id="review-status")
         yield Footer()
 
@@ -110,6 +120,9 @@ class ReviewScreen(Screen):
         """Check the design again and render and plan it (in a worker)."""
         self._reviewed = self._fingerprint()
         self.prepared = None
+        if self.diff is not None:  # the design changed: the last diff was of another one
+            self.diff = None
+            self.query_one("#diff-content", Static).update(Text(diffview.HINT, style="dim"))
         self.problems = problems_of(self.design, self.app.field_errors, self.app.design_source)  # type: ignore[attr-defined]
         self._show_problems()
         self._prepare()
@@ -155,9 +168,28 @@ class ReviewScreen(Screen):
         except Exception as exc:  # noqa: BLE001 - shown, not fatal
             return Prepared(None, None, f"The design cannot be rendered: {exc}")
 
+    def action_diff_nodes(self) -> None:
+        """Read the nodes and show what a run would change (in a thread worker; questions come as dialogs)."""
+        if not self._ready_to_run():
+            return
+        self.action_tab("diff")
+        self.query_one("#diff-content", Static).update(Text("Reading the nodes (read-only)…", style="yellow"))
+        self._diff_cancel.clear()
+        self._read_nodes(self.design, self.prepared.rendering)  # type: ignore[union-attr]
+
+    @work(thread=True, exclusive=True, group="review-diff", exit_on_error=False)
+    def _read_nodes(self, design, rendering):
+        return diffview.read_nodes(self.app, design, rendering, self._diff_cancel)
+
+    def on_unmount(self) -> None:
+        self._diff_cancel.set()  # a question still open is answered by nobody
+
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
 
+        if event.worker.group == "review-diff":
+            self._diff_done(event.worker, event.state)
+            return
         if event.worker.group != "review-prepare":
             return
         if event.state == WorkerState.SUCCESS:
@@ -166,6 +198,21 @@ class ReviewScreen(Screen):
         elif event.state == WorkerState.ERROR:
             self.prepared = Prepared(None, None, f"Rendering failed: {event.worker.error}")
             self._show_prepared()
+
+    def _diff_done(self, worker, state) -> None:
+        from textual.worker import WorkerState
+
+        from hawizard.common.errors import HawizardError
+        from hawizard.common.terminal_text import clean
+
+        view = self.query_one("#diff-content", Static)
+        if state == WorkerState.SUCCESS:
+            self.diff = worker.result
+            view.update(diffview.diff_text(self.diff))
+        elif state == WorkerState.ERROR:
+            err = worker.error
+            why = clean(str(err)) if isinstance(err, HawizardError) else f"{type(err).__name__}: {clean(str(err))}"
+            view.update(Text(f"The nodes could not be compared: {why}\n\n{diffview.HINT}", style="yellow"))
 
     def _show_prepared(self) -> None:
         prepared = self.prepared
@@ -231,7 +278,7 @@ class ReviewScreen(Screen):
         tabs = self.query_one("#review-tabs", TabbedContent)
         self.set_focus(None)  # keep focus out of the pane being hidden, or it pulls it back
         tabs.active = tab
-        target = {"problems": "#problem-list", "files": "#file-list", "plan": "#plan-view"}[tab]
+        target = {"problems": "#problem-list", "files": "#file-list", "plan": "#plan-view", "diff": "#diff-view"}[tab]
         self.set_focus(self.query_one(target))  # at once: the next key typed is for this view
 
     def action_edit(self) -> None:

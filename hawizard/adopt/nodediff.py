@@ -1,0 +1,87 @@
+"""``hawizard diff``'s engine: a design against a directory of collected files, files and CIB objects.
+
+Why one function both front ends call: the command line prints it, the wizard's review shows it in a tab,
+and the nodes' files may come from a directory the operator collected or from the nodes over SSH
+(hawizard/run/collect.py fills a private directory of the same layout). Files: filediff.py; the
+cluster configuration's objects: the rendered script loaded offline (shadow.py) against the collected CIB
+(``cibadmin -Q`` output, upgraded by cib.py), compared by cibdiff.py. The CIB is the cluster's, one for
+both nodes: the first node directory's copy is compared.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from hawizard.adopt import cib, cibdiff, filediff, shadow
+from hawizard.adopt.collected import MAX_CIB_BYTES, Collected
+from hawizard.adopt.engine import CIB_PATHS
+from hawizard.adopt.filediff import FileDiff
+from hawizard.design.model import Design
+from hawizard.render.renderer import Rendering
+
+DIFFERENT_FILE_STATES = ("differs", "missing", "secret-missing")
+
+
+@dataclass
+class NodeDiff:
+    files: list[filediff.FileDiff]
+    cib: cibdiff.CibDiff | None  # None: not compared (no CIB collected, or not asked)
+    cib_source: str  # where the live CIB came from, or why it was not compared
+
+    @property
+    def files_differ(self) -> list[filediff.FileDiff]:
+        return [r for r in self.files if r.state in DIFFERENT_FILE_STATES]
+
+    def files_summary(self) -> str:
+        n_diff = len(self.files_differ)
+        n_else = sum(r.state == "elsewhere" for r in self.files)
+        return (f"{len(self.files) - n_diff - n_else} file(s) the same, {n_diff} differ or missing"
+                + (f", {n_else} on the DRBD filesystem of the other node (not compared)" if n_else else ""))
+
+    @property
+    def differs(self) -> bool:
+        return bool(self.files_differ) or (self.cib is not None and self.cib.differs)
+
+    def file_lines(self) -> list[str]:
+        """The unified diffs, then one line per missing file."""
+        out = [r.diff if r.diff.endswith("\n") else r.diff + "\n" for r in self.files
+               if r.diff and r.state != "elsewhere"]
+        for r in self.files:
+            where = f"{r.node + ':' if r.node else ''}{r.path}"
+            if r.state == "secret-missing":
+                out.append(f"{where}: missing (a secret: only its presence is checked)\n")
+            elif r.state == "missing":
+                out.append(f"{where}: missing from the collected files\n")
+            elif r.state == "elsewhere":
+                out.append(f"{where}: not compared: on the DRBD filesystem, which is not mounted on {r.node} "
+                           "(the service runs on the other node)\n")
+        return out
+
+    def cib_text(self) -> str:
+        if self.cib is None:
+            return f"CIB objects: not compared ({self.cib_source})\n"
+        return f"CIB objects (hawizard's cluster configuration -> {self.cib_source}):\n" + self.cib.text()
+
+
+def diff_collected(design: Design, rendering: Rendering, col: Collected, *, with_cib: bool = True,
+                   cib_label: str = "", elsewhere: set[tuple[str, str]] | None = None) -> NodeDiff:
+    """``cib_label``: where the collected CIB came from, when not the file itself ("srv1: cibadmin -Q");
+    ``elsewhere``: (node, path) of files on the replicated filesystem that node does not have mounted: not
+    compared there (the state "elsewhere"), rather than called missing."""
+    files = [FileDiff(r.node, r.path, "elsewhere") if (r.node, r.path) in (elsewhere or set()) and r.state == "missing"
+             else r for r in filediff.compare(rendering, col)]
+    if not with_cib:
+        return NodeDiff(files, None, "--files-only")
+    live_path = col.first(*CIB_PATHS)
+    if live_path is None:
+        return NodeDiff(files, None, "no CIB among the collected files; `cibadmin -Q > cib.xml` on a node gives one")
+    where = cib_label or col.rel(live_path)
+    live_text = col.read(live_path, MAX_CIB_BYTES)
+    with tempfile.TemporaryDirectory(prefix="hawizard-diff-cib-") as tmp:
+        copy = Path(tmp) / "cib.xml"  # the collected file itself is never handed to a tool that writes
+        copy.write_text(live_text)
+        live = cib.upgrade_and_query(copy, where)
+    desired = shadow.desired_cib(design, rendering)
+    return NodeDiff(files, cibdiff.compare(desired, live, cibdiff.Ownership.of(design), live_name=where), where)
