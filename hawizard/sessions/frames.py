@@ -40,6 +40,32 @@ def frame(m: str, body: str, stdin: bytes | None) -> str:
     )
 
 
+#: The shell variable of a batch that holds the last command's exit status.
+BATCH_STATUS = "__hw_batch_status"
+
+
+def batch_frame(frames: list[tuple[str, str]]) -> str:
+    """The text that runs the bodies ``(m, body)`` in their own frames, one after another, in one round trip.
+
+    Each body runs exactly as in ``frame`` (its own subshell, stdin from /dev/null, its own start
+    and end markers with its own ``$?``); a body runs only if the one before it exited 0, so the
+    batch stops at the first failure and its markers say which commands ran. The whole batch is
+    one brace group: the interactive shell reads all of it before it runs any of it, and prints
+    its prompt once, at the end; so echo is turned off once, before it (a command that turns it
+    on again cannot make the shell echo text that it has read already). Ctrl-C (a timeout, a cancel) ends the body that runs; its
+    status 130 skips the rest.
+    """
+    v = BATCH_STATUS
+    parts = [f"stty -echo 2>/dev/null; {v}=0; {{\n"]
+    for m, body in frames:
+        parts.append(
+            f"[ \"${v}\" -ne 0 ] || {{ printf '__HWS_%s__\\n' {m}; ( {body}\n) </dev/null; "
+            f"{v}=$?; printf '\\n__HWE_%s_%d__\\n' {m} \"${v}\"; }}\n"
+        )
+    parts.append("}\n")
+    return "".join(parts)
+
+
 def _stdin_redirect(m: str, data: bytes | None) -> str:
     if data is None:
         return "</dev/null"
@@ -70,10 +96,13 @@ class FrameReader:
         self.sudo_failure: str | None = None
 
     def feed(self, pending: str) -> str:
-        """Consume what can be consumed; return the unconsumed rest."""
+        """Consume what can be consumed; return the unconsumed rest.
+
+        Nothing after the end marker is consumed: that is the prompt, or the next frame of a batch.
+        """
         pending = CRLF.sub("\n", pending)
-        if pending.endswith("\r"):
-            return pending  # maybe half of a CR LF
+        if pending.endswith("\r") or self.done:
+            return pending  # maybe half of a CR LF; or after the end: another reader's
         if not self.seen_start:
             i = pending.find(self.start)
             if i < 0:
@@ -85,15 +114,13 @@ class FrameReader:
             if not self.sudo_started and not self.done:
                 return pending
         *complete, rest = pending.split("\n")
-        for line in complete:
-            if self.done:
-                continue  # after the end marker: the prompt follows
+        for i, line in enumerate(complete):
             if line.startswith("__HWE_"):
                 mm = self.end.fullmatch(line)
                 if mm:
                     self.done = True
                     self.exit_status = int(mm.group(1))
-                    continue
+                    return "\n".join([*complete[i + 1:], rest])  # the prompt, or the next frame
             self._line(ANSI.sub("", line))
         return rest
 
