@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import base64
 import re
+import shutil
+import subprocess
 
 from hawizard.sessions import sudo
 from hawizard.sessions.base import EXIT_UNKNOWN, CommandResult, OutputCallback
@@ -64,6 +66,24 @@ def batch_frame(frames: list[tuple[str, str]]) -> str:
         )
     parts.append("}\n")
     return "".join(parts)
+
+
+def parses(text: str) -> bool:
+    """Whether bash parses ``text`` (``bash -n``, on this machine): a batch that does not is sent one by one.
+
+    Why: the shell reads a whole batch before it runs any of it, so one command that does not
+    parse (a hawizard bug, but it must stay diagnosable) would keep the whole batch from running
+    and make its first command look timed out. Sent alone, each command fails as it always did.
+    No bash here: no batch either.
+    """
+    bash = shutil.which("bash")
+    if bash is None:
+        return False
+    try:
+        return subprocess.run([bash, "--noprofile", "--norc", "-n"], input=text.encode(), capture_output=True,
+                              timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _stdin_redirect(m: str, data: bytes | None) -> str:

@@ -51,7 +51,7 @@ from hawizard.sessions.base import (
     SessionError,
     SudoPassword,
 )
-from hawizard.sessions.frames import ANSI, CRLF, FrameReader, batch_frame, frame
+from hawizard.sessions.frames import ANSI, CRLF, FrameReader, batch_frame, frame, parses
 from hawizard.sessions.live import LiveSession
 
 log = logging.getLogger("hawizard.sessions")
@@ -387,6 +387,11 @@ class PtyShellSession(LiveSession):
             nonce = sudo.new_nonce() if use_sudo else None
             frames.append((m, sudo.wrap(c.command, nonce, password_on_stdin=False) if nonce else c.command))
             readers.append(FrameReader(m, c.on_output, sudo_nonce=nonce))
+        text = batch_frame(frames)
+        if not parses(text):  # one command that does not parse would stop them all: each alone, as before
+            log.debug("%s: a batch of %d commands does not parse; sent one by one", self.name, len(commands))
+            return super()._run_batch_locked(commands, on_start, on_finish, use_sudo)
+        for c in commands:
             log.debug("%s: run %s (batched)", self.name, c.command)
         results: list[CommandResult] = []
         i, started = 0, time.monotonic()
@@ -395,7 +400,7 @@ class PtyShellSession(LiveSession):
             if on_start is not None:
                 on_start(0)
             started = time.monotonic()
-            self._send(batch_frame(frames))
+            self._send(text)
             for i, (c, run) in enumerate(zip(commands, readers, strict=True)):
                 try:
                     if i:

@@ -150,3 +150,15 @@ def test_a_frame_reader_leaves_the_next_frame_for_the_next_reader():
     assert first.done and first.exit_status == 0 and first.lines == ["one", ""]
     second.feed(rest)
     assert second.done and second.exit_status == 3 and second.lines == ["two", ""]
+
+
+def test_a_command_that_does_not_parse_fails_alone_as_it_always_did(any_session, tmp_path):
+    """A batch that bash cannot parse is sent one by one: the broken command is the one that fails
+    (here: the shell never starts it, so it times out, as it does when sent alone), not the first."""
+    mark = tmp_path / "ran"
+    commands = ["echo fine", "echo 'broken ( ; )", f"touch {q(str(mark))}"]
+    results, seen = _events(any_session, commands, timeout=3.0)
+    assert [r.exit_status for r in results][0] == 0 and results[0].stdout == "fine\n"
+    assert len(results) == 2 and not results[1].ok
+    assert ("start", 2) not in seen and not mark.exists()
+    assert any_session.run("echo usable", timeout=30).stdout.strip() == "usable"
