@@ -3,8 +3,9 @@
 Why a wrapper: the runner drives the nodes from one thread per node and knows nothing of pausing;
 holding at the session boundary pauses every node before its next command, lets the running
 command finish, and lets a cancel release a paused run at once without sending anything more.
-A batch (the consecutive commands of a step, sent in one round trip) is held before it as a
-whole: once sent, its commands run to their end or their first failure, as one command would.
+A batch (the consecutive commands of a step) that the transport sends in one round trip is held
+before it as a whole: once sent, its commands run to their end or their first failure, as one
+command would; a transport that runs a batch one by one passes each command through the gate.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class GatedSession(NodeSession):
 
     def run_batch(self, commands: Sequence[BatchCommand], *, on_start: BatchStarted | None = None,
                   on_finish: BatchFinished | None = None) -> list[CommandResult]:
+        if not self.inner.batches:  # one by one anyway: each command passes the gate, as with ``run``
+            return NodeSession.run_batch(self, commands, on_start=on_start, on_finish=on_finish)
         if not self._go_on():  # as ``run``: the first command is answered "cancelled", nothing is sent
             cancelled = CommandResult(commands[0].command, EXIT_CANCELLED, "", "", 0.0)
             if on_start is not None:

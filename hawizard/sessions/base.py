@@ -118,6 +118,9 @@ class NodeSession(abc.ABC):
     """A live way to act on one node. One command at a time; ``cancel`` from any thread."""
 
     name: str
+    #: True where ``run_batch`` sends a whole batch in one round trip (the pty shell); False where it
+    #: runs the commands one by one, as this class's ``run_batch`` does (a wrapper may then act between them)
+    batches: bool = False
 
     @abc.abstractmethod
     def run(
@@ -149,7 +152,8 @@ class NodeSession(abc.ABC):
         to its ``on_output``), duration and timeout, as if run alone with ``run``; ``on_start(i)``
         is called just before command ``i`` runs and ``on_finish(i, result)`` as soon as it ended,
         so a listener sees the same order of starts, output and ends as with ``run`` one by one.
-        A ``ConnectionLost`` concerns the command last announced by ``on_start``.
+        A ``ConnectionLost`` concerns the command last announced by ``on_start``. A ``cancel``
+        stops the command under way (exit status 130) and with it the batch.
 
         This default costs one round trip per command; a transport that can send the whole batch
         at once (the pty shell, pty.py) overrides it.

@@ -61,6 +61,8 @@ class LiveSession(NodeSession):
         """A batch (the lock is held): one round trip per command, unless the transport does better."""
         results: list[CommandResult] = []
         for i, c in enumerate(commands):
+            if i and self._cancel.is_set():
+                break  # cancelled after the one before ended: the next one is not started
             if on_start is not None:
                 on_start(i)
             result = self._run_locked(c.command, c.timeout, c.on_output, None, use_sudo)

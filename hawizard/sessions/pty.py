@@ -90,6 +90,7 @@ class PtyShellSession(LiveSession):
     """Common driver; subclasses define ``_start``, which calls ``_open`` with the argv to spawn."""
 
     kind = "pty"
+    batches = True  # run_batch: the whole batch in one write (frames.batch_frame)
 
     def __init__(
         self,
