@@ -10,6 +10,8 @@ prints, what the shell echoes and the next prompt. So each command travels in a 
   session, with stdin from /dev/null (a stray question gets EOF instead of eating the next
   frame) or from the ``stdin`` bytes, sent base64-encoded in a here-document (short lines,
   so the tty's 4096-byte line limit never bites; the data is never in any argv);
+* after the command, the terminal's mode set again (``MODE``: pty.py says why), so that a
+  command that changed it cannot change how the next frame is read;
 * under sudo, the frame's first lines belong to sudo: its prompt (answered once, by the
   session) or its refusal, until the escalated command prints its started marker (sudo.py).
 
@@ -33,17 +35,23 @@ ANSI = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|(?:\x1b\[|\x9b)[0-?]*[ -/]
 CRLF = re.compile(r"\r+\n")
 
 
+#: The shell variable of a batch that holds the last command's exit status.
+BATCH_STATUS = "__hw_batch_status"
+#: The shell variable that holds a frame's exit status while the terminal's mode is set again.
+STATUS = "__hw_status"
+#: The terminal's mode for the next text the shell reads (pty.py: no echo, no canonical input, no
+#: readline), set again after each command and each batch: a command that changed it cannot
+#: change how the next frame is read.
+MODE = "stty -echo -icanon 2>/dev/null"
+
+
 def frame(m: str, body: str, stdin: bytes | None) -> str:
     """The text that runs ``body`` in frame ``m`` (a fresh random tag per command)."""
     return (
-        f"stty -echo 2>/dev/null; printf '__HWS_%s__\\n' {m}; ( {body}\n) "
+        f"printf '__HWS_%s__\\n' {m}; ( {body}\n) "
         + _stdin_redirect(m, stdin)
-        + f"; printf '\\n__HWE_%s_%d__\\n' {m} \"$?\"\n"
+        + f"; {STATUS}=$?; {MODE}; printf '\\n__HWE_%s_%d__\\n' {m} \"${STATUS}\"\n"
     )
-
-
-#: The shell variable of a batch that holds the last command's exit status.
-BATCH_STATUS = "__hw_batch_status"
 
 
 def batch_frame(frames: list[tuple[str, str]]) -> str:
@@ -53,18 +61,17 @@ def batch_frame(frames: list[tuple[str, str]]) -> str:
     and end markers with its own ``$?``); a body runs only if the one before it exited 0, so the
     batch stops at the first failure and its markers say which commands ran. The whole batch is
     one brace group: the interactive shell reads all of it before it runs any of it, and prints
-    its prompt once, at the end; so echo is turned off once, before it (a command that turns it
-    on again cannot make the shell echo text that it has read already). Ctrl-C (a timeout, a cancel) ends the body that runs; its
+    its prompt once, at the end; the terminal's mode is set again once, at its end. Ctrl-C (a timeout, a cancel) ends the body that runs; its
     status 130 skips the rest.
     """
     v = BATCH_STATUS
-    parts = [f"stty -echo 2>/dev/null; {v}=0; {{\n"]
+    parts = [f"{v}=0; {{\n"]
     for m, body in frames:
         parts.append(
             f"[ \"${v}\" -ne 0 ] || {{ printf '__HWS_%s__\\n' {m}; ( {body}\n) </dev/null; "
             f"{v}=$?; printf '\\n__HWE_%s_%d__\\n' {m} \"${v}\"; }}\n"
         )
-    parts.append("}\n")
+    parts.append(f"{MODE}\n}}\n")
     return "".join(parts)
 
 

@@ -162,3 +162,38 @@ def test_a_command_that_does_not_parse_fails_alone_as_it_always_did(any_session,
     assert len(results) == 2 and not results[1].ok
     assert ("start", 2) not in seen and not mark.exists()
     assert any_session.run("echo usable", timeout=30).stdout.strip() == "usable"
+
+
+@pytest.fixture(params=["ssh", "local"])
+def pty_session(request, tmp_path_factory):
+    """The pty shell (the transports that batch), over the test sshd and locally."""
+    from hawizard.sessions import SshTarget, open_session
+
+    if request.param == "local":
+        s = open_session(SshTarget(name="here", host="localhost"), "local")
+    else:
+        from support.targets import make_target
+
+        srv = request.getfixturevalue("sshd")
+        s = open_session(make_target(srv, tmp_path_factory.mktemp("kh")), "ssh")
+    yield s
+    s.close()
+
+
+def test_the_shell_reads_without_line_editing_and_takes_long_lines_whole(pty_session):
+    """pty.py: the session's bash reads without readline (about 8 us a byte of command text with it,
+    1 us without) on a non-canonical terminal, so a line longer than the tty's 4096-byte canonical
+    limit still arrives whole; a command that puts the terminal back to canonical mode does not
+    change how the next command is read."""
+    options = pty_session.run("set -o | grep -E '^(emacs|vi) '").stdout.split()
+    assert options == ["emacs", "off", "vi", "off"]
+    word = "x" * 10000
+    r = pty_session.run(f"printf %s {word} | wc -c; echo after")
+    assert r.stdout.split() == ["10000", "after"]
+    assert pty_session.run("stty icanon echo </dev/tty").exit_status == 0  # stdin is /dev/null: the tty by name
+    r = pty_session.run(f"printf %s {word} | wc -c; echo after")
+    assert r.stdout.split() == ["10000", "after"]
+    batch = pty_session.run_batch([BatchCommand("stty icanon echo </dev/tty", 30), BatchCommand("true", 30)])
+    assert [x.exit_status for x in batch] == [0, 0]
+    r = pty_session.run(f"printf %s {word} | wc -c; echo after")
+    assert r.stdout.split() == ["10000", "after"]
