@@ -283,9 +283,10 @@ class Runner:
         try:
             results = self.sessions[node].run_batch(batch, on_start=started, on_finish=finished)
         except ConnectionLost as exc:
-            r = exc.result
-            self.bus.emit(CommandFinished(step_id=step.id, node=node, command=commands[announced[-1]].command,
-                                          exit_status=-1, duration=round(r.duration, 3) if r else 0.0))
+            if announced:  # the command under way when the link died; its outcome is unknown
+                r = exc.result
+                self.bus.emit(CommandFinished(step_id=step.id, node=node, command=commands[announced[-1]].command,
+                                              exit_status=-1, duration=round(r.duration, 3) if r else 0.0))
             raise
         for action, timeout, result in zip(commands, timeouts, results, strict=False):
             if self.cancelled and result.exit_status in (130, -1):

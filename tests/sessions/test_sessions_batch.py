@@ -197,3 +197,31 @@ def test_the_shell_reads_without_line_editing_and_takes_long_lines_whole(pty_ses
     assert [x.exit_status for x in batch] == [0, 0]
     r = pty_session.run(f"printf %s {word} | wc -c; echo after")
     assert r.stdout.split() == ["10000", "after"]
+
+
+@pytest.mark.parametrize("kind", ["ssh", "paramiko"])
+def test_a_connection_lost_in_a_batch_names_the_command_under_way(fresh_sshd, target_for, kind, tmp_path):
+    """The link dies during the second command: ConnectionLost carries that command's partial result,
+    the listener heard its start but not its end (the runner records it as exit -1), the third never ran."""
+    from hawizard.sessions import ConnectionLost, SessionError, open_session
+
+    mark = tmp_path / "ran"
+    s = open_session(target_for(fresh_sshd), kind)
+    try:
+        assert s.run("echo up").exit_status == 0
+        seen: list[tuple] = []
+        threading.Timer(0.7, fresh_sshd.kill_sessions).start()
+        with pytest.raises(ConnectionLost) as info:
+            s.run_batch([BatchCommand("echo first", 15), BatchCommand("echo started; sleep 20", 15),
+                         BatchCommand(f"touch {q(str(mark))}", 15)],
+                        on_start=lambda k: seen.append(("start", k)),
+                        on_finish=lambda k, r: seen.append(("end", k, r.exit_status)))
+        assert seen == [("start", 0), ("end", 0, 0), ("start", 1)]
+        result = info.value.result
+        assert result is not None and result.exit_status == -1 and "started" in result.stdout
+        assert result.command == "echo started; sleep 20"
+        with pytest.raises(SessionError):
+            s.run("echo again")
+    finally:
+        s.close()
+    assert not mark.exists()
