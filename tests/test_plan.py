@@ -65,6 +65,19 @@ def test_stack_commands_differ():
     assert any("pcs cluster cib-push" in getattr(a, "command", "") for a in el9.step("cluster-config").actions["srv1"])
 
 
+@pytest.mark.parametrize("name", ["debian12-pcs", "el9"])
+def test_pcs_configuration_runs_pcs_once_besides_the_file_cib_script(name):
+    """Issue 15: each pcs run is seconds of Python start-up on the lab's CPUs. The copy of the CIB is
+    cibadmin's (what `pcs cluster cib` runs), the objects are built by the script's `pcs -f` lines, and
+    the step itself runs pcs once: the push. The copy, the script, the check and the push are
+    consecutive commands, so the runner sends them in one round trip."""
+    step = build_plan(load_preset(name)).step("cluster-config")
+    commands = [a.command for a in step.actions["srv1"] if a.kind == "run"]
+    assert commands[0].startswith("cibadmin --local --query > ")
+    assert [c for c in commands if c.startswith("pcs ")] == [c for c in commands if "cib-push" in c]
+    assert len([c for c in commands if c.startswith("pcs ")]) == 1
+
+
 def test_cross_node_checks_come_with_preflight():
     """The check of both nodes' facts is the preflight step's own data (the runner knows no step ids)."""
     plan = build_plan(load_preset("debian12"))

@@ -50,7 +50,8 @@ def test_modern_stacks_use_their_dialects():
     assert "node-id 0;" in el9.get("drbd-resource").content
     pcs = el9.get("cluster-config")
     assert pcs.path.endswith(".sh") and pcs.mode == 0o700
-    assert "resource promotable p_drbd_r0 p_drbd_r0-clone" in pcs.content
+    # the resource and its promotable clone in one pcs run (issue 15: as few pcs runs as pcs allows)
+    assert "promotable p_drbd_r0-clone promoted-max=1" in pcs.content and "resource promotable" not in pcs.content
 
 
 def test_debian_pcs_is_the_debian_stack_with_pcs():
@@ -63,7 +64,7 @@ def test_debian_pcs_is_the_debian_stack_with_pcs():
             assert other.content.replace("debian12-pcs", "debian12") == f.content, f.id
     cfg = pcs.get("cluster-config")
     assert cfg.path.endswith("cluster.pcs.sh") and "pcs -f" not in cfg.content  # $PCS -f, set by the plan
-    assert "resource promotable p_drbd_r0 ms_drbd_r0" in cfg.content
+    assert "promotable ms_drbd_r0 promoted-max=1" in cfg.content and "resource promotable" not in cfg.content
     assert "drbd_resource=r0" in cfg.content
 
 

@@ -173,7 +173,7 @@ class RunSession:
 
     # -- control from any thread ---------------------------------------------------------------
     def pause(self) -> None:
-        """Hold every node before its next command (the running one finishes)."""
+        """Hold every node before its next command or batch (what runs finishes: a batch to its end)."""
         self._gate.clear()
 
     def unpause(self) -> None:

@@ -3,14 +3,26 @@
 Why a wrapper: the runner drives the nodes from one thread per node and knows nothing of pausing;
 holding at the session boundary pauses every node before its next command, lets the running
 command finish, and lets a cancel release a paused run at once without sending anything more.
+A batch (the consecutive commands of a step) that the transport sends in one round trip is held
+before it as a whole: once sent, its commands run to their end or their first failure, as one
+command would; a transport that runs a batch one by one passes each command through the gate.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
-from hawizard.sessions.base import EXIT_CANCELLED, CommandResult, NodeSession, WriteResult
+from hawizard.sessions.base import (
+    EXIT_CANCELLED,
+    BatchCommand,
+    BatchFinished,
+    BatchStarted,
+    CommandResult,
+    NodeSession,
+    WriteResult,
+)
 
 
 class GatedSession(NodeSession):
@@ -31,6 +43,19 @@ class GatedSession(NodeSession):
         if not self._go_on():
             return CommandResult(command, EXIT_CANCELLED, "", "", 0.0)
         return self.inner.run(command, **kwargs)
+
+    def run_batch(self, commands: Sequence[BatchCommand], *, on_start: BatchStarted | None = None,
+                  on_finish: BatchFinished | None = None) -> list[CommandResult]:
+        if not self.inner.batches:  # one by one anyway: each command passes the gate, as with ``run``
+            return NodeSession.run_batch(self, commands, on_start=on_start, on_finish=on_finish)
+        if not self._go_on():  # as ``run``: the first command is answered "cancelled", nothing is sent
+            cancelled = CommandResult(commands[0].command, EXIT_CANCELLED, "", "", 0.0)
+            if on_start is not None:
+                on_start(0)
+            if on_finish is not None:
+                on_finish(0, cancelled)
+            return [cancelled]
+        return self.inner.run_batch(commands, on_start=on_start, on_finish=on_finish)
 
     def write_file(self, path: str, data: bytes, **kwargs: Any) -> WriteResult:
         if not self._go_on():

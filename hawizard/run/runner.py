@@ -7,7 +7,10 @@ confirmation of a destructive step, through the ``confirm`` callback it was give
 Per step: probes first (exit 0 = already done on that node); if any node needs work and the
 step destroys data, the confirmation; then the actions, on each node in turn, on both at once,
 or on the primary only; then the step's completion marker, if it has one; then the check of the
-facts its nodes reported, if it carries one. The runner knows kinds of action, not particular
+facts its nodes reported, if it carries one. Consecutive commands of a step on one node travel
+in one round trip (``NodeSession.run_batch``), each with its own exit status, output, timeout and
+events, in the order one by one would give; the batch stops at the first failure, so a command
+never runs after one that failed. The runner knows kinds of action, not particular
 steps: what a step needs beyond its actions is data of the step (hawizard/plan/types.py), and
 what a poll waits for is the poll's reader and condition (hawizard/plan/waits.py).
 
@@ -40,7 +43,7 @@ from hawizard.events import (
 )
 from hawizard.plan.types import Action, Fact, Plan, Poll, Run, Step, Where, Write
 from hawizard.run.secrets import SecretStore
-from hawizard.sessions.base import CommandResult, ConnectionLost, NodeSession
+from hawizard.sessions.base import BatchCommand, CommandResult, ConnectionLost, NodeSession
 
 Confirm = Callable[[Step, str], bool]  # (step, phrase to type) -> confirmed?
 
@@ -202,10 +205,17 @@ class Runner:
         self.bus.emit(StepStarted(step_id=step.id, title=step.title, node=node))
         warnings: list[str] = []
         try:
-            for action in step.actions[node]:
+            actions = step.actions[node]
+            i = 0
+            while i < len(actions):
                 if self.cancelled:
                     raise RunCancelled("cancelled by the operator")
-                self._action(step, node, action, warnings)
+                run = _commands_from(actions, i)
+                if len(run) > 1:
+                    i += self._batch(step, node, run, warnings)
+                else:
+                    self._action(step, node, actions[i], warnings)
+                    i += 1
             if step.marker is not None and not self.dry_run:
                 marker = step.marker
                 self.sessions[node].run(f"mkdir -p {q(marker.directory)}", timeout=30)
@@ -246,19 +256,66 @@ class Runner:
             raise RunCancelled("cancelled by the operator")
         return result
 
+    def _batch(self, step: Step, node: str, commands: tuple[Run | Fact, ...], warnings: list[str]) -> int:
+        """Consecutive commands of a step on one node in one round trip (``NodeSession.run_batch``).
+
+        The events are the ones ``_exec`` emits for each command, in the same order (started,
+        output, finished, then the next), and each result is judged as ``_action`` judges it. The
+        session stops at the first command that fails: a fatal one fails the step there, as one by
+        one; after a non-fatal one the caller goes on with the rest. Returns how many ran.
+        """
+        announced: list[int] = []
+
+        def out(stream: str, line: str) -> None:
+            self.bus.emit(OutputLine(step_id=step.id, node=node, stream=stream, text=line))
+
+        def started(k: int) -> None:
+            announced.append(k)
+            self.bus.emit(CommandStarted(step_id=step.id, node=node, command=commands[k].command))
+
+        def finished(k: int, result: CommandResult) -> None:
+            self.bus.emit(CommandFinished(step_id=step.id, node=node, command=commands[k].command,
+                                          exit_status=result.exit_status, duration=round(result.duration, 3),
+                                          timed_out=result.timed_out))
+
+        timeouts = [self._timeout(step, a) for a in commands]
+        batch = [BatchCommand(a.command, timeout=t, on_output=out) for a, t in zip(commands, timeouts, strict=True)]
+        try:
+            results = self.sessions[node].run_batch(batch, on_start=started, on_finish=finished)
+        except ConnectionLost as exc:
+            if announced:  # the command under way when the link died; its outcome is unknown
+                r = exc.result
+                self.bus.emit(CommandFinished(step_id=step.id, node=node, command=commands[announced[-1]].command,
+                                              exit_status=-1, duration=round(r.duration, 3) if r else 0.0))
+            raise
+        for action, timeout, result in zip(commands, timeouts, results, strict=False):
+            if self.cancelled and result.exit_status in (130, -1):
+                raise RunCancelled("cancelled by the operator")
+            self._judge(step, node, action, result, timeout, warnings)
+        return len(results)
+
+    @staticmethod
+    def _timeout(step: Step, action: Run | Fact) -> float:
+        return float(action.timeout_s or step.timeout_s)
+
+    def _judge(self, step: Step, node: str, action: Run | Fact, result: CommandResult, timeout: float,
+               warnings: list[str]) -> None:
+        """What a command's result means for its step: a failure, a warning, a fact of the node."""
+        if result.exit_status != 0:
+            why = _last_line(result) or f"exit status {result.exit_status}"
+            if result.timed_out:
+                why = f"timed out after {timeout:.0f} s"
+            if action.fatal:
+                raise StepFailed(step, node, f"{action.description or action.command}: {why}")
+            warnings.append(why)
+        if isinstance(action, Fact):
+            self.facts[node][action.fact] = result.stdout.strip()
+
     def _action(self, step: Step, node: str, action: Action, warnings: list[str]) -> None:
         if isinstance(action, Run | Fact):
-            timeout = float(action.timeout_s or step.timeout_s)
+            timeout = self._timeout(step, action)
             result = self._exec(step, node, action.command, timeout=timeout)
-            if result.exit_status != 0:
-                why = _last_line(result) or f"exit status {result.exit_status}"
-                if result.timed_out:
-                    why = f"timed out after {timeout:.0f} s"
-                if action.fatal:
-                    raise StepFailed(step, node, f"{action.description or action.command}: {why}")
-                warnings.append(why)
-            if isinstance(action, Fact):
-                self.facts[node][action.fact] = result.stdout.strip()
+            self._judge(step, node, action, result, timeout, warnings)
         elif isinstance(action, Write):
             self._write(step, node, action)
         elif isinstance(action, Poll):
@@ -311,6 +368,18 @@ class Runner:
                 raise StepFailed(step, node, f"{what}: not reached after {timeout:.0f} s "
                                              f"(last: {answer.state or _last_line(result) or 'no answer'})")
             self._cancel.wait(max(0.05, poll.interval_s * self.poll_scale))
+
+
+def _commands_from(actions: tuple[Action, ...], i: int) -> tuple[Run | Fact, ...]:
+    """The commands (``Run``, ``Fact``) that follow one another in ``actions`` from ``i`` on: one batch.
+
+    A write or a poll ends a batch: a write needs the secrets and its own check of the file, a
+    poll decides from each answer whether to ask again.
+    """
+    j = i
+    while j < len(actions) and isinstance(actions[j], Run | Fact):
+        j += 1
+    return tuple(a for a in actions[i:j] if isinstance(a, Run | Fact))
 
 
 def _last_line(result: CommandResult) -> str:

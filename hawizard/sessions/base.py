@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import abc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hawizard.common.errors import EnvironmentProblem, InputError, OperationFailed
@@ -42,6 +42,21 @@ class CommandResult:
     @property
     def ok(self) -> bool:
         return self.exit_status == 0 and not self.timed_out
+
+
+@dataclass(frozen=True)
+class BatchCommand:
+    """One command of a batch (``NodeSession.run_batch``): its text, its own timeout, its output's listener."""
+
+    command: str
+    timeout: float | None = None
+    on_output: OutputCallback | None = None
+
+
+#: (index of the command in the batch) -> None: called as command ``i`` is about to run
+BatchStarted = Callable[[int], None]
+#: (index, its result) -> None: called as soon as command ``i`` ended, before the next one starts
+BatchFinished = Callable[[int, "CommandResult"], None]
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,9 @@ class NodeSession(abc.ABC):
     """A live way to act on one node. One command at a time; ``cancel`` from any thread."""
 
     name: str
+    #: True where ``run_batch`` sends a whole batch in one round trip (the pty shell); False where it
+    #: runs the commands one by one, as this class's ``run_batch`` does (a wrapper may then act between them)
+    batches: bool = False
 
     @abc.abstractmethod
     def run(
@@ -119,6 +137,38 @@ class NodeSession(abc.ABC):
         Raises ConnectionLost (with ``.result``, exit_status -1) if the link dies meanwhile;
         a timeout returns ``timed_out=True`` with exit status 124.
         """
+
+    def run_batch(
+        self,
+        commands: Sequence[BatchCommand],
+        *,
+        on_start: BatchStarted | None = None,
+        on_finish: BatchFinished | None = None,
+    ) -> list[CommandResult]:
+        """Run ``commands`` in order and stop after the first that does not succeed (exit 0, no timeout).
+
+        Returns the results of the commands that ran, in order: the last one is the failure when
+        there are fewer than ``commands``. Each command keeps its own exit status, output (streamed
+        to its ``on_output``), duration and timeout, as if run alone with ``run``; ``on_start(i)``
+        is called just before command ``i`` runs and ``on_finish(i, result)`` as soon as it ended,
+        so a listener sees the same order of starts, output and ends as with ``run`` one by one.
+        A ``ConnectionLost`` concerns the command last announced by ``on_start``. A ``cancel``
+        stops the command under way (exit status 130) and with it the batch.
+
+        This default costs one round trip per command; a transport that can send the whole batch
+        at once (the pty shell, pty.py) overrides it.
+        """
+        results: list[CommandResult] = []
+        for i, c in enumerate(commands):
+            if on_start is not None:
+                on_start(i)
+            result = self.run(c.command, timeout=c.timeout, on_output=c.on_output)
+            results.append(result)
+            if on_finish is not None:
+                on_finish(i, result)
+            if not result.ok:
+                break
+        return results
 
     @abc.abstractmethod
     def write_file(

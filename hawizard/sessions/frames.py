@@ -10,6 +10,8 @@ prints, what the shell echoes and the next prompt. So each command travels in a 
   session, with stdin from /dev/null (a stray question gets EOF instead of eating the next
   frame) or from the ``stdin`` bytes, sent base64-encoded in a here-document (short lines,
   so the tty's 4096-byte line limit never bites; the data is never in any argv);
+* after the command, the terminal's mode set again (``MODE``: pty.py says why), so that a
+  command that changed it cannot change how the next frame is read;
 * under sudo, the frame's first lines belong to sudo: its prompt (answered once, by the
   session) or its refusal, until the escalated command prints its started marker (sudo.py).
 
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import base64
 import re
+import shutil
+import subprocess
 
 from hawizard.sessions import sudo
 from hawizard.sessions.base import EXIT_UNKNOWN, CommandResult, OutputCallback
@@ -31,13 +35,62 @@ ANSI = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|(?:\x1b\[|\x9b)[0-?]*[ -/]
 CRLF = re.compile(r"\r+\n")
 
 
+#: The shell variable of a batch that holds the last command's exit status.
+BATCH_STATUS = "__hw_batch_status"
+#: The shell variable that holds a frame's exit status while the terminal's mode is set again.
+STATUS = "__hw_status"
+#: The terminal's mode for the next text the shell reads (pty.py: no echo, no canonical input, no
+#: readline), set again after each command and each batch: a command that changed it cannot
+#: change how the next frame is read.
+MODE = "stty -echo -icanon 2>/dev/null"
+
+
 def frame(m: str, body: str, stdin: bytes | None) -> str:
     """The text that runs ``body`` in frame ``m`` (a fresh random tag per command)."""
     return (
-        f"stty -echo 2>/dev/null; printf '__HWS_%s__\\n' {m}; ( {body}\n) "
+        f"printf '__HWS_%s__\\n' {m}; ( {body}\n) "
         + _stdin_redirect(m, stdin)
-        + f"; printf '\\n__HWE_%s_%d__\\n' {m} \"$?\"\n"
+        + f"; {STATUS}=$?; {MODE}; printf '\\n__HWE_%s_%d__\\n' {m} \"${STATUS}\"\n"
     )
+
+
+def batch_frame(frames: list[tuple[str, str]]) -> str:
+    """The text that runs the bodies ``(m, body)`` in their own frames, one after another, in one round trip.
+
+    Each body runs exactly as in ``frame`` (its own subshell, stdin from /dev/null, its own start
+    and end markers with its own ``$?``); a body runs only if the one before it exited 0, so the
+    batch stops at the first failure and its markers say which commands ran. The whole batch is
+    one brace group: the interactive shell reads all of it before it runs any of it, and prints
+    its prompt once, at the end; the terminal's mode is set again once, at its end. Ctrl-C (a timeout, a cancel) ends the body that runs; its
+    status 130 skips the rest.
+    """
+    v = BATCH_STATUS
+    parts = [f"{v}=0; {{\n"]
+    for m, body in frames:
+        parts.append(
+            f"[ \"${v}\" -ne 0 ] || {{ printf '__HWS_%s__\\n' {m}; ( {body}\n) </dev/null; "
+            f"{v}=$?; printf '\\n__HWE_%s_%d__\\n' {m} \"${v}\"; }}\n"
+        )
+    parts.append(f"{MODE}\n}}\n")
+    return "".join(parts)
+
+
+def parses(text: str) -> bool:
+    """Whether bash parses ``text`` (``bash -n``, on this machine): a batch that does not is sent one by one.
+
+    Why: the shell reads a whole batch before it runs any of it, so one command that does not
+    parse (a hawizard bug, but it must stay diagnosable) would keep the whole batch from running
+    and make its first command look timed out. Sent alone, each command fails as it always did.
+    No bash here: no batch either.
+    """
+    bash = shutil.which("bash")
+    if bash is None:
+        return False
+    try:
+        return subprocess.run([bash, "--noprofile", "--norc", "-n"], input=text.encode(), capture_output=True,
+                              timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _stdin_redirect(m: str, data: bytes | None) -> str:
@@ -70,10 +123,13 @@ class FrameReader:
         self.sudo_failure: str | None = None
 
     def feed(self, pending: str) -> str:
-        """Consume what can be consumed; return the unconsumed rest."""
+        """Consume what can be consumed; return the unconsumed rest.
+
+        Nothing after the end marker is consumed: that is the prompt, or the next frame of a batch.
+        """
         pending = CRLF.sub("\n", pending)
-        if pending.endswith("\r"):
-            return pending  # maybe half of a CR LF
+        if pending.endswith("\r") or self.done:
+            return pending  # maybe half of a CR LF; or after the end: another reader's
         if not self.seen_start:
             i = pending.find(self.start)
             if i < 0:
@@ -85,15 +141,13 @@ class FrameReader:
             if not self.sudo_started and not self.done:
                 return pending
         *complete, rest = pending.split("\n")
-        for line in complete:
-            if self.done:
-                continue  # after the end marker: the prompt follows
+        for i, line in enumerate(complete):
             if line.startswith("__HWE_"):
                 mm = self.end.fullmatch(line)
                 if mm:
                     self.done = True
                     self.exit_status = int(mm.group(1))
-                    continue
+                    return "\n".join([*complete[i + 1:], rest])  # the prompt, or the next frame
             self._line(ANSI.sub("", line))
         return rest
 

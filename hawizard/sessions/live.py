@@ -10,9 +10,13 @@ differs: how a command reaches the node and how its output comes back.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from hawizard.sessions import filewrite, sudo
 from hawizard.sessions.base import (
+    BatchCommand,
+    BatchFinished,
+    BatchStarted,
     CancelFlag,
     CommandResult,
     NodeSession,
@@ -43,6 +47,31 @@ class LiveSession(NodeSession):
             self._cancel.clear()
             use_sudo = (sudo or self.become_root) and self.user != "root"
             return self._run_locked(command, timeout, on_output, stdin, use_sudo)
+
+    def run_batch(self, commands: Sequence[BatchCommand], *, on_start: BatchStarted | None = None,
+                  on_finish: BatchFinished | None = None) -> list[CommandResult]:
+        with self._lock:  # the whole batch, as one command: nothing of another thread comes between
+            self._check_open()
+            self._cancel.clear()
+            use_sudo = self.become_root and self.user != "root"
+            return self._run_batch_locked(commands, on_start, on_finish, use_sudo)
+
+    def _run_batch_locked(self, commands: Sequence[BatchCommand], on_start: BatchStarted | None,
+                          on_finish: BatchFinished | None, use_sudo: bool) -> list[CommandResult]:
+        """A batch (the lock is held): one round trip per command, unless the transport does better."""
+        results: list[CommandResult] = []
+        for i, c in enumerate(commands):
+            if i and self._cancel.is_set():
+                break  # cancelled after the one before ended: the next one is not started
+            if on_start is not None:
+                on_start(i)
+            result = self._run_locked(c.command, c.timeout, c.on_output, None, use_sudo)
+            results.append(result)
+            if on_finish is not None:
+                on_finish(i, result)
+            if not result.ok:
+                break
+        return results
 
     def _check_open(self) -> None:
         """Raise SessionError when the session can run nothing any more."""

@@ -143,3 +143,37 @@ def test_pause_holds_every_node_until_unpaused(state, tmp_path, monkeypatch):
     run.close()
     assert result and result[0].status == "finished"
     assert os.path.getsize(tmp_path / "ran") > 0
+
+
+def test_a_run_through_the_facade_sends_a_steps_commands_together_and_pause_holds_the_batch(state, tmp_path):
+    """The facade's sessions (behind the pause gate) keep the runner's batches (issue 15): a step's three
+    commands reach the shell in one write; a paused run sends no batch until unpaused."""
+    sent: list[str] = []
+
+    def counting(name: str):
+        session = _local(name)
+        real_send = session._send
+        session._send = lambda text: (sent.append(text), real_send(text))[1]
+        return session
+
+    design = _design(tmp_path)
+    marker = tmp_path / "batch"
+    steps = (Step("three", "three commands", "t", Where.PRIMARY,
+                  {"srv1": tuple(Run(f"echo {i} >> {marker}") for i in range(3))}),)
+    plan = Plan("facade-batch", "debian12-crmsh", "srv1", "srv2", steps, Rendering((), {}))
+    run = RunSession(RunRequest(design, plan, "test"), Yes(), session_factory=counting)
+    run.start()
+    run.connect()
+    run.pause()
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(run.run()))
+    worker.start()
+    time.sleep(1.5)
+    assert not marker.exists(), "a paused run sent a batch"
+    before = len(sent)
+    run.unpause()
+    worker.join(60)
+    run.close()
+    assert result and result[0].status == "finished"
+    assert marker.read_text().split() == ["0", "1", "2"]
+    assert len([t for t in sent[before:] if str(marker) in t]) == 1  # the three commands in one write

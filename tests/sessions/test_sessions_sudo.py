@@ -119,3 +119,38 @@ def test_password_is_in_no_process_argv_or_environment(sshd, sudo_user, target_f
             halt.set()
             scanner.join(5)
     assert not hits
+
+
+def test_a_batch_under_sudo_asks_once_and_runs_every_command_as_root(sshd, sudo_user, target_for, kind, caplog):
+    """A become-root session's batch (the runner's consecutive commands): sudo's prompt answered once,
+    each command as root, sudo's lines in no command's output, the password nowhere."""
+    from hawizard.sessions.base import BatchCommand
+
+    caplog.set_level(logging.DEBUG)
+    asked: list[str] = []
+
+    def ask(who: str) -> str:
+        asked.append(who)
+        return sudo_user.password
+
+    target = target_for(sshd, user=sudo_user.name, become_root=True)
+    with open_session(target, kind, sudo_password=ask) as s:
+        results = s.run_batch([BatchCommand("id -u", 30), BatchCommand("id -un; echo err >&2", 30),
+                               BatchCommand("exit 4", 30), BatchCommand("echo never", 30)])
+    assert [r.exit_status for r in results] == [0, 0, 4]
+    assert results[0].stdout.strip() == "0" and results[1].stdout.splitlines()[0] == "root"
+    assert asked == [f"{sudo_user.name}@srv1"]
+    for res in results:
+        assert "hawizard-sudo" not in res.stdout + res.stderr and "__HWU_" not in res.stdout
+        _secret_free(sudo_user.password, res)
+    _secret_free(sudo_user.password, caplog.text)
+
+
+def test_a_batch_with_a_wrong_sudo_password_is_a_clear_error(sshd, sudo_user, target_for, kind):
+    from hawizard.sessions.base import BatchCommand
+
+    target = target_for(sshd, user=sudo_user.name, become_root=True)
+    with open_session(target, kind, sudo_password=lambda who: "wrong-" + sudo_user.password[::-1]) as s:
+        with pytest.raises(SudoAuthFailed) as info:
+            s.run_batch([BatchCommand("id -u", 30), BatchCommand("id -u", 30)])
+    assert "wrong password" in str(info.value) and sudo_user.password not in str(info.value)

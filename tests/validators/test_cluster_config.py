@@ -248,8 +248,8 @@ def test_crm_script_loads_into_empty_cib(loaded, cid, request):
 @pytest.mark.parametrize("cid", case_ids("el9-pcs", "debian12-pcs"))
 def test_pcs_sequence_builds_file_cib(loaded, cid, request):
     """pcs 0.11 (Debian 12's 0.11.5; RHEL 9 ships 0.11.x) runs every line of cluster.pcs.sh
-    against a file CIB (`pcs -f`): `resource promotable RES CLONE_ID meta...` with the clone id
-    positional, `resource defaults update`, `constraint colocation add G with Promoted CLONE
+    against a file CIB (`pcs -f`): `resource create RES ... promotable CLONE_ID meta...` with the
+    clone id positional, `resource defaults update`, `constraint colocation add G with Promoted CLONE
     INFINITY id=...`, `constraint order promote CLONE then start G id=...`, `constraint location
     X avoids NODE`, and `stonith create` (pcs checks the agent's metadata: fence-agents must be
     installed)."""
@@ -631,3 +631,36 @@ def test_negative_pacemaker_refuses_the_on_fail_values_validation_refuses(cid, o
     verify_errors, _, _ = parse_verify(verify.stdout + verify.stderr)
     refused = [e for e in load_errors + verify_errors if says in e]
     assert refused, show(load) + "\n" + show(verify)
+
+
+def test_pcs_sequence_makes_the_clone_in_the_same_run_as_its_resource(tmp_path):
+    """Issue 15: as few pcs runs as pcs allows (each is seconds of Python start-up on the lab's CPUs).
+    The DRBD resource and its promotable clone come from one `resource create ... promotable CLONE
+    OPTIONS` run; the CIB it builds is the one `resource create` then `resource promotable CLONE
+    OPTIONS` (the two runs hawizard used before) builds, with the clone's priority of the IPMI design.
+    pcs is counted through a wrapper: one run fewer than with the two-run form."""
+    require("pcs", "cibadmin")
+    c = case("debian12-pcs-ipmi-priority")
+    text = c.text("cluster-config")
+    ids = c.design.cluster.ids
+    merged = next(ln for ln in text.splitlines() if f"resource create {ids.drbd} " in ln)
+    assert f" promotable {ids.drbd_clone} " in merged and "priority=" in merged
+    head, clone_options = merged.split(f" promotable {ids.drbd_clone} ")
+    two_runs = text.replace(merged, f'{head}\n$PCS -f "$CIB" resource promotable {ids.drbd} {ids.drbd_clone} '
+                                    f'{clone_options}')
+    counter = write(tmp_path / "pcs-counting", f'#!/bin/sh\necho run >> "{tmp_path}/runs-$HW_FORM"\nexec pcs "$@"\n',
+                    0o755)
+    built = {}
+    for form, script_text in (("merged", text), ("two", two_runs)):
+        where = tmp_path / form
+        where.mkdir()
+        cib = _empty_cib(c, where)
+        script = write(where / "cluster.pcs.sh", script_text, 0o700)
+        proc = run(["sh", str(script), str(cib)], env={"PCS": str(counter), "HW_FORM": form},
+                   timeout=PCS_SCRIPT_LIMIT_S)
+        assert proc.returncode == 0, show(proc)
+        conf = ET.parse(cib).getroot().find("configuration")
+        built[form] = ET.tostring(conf, encoding="unicode")
+    assert built["merged"] == built["two"]
+    runs_of = {form: len((tmp_path / f"runs-{form}").read_text().split()) for form in ("merged", "two")}
+    assert runs_of["merged"] == runs_of["two"] - 1, runs_of
