@@ -40,7 +40,9 @@ rc=$?
 if [ -n "${HAWIZARD_SKIP_LAB:-}" ]; then
   echo "HAWIZARD_SKIP_LAB is set: the lab phase is skipped"
 elif command -v qemu-system-x86_64 >/dev/null; then
-  phase "lab (qemu VMs)" pytest_run -q -p no:cacheprovider -m lab -rs
+  # lab_fleet (the builds through the Ansible and shell exports, docs/fleet.md) does not fit the CI budget:
+  # run it with: python3 -m pytest -p no:cacheprovider -m lab_fleet -rs
+  phase "lab (qemu VMs)" pytest_run -q -p no:cacheprovider -m "lab and not lab_fleet" -rs
   lab=$?
   [ $rc = 0 ] && rc=$lab
 fi
