@@ -78,6 +78,22 @@ def test_pcs_configuration_runs_pcs_once_besides_the_file_cib_script(name):
     assert len([c for c in commands if c.startswith("pcs ")]) == 1
 
 
+@pytest.mark.parametrize("name", ["debian12-pcs", "el9"])
+def test_the_pcs_script_gets_time_for_each_of_its_pcs_runs(name):
+    """A flat 300 s for the whole `pcs -f` script failed the lab's changed-design build on a loaded
+    machine (2026-11-30): the script's limit grows with its pcs runs (a limit only ends a hang)."""
+    from hawizard.plan.steps.cluster import PCS_RUN_LIMIT_S
+    from hawizard.render.renderer import render
+
+    design = load_preset(name)
+    script = render(design).get("cluster-config").content
+    runs = sum(1 for ln in script.splitlines() if "$PCS " in ln and not ln.lstrip().startswith("#"))
+    assert runs >= 8  # properties, defaults, fencing, DRBD and its clone, the group's members, constraints
+    step = build_plan(design).step("cluster-config")
+    (run,) = [a for a in step.actions["srv1"] if a.kind == "run" and a.command.startswith("sh ")]
+    assert run.timeout_s >= PCS_RUN_LIMIT_S * runs > step.timeout_s
+
+
 def test_cross_node_checks_come_with_preflight():
     """The check of both nodes' facts is the preflight step's own data (the runner knows no step ids)."""
     plan = build_plan(load_preset("debian12"))

@@ -33,6 +33,17 @@ def config_hash(rendering: Rendering, file_id: str) -> str:
     return hashlib.sha256(rendering.get(file_id).content.encode()).hexdigest()[:16]
 
 
+# A pcs run is a Python start-up plus the CIB read and written: seconds on a fast node, up to half a minute
+# measured on the lab's emulated CPUs under load (the changed-design build of 2026-11-30 hit a flat 300 s
+# limit). The limit only ends a hang, so it grows with the script's pcs runs instead of failing a slow node.
+PCS_RUN_LIMIT_S = 60
+
+
+def _pcs_script_timeout(script: str) -> float:
+    runs = sum(1 for line in script.splitlines() if "$PCS " in line and not line.lstrip().startswith("#"))
+    return float(max(300, PCS_RUN_LIMIT_S * runs))
+
+
 def cluster_config(ctx: PlanContext) -> Step:
     cfg = ctx.rendering.get("cluster-config")
     marker = Marker("cluster-config", config_hash(ctx.rendering, "cluster-config"))
@@ -45,7 +56,7 @@ def cluster_config(ctx: PlanContext) -> Step:
         # copy without a pcs run, which costs seconds of Python start-up on a slow node; the pcs runs left are
         # the script's `pcs -f` lines and the one push
         load = [Run(f"cibadmin --local --query > {cib}", "a copy of the cluster's CIB to build the new one in"),
-                Run(f"sh {q(cfg.path)} {cib}"),
+                Run(f"sh {q(cfg.path)} {cib}", timeout_s=_pcs_script_timeout(cfg.content)),
                 check(f"crm_verify -x {cib}", "the new cluster configuration does not verify"),
                 Run(f"pcs cluster cib-push {cib} --config")]
     return Step("cluster-config", "Cluster properties, resources and constraints", "cluster", Where.PRIMARY,
