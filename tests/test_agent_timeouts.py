@@ -72,7 +72,9 @@ def rendered_operations(design) -> dict[str, list[tuple[str, int]]]:
         (line,) = [ln for ln in text.splitlines()
                    if re.match(rf"^(primitive|\$PCS -f \"\$CIB\" resource create) {re.escape(rid)} ", ln)]
         tokens = line.split()
-        ops = _op_words(tokens[tokens.index("op"):])
+        # pcs makes the DRBD resource and its promotable clone in one run: the clone's options follow
+        end = tokens.index("promotable") if "promotable" in tokens else len(tokens)
+        ops = _op_words(tokens[tokens.index("op"):end])
         out[agent] = [(op, agent_metadata.seconds(attrs["timeout"]) if "timeout" in attrs else default) for op, attrs in ops]
     return out
 
