@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import shlex
 import shutil
 import statistics
@@ -51,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hawizard.lab import image as lab_image  # noqa: E402
-from hawizard.lab import layout, network, snapshot  # noqa: E402
+from hawizard.lab import network, snapshot  # noqa: E402
 from hawizard.lab.paths import ENV_CACHE, ENV_DIR, LabPaths, default_lab_dir  # noqa: E402
 
 WAYS = ("apply", "sh", "ansible")
@@ -74,16 +73,6 @@ def lab(*args: str) -> list[str]:
     return hawizard("lab", *args)
 
 
-def free_port_base(count: int = 2) -> int:
-    """A port base whose SSH, link and BMC ports are all free on 127.0.0.1 (as tests/lab/conftest.py finds one)."""
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20000, 60000, 10)
-        nodes = layout.plan_nodes(count, base)
-        wanted = [(p, k) for p, k, _ in [*network.needed_ports(nodes), *network.bmc_ports(nodes)]]
-        if all(network.port_is_free(p, k) for p, k in wanted):
-            return base
-    raise RuntimeError("no free port range found on 127.0.0.1")
 
 
 def rotation(repeat: int, ways: list[str]) -> list[str]:
@@ -262,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
     cache = Path(os.environ[ENV_CACHE]) if os.environ.get(ENV_CACHE) else default_lab_dir() / "cache"
     paths = LabPaths(root=(args.lab_dir or work / "lab").absolute(), cache=cache.absolute())
-    bench = Bench(paths, args.port_base or free_port_base(), work.absolute(), args.dry_run, args.fresh)
+    bench = Bench(paths, args.port_base or network.free_port_base(), work.absolute(), args.dry_run, args.fresh)
     if args.dry_run:
         print("dry run: nothing is started; the commands a real run would run, in order:")
     if not args.dry_run and "ansible" in args.ways and shutil.which("ansible-playbook") is None:

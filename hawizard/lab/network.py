@@ -9,10 +9,12 @@ host's network.
 from __future__ import annotations
 
 import errno
+import random
 import socket
 from collections.abc import Iterable
 
 from hawizard.common.errors import EnvironmentProblem
+from hawizard.lab import layout
 from hawizard.lab.layout import LabNode
 
 LOOPBACK = "127.0.0.1"
@@ -66,3 +68,16 @@ def check_ports_free(nodes: Iterable[LabNode], ports: list[tuple[int, str, str]]
             f"{'; '.join(taken)} on {LOOPBACK}: taken, and the lab needs {'it' if len(taken) == 1 else 'them'}; "
             "stop whatever uses them, or move the lab's ports with --port-base (or $HAWIZARD_LAB_PORT_BASE)"
         )
+
+
+def free_port_base(count: int = 2) -> int:
+    """A port base whose SSH, link and BMC ports are all free on 127.0.0.1 now (tests and bench/ pick one
+    at random so that two labs on one machine do not collide)."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 60000, 10)
+        nodes = layout.plan_nodes(count, base)
+        wanted = [(p, k) for p, k, _ in [*needed_ports(nodes), *bmc_ports(nodes)]]
+        if all(port_is_free(p, k) for p, k in wanted):
+            return base
+    raise EnvironmentProblem("no free port range found on 127.0.0.1")

@@ -13,7 +13,6 @@ pytest's terminal summary.
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -68,16 +67,6 @@ def shared_cache() -> Path:
     return default_lab_dir() / "cache"
 
 
-def free_port_base(count: int = 2) -> int:
-    """A port base whose every SSH and link port is free on 127.0.0.1 now."""
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20000, 60000, 10)
-        nodes = layout.plan_nodes(count, base)
-        wanted = [(p, k) for p, k, _ in [*network.needed_ports(nodes), *network.bmc_ports(nodes)]]
-        if all(network.port_is_free(p, k) for p, k in wanted):
-            return base
-    raise RuntimeError("no free port range found on 127.0.0.1")
 
 
 @dataclass
@@ -178,7 +167,7 @@ def lab_image() -> Path:
 def lab_session(lab_image: Path, tmp_path_factory: pytest.TempPathFactory):
     """Two nodes up for the whole session; down (and checked gone, by pid) at its end."""
     root = tmp_path_factory.mktemp("lab")
-    port_base = free_port_base()
+    port_base = network.free_port_base()
     env = dict(os.environ, HAWIZARD_LAB_DIR=str(root), HAWIZARD_LAB_CACHE=str(lab_image),
                HAWIZARD_LAB_PORT_BASE=str(port_base))
     the_lab = Lab(root=root, cache=lab_image, port_base=port_base, env=env)
