@@ -60,6 +60,7 @@ def test_a_changed_secret_line_is_shown_masked(cid, tmp_path):
     c = case(cid)
     node = c.design.node_names[1]
     if c.design.fencing.method == "agent":
+        node = c.design.node_names[0]  # the cluster configuration is written on the primary only
         f = d / node / c.rendering.get("cluster-config").path.lstrip("/")
         f.write_text(f.read_text().replace("ip=192.168.0.11", "ip=192.168.0.99"))
     elif c.design.heartbeat.auth != "crc" and c.stack.membership == "heartbeat":
@@ -72,6 +73,20 @@ def test_a_changed_secret_line_is_shown_masked(cid, tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"--- {node}:" in proc.stdout and "«redacted»" in proc.stdout, proc.stdout
     _no_secret(proc.stdout + proc.stderr)
+
+
+def test_the_cluster_configuration_is_compared_on_the_primary_only(tmp_path):
+    """The plan writes the cluster configuration on the primary only: its absence on the secondary is no
+    difference (the lab's adopted cluster showed it as "missing" there), its change on the primary is."""
+    preset, d = _setup("debian12", tmp_path)
+    c = case("debian12")
+    path = c.rendering.get("cluster-config").path.lstrip("/")
+    (d / c.design.node_names[1] / path).unlink(missing_ok=True)
+    proc = _hawizard("diff", str(preset), "--from-dir", str(d))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (d / c.design.node_names[0] / path).unlink()
+    proc = _hawizard("diff", str(preset), "--from-dir", str(d))
+    assert proc.returncode == 1 and f"+++ {c.design.node_names[0]}:/{path} (hawizard)" in proc.stdout, proc.stdout
 
 
 def test_missing_and_changed_files_exit_1(tmp_path):

@@ -341,13 +341,16 @@ def test_the_test_page_is_not_called_missing_where_the_drbd_filesystem_is_not_mo
     d = _prepare(c, servers, tmp_path, roots)
     page = c.rendering.get("index-html").path
     assert page.startswith(c.design.service.mount_point + "/")
-    (d / "srv1" / page.lstrip("/")).unlink()
     preset = tmp_path / "p.toml"
     preset.write_text(dump_preset(c.design))
-    code, out = _cli(capsys, "diff", str(preset), "--files-only")
-    assert code == 0, out
-    assert f"srv1:{page}: not compared: on the DRBD filesystem, which is not mounted on srv1" in out
-    assert "0 differ or missing, 1 on the DRBD filesystem of the other node (not compared)" in out
+    # the lab's adopted cluster: the bare directory under the mount point holds Debian's default page
+    (d / "srv1" / page.lstrip("/")).write_text("<title>Apache2 Debian Default Page: It works</title>\n")
+    for _ in ("another file there", "no file there"):
+        code, out = _cli(capsys, "diff", str(preset), "--files-only")
+        assert code == 0, out
+        assert f"srv1:{page}: not compared: on the DRBD filesystem, which is not mounted on srv1" in out
+        assert "0 differ or missing, 1 on the DRBD filesystem of the other node (not compared)" in out
+        (d / "srv1" / page.lstrip("/")).unlink(missing_ok=True)
     (d / "srv2/etc/drbd.d/r0.res").unlink()
     code, out = _cli(capsys, "diff", str(preset), "--files-only")
     assert code == 1 and "srv2:/etc/drbd.d/r0.res: missing" in out

@@ -86,11 +86,16 @@ def _masked(collected: str, f: RenderedFile, rendering: Rendering) -> list[str]:
     return out
 
 
-def compare(rendering: Rendering, col: Collected) -> list[FileDiff]:
+def compare(rendering: Rendering, col: Collected, written: dict[str, set[str]] | None = None) -> list[FileDiff]:
+    """Each rendered file against its collected copy, per node. ``written``: {file id: nodes} where the plan
+    writes the file (hawizard.plan); a file is compared only there (the cluster configuration is rendered
+    for both nodes but written on the primary only: "missing" on the other would be untrue)."""
     per_node = col.node_dirs != (col.root,)
     out: list[FileDiff] = []
     for f in rendering.files:
         nodes = f.nodes if per_node else f.nodes[:1]
+        if per_node and written is not None and f.id in written:
+            nodes = tuple(n for n in nodes if n in written[f.id])
         for node in nodes:
             base = col.root / node if per_node else col.root
             p = base / f.path.lstrip("/")

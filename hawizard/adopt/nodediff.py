@@ -19,6 +19,7 @@ from hawizard.adopt.collected import MAX_CIB_BYTES, Collected
 from hawizard.adopt.engine import CIB_PATHS
 from hawizard.adopt.filediff import FileDiff
 from hawizard.design.model import Design
+from hawizard.plan.build import build_plan
 from hawizard.render.renderer import Rendering
 
 DIFFERENT_FILE_STATES = ("differs", "missing", "secret-missing")
@@ -65,13 +66,24 @@ class NodeDiff:
         return f"CIB objects (hawizard's cluster configuration -> {self.cib_source}):\n" + self.cib.text()
 
 
+def written_on(design: Design, rendering: Rendering) -> dict[str, set[str]]:
+    """{file id: the nodes the plan writes it on}: what a re-apply would put on each node."""
+    out: dict[str, set[str]] = {}
+    for step in build_plan(design, rendering).steps:
+        for node, actions in step.actions.items():
+            for a in actions:
+                if a.kind == "write":
+                    out.setdefault(a.file_id, set()).add(node)
+    return out
+
+
 def diff_collected(design: Design, rendering: Rendering, col: Collected, *, with_cib: bool = True,
                    cib_label: str = "", elsewhere: set[tuple[str, str]] | None = None) -> NodeDiff:
     """``cib_label``: where the collected CIB came from, when not the file itself ("srv1: cibadmin -Q");
     ``elsewhere``: (node, path) of files on the replicated filesystem that node does not have mounted: not
     compared there (the state "elsewhere"), rather than called missing."""
     files = [FileDiff(r.node, r.path, "elsewhere") if (r.node, r.path) in (elsewhere or set()) and r.state == "missing"
-             else r for r in filediff.compare(rendering, col)]
+             else r for r in filediff.compare(rendering, col, written_on(design, rendering))]
     if not with_cib:
         return NodeDiff(files, None, "--files-only")
     live_path = col.first(*CIB_PATHS)

@@ -336,9 +336,9 @@ def collect_for_diff(design_targets: dict[str, SshTarget], rendering: Rendering,
     """Every file the design renders, from each of its nodes, into dest/NODE/...; the live CIB from the first
     node that gives one. Returns the directory (as adoption reads it) and where the CIB came from.
 
-    A file on the replicated filesystem (under ``mount_point``: the test page) that a node lacks while that
-    filesystem is not mounted there is added to ``unmounted`` as (node, path): it is on the node that runs the
-    service, and "missing" would be untrue."""
+    A file on the replicated filesystem (under ``mount_point``: the test page) is not read on a node where that
+    filesystem is not mounted: it is added to ``unmounted`` as (node, path). It is on the node that runs the
+    service; "missing" would be untrue, and whatever the bare directory holds is not its copy."""
     cib_from = ""
     sessions: list[Node] = []
     dirs: list[Path] = []
@@ -353,14 +353,22 @@ def collect_for_diff(design_targets: dict[str, SshTarget], rendering: Rendering,
             node_dir = dest / node
             node_dir.mkdir(mode=0o700)
             dirs.append(node_dir)
+            mounted: bool | None = None  # asked once, and only when a file lives under the mount point
             for f in rendering.for_node(node):
+                if _on(f.path, mount_point) and unmounted is not None:
+                    if mounted is None:
+                        mounted = _mounted(s, mount_point)
+                    if not mounted:
+                        # what the path shows is the directory under the mount point (Debian's default
+                        # index.html, say), not the replicated filesystem: not this node's copy
+                        unmounted.add((node, f.path))
+                        continue
                 if f.whole_secret:
                     out = _run(s, presence_script(f.path, s.root), f"checking {f.path}")
                     if "HW-PRESENT" in out:
                         _write(node_dir, f.path, b"")  # presence only: the secret is never read
-                elif not read_into(s, f.path, node_dir) and _on(f.path, mount_point) and unmounted is not None \
-                        and not _mounted(s, mount_point):
-                    unmounted.add((node, f.path))
+                else:
+                    read_into(s, f.path, node_dir)
         if with_cib:
             cib_from = _cib_from_any(sessions, dirs)
     finally:
