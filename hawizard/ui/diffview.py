@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from hawizard.adopt.nodediff import NodeDiff
+from hawizard.ui.nodeasks import NodeQuestions
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -25,7 +26,7 @@ HINT = ("Press r to compare this design with the nodes: every file hawizard woul
         "(the design's ssh settings, the same host key rules as a run).")
 
 
-class Asker:
+class Asker(NodeQuestions):
     """The diff's questions to the operator, asked from the worker thread, answered on the UI thread."""
 
     def __init__(self, app: App, cancelled: threading.Event) -> None:
@@ -48,23 +49,6 @@ class Asker:
             if self.cancelled.is_set():
                 return None
         return box[0] if box else None
-
-    def confirm_host_key(self, label: str, key_type: str, fingerprint: str) -> bool:
-        from hawizard.ui.dialogs import ConfirmPhraseScreen
-
-        text = (f"{key_type} {fingerprint}\nCompare it with the node's own key (ssh-keygen -lf "
-                "/etc/ssh/ssh_host_*_key.pub on its console) before trusting it.")
-        return bool(self._ask(lambda: ConfirmPhraseScreen(f"The host key of {label} is not known yet", text, "yes")))
-
-    def sudo_password(self, who: str) -> str:
-        from hawizard.common.errors import InputError
-        from hawizard.ui.dialogs import PromptScreen
-
-        answer = self._ask(lambda: PromptScreen(f"sudo password for {who}", "Asked once; never stored or logged.",
-                                                password=True))
-        if answer is None:
-            raise InputError(f"{who} needs a sudo password and none was given")
-        return answer
 
 
 def read_nodes(app: Any, design: Any, rendering: Any, cancelled: threading.Event) -> NodeDiff:

@@ -37,6 +37,7 @@ from hawizard.events import (
 from hawizard.plan.build import Plan, Step
 from hawizard.run.facade import RunRequest, RunSession, SessionFactory
 from hawizard.run.journal import Journal
+from hawizard.ui.nodeasks import NodeQuestions
 from hawizard.ui.outcome import RunOutcome
 from hawizard.ui.runsink import LOG_LINES, UiSink
 
@@ -52,7 +53,7 @@ ICONS = {"pending": "·", "running": "▶", "done": "✓", "already-done": "=", 
 
 # -- the controller ----------------------------------------------------------------------------
 
-class RunController:
+class RunController(NodeQuestions):
     """One run of a plan (with its retries and skips), owned by the App."""
 
     def __init__(self, app: App, design: Design, plan: Plan, *, mode: str, preset_ref: str,
@@ -181,24 +182,6 @@ class RunController:
         where = ", ".join(step.nodes)
         return bool(self._ask(lambda: ConfirmPhraseScreen(step.title, step.explain, phrase, where=where,
                                                           dry_run=self.dry_run)))
-
-    def confirm_host_key(self, label: str, key_type: str, fingerprint: str) -> bool:
-        from hawizard.ui.dialogs import ConfirmPhraseScreen
-
-        text = (f"{key_type} {fingerprint}\nCompare it with the node's own key (ssh-keygen -lf "
-                "/etc/ssh/ssh_host_*_key.pub on its console) before trusting it.")
-        return bool(self._ask(lambda: ConfirmPhraseScreen(f"The host key of {label} is not known yet", text,
-                                                          "yes")))
-
-    def sudo_password(self, who: str) -> str:
-        from hawizard.common.errors import InputError
-        from hawizard.ui.dialogs import PromptScreen
-
-        answer = self._ask(lambda: PromptScreen(f"sudo password for {who}", "Asked once; never stored or logged.",
-                                                password=True))
-        if answer is None:
-            raise InputError(f"{who} needs a sudo password and none was given")
-        return answer
 
     # -- operator controls (UI thread) -----------------------------------------------------
     def toggle_pause(self) -> None:
