@@ -12,7 +12,7 @@ from hawizard.design.preset_file import load_preset
 from hawizard.plan.build import build_plan
 
 GOLDEN = Path(__file__).parent / "golden"
-ORDER = ["preflight", "install", "post-install", "hosts", "membership-files", "drbd-files", "create-md", "drbd-up",
+ORDER = ["preflight", "install", "post-install", "hosts", "membership-files", "drbd-files", "drbd-adjust", "create-md", "drbd-up",
          "initial-sync", "mkfs", "apache", "rehearsal", "drbd-down", "cluster-start", "cluster-config", "verify",
          "switchover"]
 

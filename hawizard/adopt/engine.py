@@ -10,6 +10,7 @@ preset is one ``hawizard validate`` accepts, or the values that break it are nam
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -106,6 +107,7 @@ def adopt(directory: str | Path, *, stack_name: str | None = None, name: str | N
     if d.fencing.method != "sbd" and sbd_file:
         f.add("sbd settings", col.rel(sbd_file), DROPPED, "the CIB has no sbd fence device: not part of the design")
     _apache(col, d, stack, f)
+    _index_page(col, d, f)
     _answers(d, f)
     _hosts(col, d, f, reached or {}, _ip_facts(col, d, f))
     _node_copies(col, f)
@@ -178,6 +180,30 @@ def _apache(col: Collected, d: Design, stack: stacks.Stack, f: Findings) -> None
     if col.path_on_node(p) != stack.apache_status_snippet:
         f.add(f"Apache server-status in {where}", where, CHANGED, f"a re-apply writes it to "
               f"{stack.apache_status_snippet} (remove the old block by hand, or Apache sees two)")
+
+
+# the line hawizard's rehearsal writes into index.html (hawizard/render/renderer.py index_page_line)
+_TEST_PAGE_LINE = re.compile(r"^<body><p>(.*)</p></body>$", re.M)
+
+
+def _index_page(col: Collected, d: Design, f: Findings) -> None:
+    """hawizard's test page (its text kept) where a node's index.html is one, else verify wants any answer.
+
+    The verify step fetches the page through the VIP; on a site whose pages hawizard did not write, looking
+    for the test page's line would fail a healthy cluster. Only the node with the replicated filesystem
+    mounted shows the served page; the other shows what lies under the mount point (Apache's default page).
+    """
+    rel = d.service.document_root.strip("/") + "/index.html"
+    for p in col.find(rel):
+        m = _TEST_PAGE_LINE.search(col.read(p))
+        if m:
+            d.service.index_page = html.unescape(m.group(1))
+            d.service.verify_page = "test-page"
+            return
+    d.service.verify_page = "any-answer"
+    f.add("the page served through the VIP", rel, GUESSED,
+          "not hawizard's test page (or not readable: the filesystem not mounted where read): the verify step "
+          "wants any non-empty answer through the VIP (service.verify_page = \"any-answer\")")
 
 
 # the files both nodes must hold alike (the CIB is one cluster-wide object: each node's copy is the same

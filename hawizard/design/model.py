@@ -307,6 +307,10 @@ class Service:
     index_page: str = documented("hawizard test page", "Text of the index.html written during the rehearsal (not empty: "
                                  "the rehearsal and the verify step look for it in the page served through the VIP).",
                                  kind="text")
+    verify_page: str = documented("test-page", "What the verify step wants from the page served through the VIP: "
+                                  "test-page = the index page's line as the rehearsal wrote it; any-answer = any "
+                                  "non-empty page (a site whose pages are not hawizard's, e.g. an adopted one).",
+                                  choices=("test-page", "any-answer"))
 
 
 @dataclass

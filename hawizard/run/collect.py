@@ -65,7 +65,9 @@ def _root(target: SshTarget) -> str:
 ADOPT_FILES = ("etc/corosync/corosync.conf", "etc/ha.d/ha.cf", "etc/ha.d/authkeys", "etc/drbd.conf",
                "etc/default/sbd", "etc/sysconfig/sbd", "etc/hosts", "etc/httpd/conf/httpd.conf",
                "etc/apache2/apache2.conf", "var/lib/pcsd/known-hosts",
-               "var/lib/hawizard/cluster.pcs.sh")
+               "var/lib/hawizard/cluster.pcs.sh",
+               # the served page where the replicated filesystem is mounted (adopt/engine.py _index_page)
+               "var/www/html/index.html")
 ADOPT_GLOBS = ("etc/drbd.d/*.res", "etc/drbd.d/*.conf", "etc/httpd/conf.d/*.conf", "etc/apache2/conf-enabled/*.conf",
                "etc/apache2/conf-available/*.conf")
 

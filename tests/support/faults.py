@@ -10,6 +10,7 @@ on the disk of whichever node serves afterwards.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import threading
 import time
@@ -59,6 +60,57 @@ class Writer:
                 self.proc.kill()
         self._thread.join(10)
         return [n for n, _ in self.acked]
+
+
+class VipWatcher:
+    """Fetches the page through the VIP from ``node`` twice a second; ``longest_gap`` is the longest time without an answer.
+
+    The loop runs in the node's shell (the VIP lives on the lab's VM-to-VM service link, so the host cannot
+    reach it); each answer is stamped on the host as it arrives over the SSH stream.
+    """
+
+    def __init__(self, lab, node: str, vip: str, want: str) -> None:
+        self.node = node
+        script = (f"while :; do if curl -fsS --max-time 1 http://{vip}/ 2>/dev/null | grep -q {shlex.quote(want)}; "
+                  "then echo up; else echo down; fi; sleep 0.5; done")
+        argv = labssh.ssh_argv(lab.paths, lab.node(node), [script])
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     stdin=subprocess.DEVNULL)
+        self.t0 = time.monotonic()
+        self.answers: list[tuple[float, bool]] = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.answers.append((time.monotonic(), line.strip() == "up"))
+
+    def wait_up(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(up for _, up in self.answers):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError(f"the page never answered through the VIP from {self.node}")
+            time.sleep(0.5)
+
+    def stop(self) -> tuple[float, int, int]:
+        """(longest gap in seconds between two answers, answers, failed answers); the watcher must have run throughout."""
+        alive = self.proc.poll() is None
+        if alive:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._thread.join(10)
+        assert alive, f"the VIP watcher on {self.node} died (its SSH stream ended)"
+        ups = [t for t, up in self.answers if up]
+        assert ups, "no answer through the VIP at all"
+        gap, last = 0.0, ups[0]
+        for t in ups[1:]:
+            gap, last = max(gap, t - last), t
+        gap = max(gap, time.monotonic() - last)
+        return gap, len(self.answers), sum(1 for _, up in self.answers if not up)
 
 
 class RolePoller:

@@ -21,8 +21,20 @@ from hawizard.plan.waits import Connected, DrbdCState, Synced
 HANDED_OVER = Marker("drbd-down")
 
 
-def _unless_handed_over(probe: str) -> str:
-    return f"{HANDED_OVER.exists} || {{ {probe}; }}"
+def in_cib(resource: str) -> str:
+    """A probe: the cluster's configuration has a resource for this DRBD resource (the cluster runs DRBD).
+
+    A cluster built by hand, then adopted, has none of hawizard's markers; its CIB says the same thing.
+    The nvpair's attributes are matched in either order (crmsh writes name, value, id; pcs id, name, value).
+    """
+    nv = f'name="drbd_resource" value="{resource}"'
+    vn = f'value="{resource}"[^>]*name="drbd_resource"'
+    return f"cibadmin -Q -o resources 2>/dev/null | grep -Eq {q(nv + '|' + vn)}"
+
+
+def unless_handed_over(ctx: PlanContext, probe: str) -> str:
+    """``probe``, unless DRBD is the cluster's already: handed over by this plan (its marker), or by hand."""
+    return f"{HANDED_OVER.exists} || {in_cib(ctx.design.drbd.resource)} || {{ {probe}; }}"
 
 
 def drbd_files(ctx: PlanContext) -> Step:
@@ -34,10 +46,27 @@ def drbd_files(ctx: PlanContext) -> Step:
                 timeout_s=60)
 
 
+def drbd_adjust(ctx: PlanContext) -> Step:
+    """Changed DRBD files take effect on a running resource: ``drbdadm adjust`` (each node in turn).
+
+    The DRBD user's guides ("Changing the configuration on the fly", 8.4 and 9): edit the files on both
+    nodes, then ``drbdadm adjust <resource>`` on both. ``drbdadm -d adjust`` prints what it would change and
+    nothing when the running resource matches its files: the probe. A resource that is not up (a new build,
+    or one the cluster stopped) or StandAlone (a split brain being resolved by hand) is left alone.
+    """
+    r = q(ctx.design.drbd.resource)
+    same = f"test -z \"$(drbdadm -d adjust {r} 2>&1)\""
+    return Step("drbd-adjust", "Changed DRBD settings applied to the running resource", "drbd", Where.EACH,
+                ctx.each(lambda n: [Run(f"drbdadm adjust {r}", "apply the files to the running resource")]),
+                probe={n: f"! ({ctx.drbd.is_up}) || {same}" for n in ctx.names}, timeout_s=120,
+                explain="Only on a node where the resource is up and differs from its files (a changed design "
+                        "applied to a running cluster).")
+
+
 def create_md(ctx: PlanContext) -> Step:
     return Step("create-md", "Create DRBD metadata", "drbd", Where.BOTH,
                 ctx.each(lambda n: [Run(ctx.drbd.create_md, f"metadata on {n.backing_disk}")]),
-                probe={n: _unless_handed_over(ctx.drbd.has_md) for n in ctx.names}, destructive=True,
+                probe={n: unless_handed_over(ctx, ctx.drbd.has_md) for n in ctx.names}, destructive=True,
                 confirm=f"create-md {ctx.design.drbd.resource}", timeout_s=120,
                 explain="Writes DRBD metadata at the end of each backing disk; whatever was there is lost.")
 
@@ -47,7 +76,7 @@ def drbd_up(ctx: PlanContext) -> Step:
                 ctx.each(lambda n: [Run(ctx.drbd.up),
                                     Poll(ctx.drbd.cstate, DrbdCState(), Connected(), interval_s=2, timeout_s=120,
                                          description="the peers connect")]),
-                probe={n: _unless_handed_over(ctx.drbd.is_up) for n in ctx.names}, timeout_s=180,
+                probe={n: unless_handed_over(ctx, ctx.drbd.is_up) for n in ctx.names}, timeout_s=180,
                 explain="Both nodes at once: each waits for its peer.")
 
 
@@ -62,7 +91,7 @@ def initial_sync(ctx: PlanContext) -> Step:
                 ctx.on_primary(Run(ctx.drbd.force_primary, f"{a.name} becomes the sync source"),
                                Poll(ctx.drbd.progress, ctx.drbd.progress_reader, Synced(), interval_s=2, timeout_s=0,
                                     description="initial sync" + rate_hint)),
-                probe={a.name: _unless_handed_over(ctx.drbd.synced)}, destructive=True,
+                probe={a.name: unless_handed_over(ctx, ctx.drbd.synced)}, destructive=True,
                 confirm=f"overwrite {b.name}", timeout_s=7 * 24 * 3600, progress="drbd-sync",
                 explain=f"{a.name}'s disk becomes the good copy and overwrites {b.name}'s. The sync runs "
                         "until both disks are UpToDate.")
@@ -75,7 +104,7 @@ def mkfs(ctx: PlanContext) -> Step:
                 ctx.on_primary(check(f"drbdadm role {q(ctx.design.drbd.resource)} | grep -q '^Primary'",
                                      f"{device} is not Primary here; mkfs only runs on the sync source"),
                                Run(f"{command} {q(device)}")),
-                probe={ctx.a.name: _unless_handed_over(f"blkid -p -o value -s TYPE {q(device)} 2>/dev/null | "
+                probe={ctx.a.name: unless_handed_over(ctx, f"blkid -p -o value -s TYPE {q(device)} 2>/dev/null | "
                                                        f"grep -qx {q(fstype)}")},
                 destructive=True, confirm=f"mkfs {device}", timeout_s=600,
                 explain="On the primary only; DRBD replicates it.")

@@ -8,13 +8,33 @@ sbd's header with the same timeouts is left alone (the probe), so a re-run chang
 sbd-config (each node): the sbd settings file, then ``systemctl enable sbd``. sbd refuses a
 manual start (its unit has RefuseManualStart) and is required by corosync: enabled here, it
 starts with the cluster in cluster-start, before Pacemaker, as sbd(8) requires.
+
+sbd-start (each node in turn, after cluster-start): on a cluster that was already running without
+sbd (fencing added to an adopted cluster, or to one built earlier without it), enabling sbd does not
+start it: its unit refuses a manual start and only comes up with corosync (sbd.service:
+RefuseManualStart, PartOf=corosync.service, RequiredBy=corosync.service). So the node's stack is
+restarted, one node at a time, with the cluster detached from its resources while it happens:
+``maintenance-mode=true``, stop Pacemaker then Corosync, start Corosync (which brings sbd up) then
+Pacemaker, wait for both nodes online, ``maintenance-mode=false``, wait for the service. This is the
+"detach and reattach" way of restarting a cluster's stack without stopping its resources
+(Pacemaker Administration, "Upgrading a Pacemaker Cluster": Detach and Reattach; Pacemaker
+Explained, cluster option maintenance-mode: resources are neither started, stopped nor monitored).
+Pacemaker reads whether sbd runs (the have-watchdog property) when it starts, which is why its
+restart comes after sbd's. On a new build sbd starts with the cluster in cluster-start and the
+probe finds it running.
 """
 
 from __future__ import annotations
 
 from hawizard.common.shellquote import q
 from hawizard.plan.context import PlanContext
-from hawizard.plan.types import Run, Step, Where, Write, check
+from hawizard.plan.types import Marker, Poll, Run, Step, Where, Write, check
+from hawizard.plan.waits import NodesOnline, ServiceUp
+from hawizard.render.renderer import STATE_DIR
+
+MAINTENANCE = "crm_attribute -t crm_config -n maintenance-mode"
+# set while sbd-start has the cluster detached, so that a resumed run knows the maintenance mode is its own
+DETACHED = Marker("sbd-start.detached", directory=STATE_DIR)
 
 
 def _sbd(ctx: PlanContext) -> bool:
@@ -60,3 +80,41 @@ def sbd_config(ctx: PlanContext) -> Step | None:
                 ctx.each(actions), timeout_s=60,
                 explain=f"{stack.sbd_config} names the disk and the watchdog; sbd is enabled so that it starts "
                         "with corosync, before Pacemaker.")
+
+
+def sbd_start(ctx: PlanContext) -> Step | None:
+    if not _sbd(ctx) or ctx.stack.init != "systemd":
+        return None
+    stack, ids = ctx.stack, ctx.design.cluster.ids
+    active = stack.service("status", "sbd") + " >/dev/null 2>&1"
+    stops = [Run(stack.service("stop", s), f"stop {s} (its resources keep running: maintenance mode)",
+                 timeout_s=300) for s in reversed(stack.membership_services)]
+    starts = [Run(stack.service("start", s), f"start {s}" + (" (and sbd with it)" if s == "corosync" else ""))
+              for s in stack.membership_services]
+    both = tuple(ctx.names)
+
+    def actions(n) -> list:
+        left = (f"the cluster is left in maintenance mode (its resources run, unmonitored): once {n.name}'s stack "
+                f"runs with sbd, run again, or `{MAINTENANCE} -v false`")
+        return [
+            Poll(ctx.mon_command, ctx.mon_reader, NodesOnline(both), interval_s=3, timeout_s=60,
+                 description="both nodes online before either is restarted"),
+            check(f"{DETACHED.exists} || ! {MAINTENANCE} -G -q 2>/dev/null | grep -qix true",
+                  "the cluster is in maintenance mode already; hawizard restarts a node's stack only from a "
+                  "cluster that manages its resources (set maintenance-mode=false first, or restart it by hand)"),
+            Run(f"mkdir -p {q(STATE_DIR)} && touch {q(DETACHED.path)} && {MAINTENANCE} -v true",
+                "detach: the cluster leaves the resources as they are"),
+            *stops, *starts,
+            check(active, f"sbd did not start with corosync on {n.name} (journalctl -u sbd); {left}"),
+            Poll(ctx.mon_command, ctx.mon_reader, NodesOnline(both), interval_s=3, timeout_s=300,
+                 description=f"{n.name} back in the cluster"),
+            Run(f"{MAINTENANCE} -v false && rm -f {q(DETACHED.path)}",
+                "reattach: the cluster manages the resources again"),
+            Poll(ctx.mon_command, ctx.mon_reader, ServiceUp(ids.group, ids.drbd_clone), interval_s=3, timeout_s=300,
+                 description="the service running before the next node"),
+        ]
+    return Step("sbd-start", "sbd running on a cluster that ran without it (one node at a time)", "fencing",
+                Where.EACH, ctx.each(actions), probe={n: active for n in ctx.names}, timeout_s=1200,
+                explain="Only where the cluster already runs without sbd: the node's cluster stack is restarted "
+                        "so that sbd starts with corosync, the cluster detached from its resources meanwhile "
+                        "(maintenance mode), so the service keeps running.")

@@ -79,12 +79,13 @@ def _after_install(ctx: PlanContext) -> list[Action]:
                       f"the DRBD kernel module is not the {stack.drbd} series this stack is rendered for"))
     if stack.os_family == "debian":
         # Debian starts corosync and pacemaker on install with a one-node placeholder configuration
-        # (and a CIB that names 'node1'): stop them until hawizard's own files are in place.
-        acts.append(Run("grep -qs 'written by hawizard' /etc/corosync/corosync.conf || { "
-                        "systemctl stop pacemaker corosync; "
-                        "grep -qs '<primitive' /var/lib/pacemaker/cib/cib.xml || "
-                        "rm -f /var/lib/pacemaker/cib/cib*; }",
-                        "stop the placeholder cluster Debian starts on install"))
+        # (and a CIB that names 'node1'): stop them until hawizard's own files are in place. A cluster
+        # whose CIB has resources is no placeholder (one built by hand, adopted): it is left running.
+        has_resources = ("{ cibadmin -Q -o resources 2>/dev/null || cat /var/lib/pacemaker/cib/cib.xml 2>/dev/null; } "
+                         "| grep -q '<primitive'")
+        acts.append(Run(f"grep -qs 'written by hawizard' /etc/corosync/corosync.conf || {has_resources} || {{ "
+                        "systemctl stop pacemaker corosync; rm -f /var/lib/pacemaker/cib/cib*; }",
+                        "stop the placeholder cluster Debian starts on install (a cluster with resources runs on)"))
     cluster_up = (stack.service("status", "pacemaker") if stack.init == "systemd"
                   else "/etc/init.d/heartbeat status") + " >/dev/null 2>&1"
     acts.append(Run(f"{cluster_up} || {{ {stack.service('disable', stack.apache_service)} >/dev/null 2>&1; "

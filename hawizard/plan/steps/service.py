@@ -10,7 +10,7 @@ from __future__ import annotations
 from hawizard.common.shellquote import q
 from hawizard.design.model import Node
 from hawizard.plan.context import PlanContext
-from hawizard.plan.steps.drbd import HANDED_OVER
+from hawizard.plan.steps.drbd import HANDED_OVER, in_cib
 from hawizard.plan.types import Action, Marker, Run, Step, Where, Write, check
 
 
@@ -27,15 +27,19 @@ def apache(ctx: PlanContext) -> Step:
                 timeout_s=60)
 
 
-def page_check(ctx: PlanContext, failure: str, description: str = "") -> Run:
+def page_check(ctx: PlanContext, failure: str, description: str = "", exact: bool = True) -> Run:
     """Fetch the test page through the VIP and find its line exactly as index.html holds it.
 
     The line is HTML-escaped and looked for as a whole line: the raw text would not be found once
-    escaped ('Tom & Jerry'), and a part of a line could be found in any page.
+    escaped ('Tom & Jerry'), and a part of a line could be found in any page. ``exact=False`` (the
+    design's ``verify_page = "any-answer"``: a site whose pages hawizard did not write) wants a
+    non-empty page with a success status.
     """
     svc = ctx.design.service
-    return check(f"curl -fsS --max-time 10 http://{q(svc.vip)}:{svc.port}/ | grep -qxF -e {q(ctx.page_line)}",
-                 failure, description)
+    fetch = f"curl -fsS --max-time 10 http://{q(svc.vip)}:{svc.port}/"
+    if not exact:
+        return check(f"{fetch} | grep -q .", failure, description)
+    return check(f"{fetch} | grep -qxF -e {q(ctx.page_line)}", failure, description)
 
 
 def rehearsal(ctx: PlanContext) -> Step:
@@ -54,7 +58,8 @@ def rehearsal(ctx: PlanContext) -> Step:
                     Run(f"umount {mp}", "unmount"),
                     Run(f"ip addr del {vip_cidr} dev {q(svc.vip_nic)}", "drop the VIP"),
                     Run(ctx.drbd.secondary, "demote")),
-                probe={ctx.a.name: marker.exists}, marker=marker, timeout_s=300,
+                probe={ctx.a.name: f"{marker.exists} || {in_cib(ctx.design.drbd.resource)}"}, marker=marker,
+                timeout_s=300,
                 explain="The article's manual run: mount, VIP, Apache, fetch the page through the VIP; then "
                         "everything is undone in reverse so the cluster can take over.")
 
@@ -62,5 +67,6 @@ def rehearsal(ctx: PlanContext) -> Step:
 def drbd_down(ctx: PlanContext) -> Step:
     return Step("drbd-down", "Stop DRBD on both nodes (the cluster starts it)", "service", Where.BOTH,
                 ctx.each(lambda n: [Run(ctx.drbd.down)]),
-                probe={n: f"{HANDED_OVER.exists} || ! ({ctx.drbd.is_up})" for n in ctx.names},
+                probe={n: f"{HANDED_OVER.exists} || {in_cib(ctx.design.drbd.resource)} || ! ({ctx.drbd.is_up})"
+                       for n in ctx.names},
                 marker=HANDED_OVER, timeout_s=120)

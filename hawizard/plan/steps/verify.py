@@ -21,7 +21,8 @@ def _wait_s(ctx: PlanContext) -> int:
 def verify(ctx: PlanContext) -> Step:
     ids = ctx.design.cluster.ids
     # the page is fetched on both nodes: whichever one the cluster chose, the other one is its peer
-    fetch = page_check(ctx, "the page is not served through the VIP", "the page through the VIP, from this node")
+    fetch = page_check(ctx, "the page is not served through the VIP", "the page through the VIP, from this node",
+                       exact=ctx.design.service.verify_page == "test-page")
     up = Poll(ctx.mon_command, ctx.mon_reader, ServiceUp(ids.group, ids.drbd_clone), interval_s=3,
               timeout_s=_wait_s(ctx), description=f"{ids.drbd_clone} promoted and {ids.group} started")
     return Step("verify", "Verify: cluster state, and the page through the VIP from both nodes", "verify", Where.EACH,
