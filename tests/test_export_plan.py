@@ -596,3 +596,36 @@ def test_a_shipped_plans_node_script_lists_its_own_steps_in_order(tmp_path):
     assert r.returncode == 2 and "no step mkfs on srv2" in r.stderr  # a primary-only step exists on the primary only
     r = subprocess.run(["sh", str(out / "run.sh"), "--bogus"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "usage: sh run.sh" in r.stderr
+
+
+@pytest.mark.parametrize("skew_s, passes", [(0, True), (30, False)])
+def test_the_ansible_clock_check_compares_offsets_not_readings_a_step_apart(tmp_path, monkeypatch, skew_s, passes):
+    """Preflight runs "each node in turn": the second node's clock is read a whole step later (a minute on the
+    lab's emulated nodes, where the first lab run of the playbook stopped on it). With the limit lowered to 3 s
+    and 5 s of work between the two readings, equal clocks pass and a real skew still fails."""
+    from support.sshd import SshServer, sshd_available
+
+    import hawizard.export.ansible as ansible_export
+    from hawizard.plan.crosscheck import NodesAgree
+
+    playbook = _ansible_tool("ansible-playbook")
+    if (why := sshd_available()) is not None:
+        pytest.skip(why)
+    monkeypatch.setattr(ansible_export, "CLOCK_SKEW_FATAL_S", 3)
+    with SshServer(tmp_path) as srv:
+        d, toy, _, _ = _toy(tmp_path, srv)
+        clock = {"n1": "date +%s", "n2": f"echo $(( $(date +%s) + {skew_s} ))"}
+        pre = Step("pre", "Preflight", "pre", Where.EACH,
+                   {n: (Fact("echo 100", "disk_bytes"), Fact(clock[n], "clock"), Run("sleep 5")) for n in ("n1", "n2")},
+                   facts_check=NodesAgree("n1", "n2"))
+        plan = Plan("t", "debian12-crmsh", "n1", "n2", (pre,), toy.rendering)
+        out = write_export(export_ansible(d, plan), tmp_path / "project")
+        env = {**os.environ, "HOME": str(tmp_path), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
+               "ANSIBLE_REMOTE_TEMP": str(tmp_path / "rtmp"), "ANSIBLE_NOCOLOR": "1"}
+        r = subprocess.run([playbook, "site.yml", "-e", f"hw_state_dir={tmp_path / 'state'}"], cwd=out,
+                           capture_output=True, text=True, env=env, timeout=600)
+        text = r.stdout + r.stderr
+        if passes:
+            assert r.returncode == 0, text
+        else:
+            assert r.returncode != 0 and "the clocks differ by more than a minute" in text, text

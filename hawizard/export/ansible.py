@@ -312,6 +312,11 @@ def _node_tasks(plan: Plan, step: Step, node: str, index: int, secret_index: dic
             if not action.fatal:  # the runner reports it as a warning and goes on
                 task["failed_when"] = False
             tasks.append(task)
+            if isinstance(action, Fact) and action.fact == CLOCK:
+                # when it was read, by this machine's clock: a step "each node in turn" reads the second node's
+                # clock a whole step later (a minute on slow nodes), so the check compares offsets, not readings
+                tasks.append({"name": "When the clock was read (this machine's time)",
+                              "ansible.builtin.set_fact": {f"{reg}_at": Expr("{{ now().timestamp() | int }}")}})
             if not action.fatal:
                 tasks.append({"name": _name(f"Warning: {action.description or action.command}"),
                               "ansible.builtin.debug": {"msg": Unsafe(f"warning: {action.description or action.command}")},
@@ -374,7 +379,9 @@ def _agree_play(step: Step, index_of: dict[str, int]) -> dict:
     ha, hb = f"hostvars[groups['{_group(a)}'][0]]", f"hostvars[groups['{_group(b)}'][0]]"
     disk_a, disk_b = f"{ha}.hw_fact_{DISK_BYTES}_{a + 1}.stdout | trim", f"{hb}.hw_fact_{DISK_BYTES}_{b + 1}.stdout | trim"
     clk_a, clk_b = f"{ha}.hw_fact_{CLOCK}_{a + 1}.stdout | int", f"{hb}.hw_fact_{CLOCK}_{b + 1}.stdout | int"
-    skew = f"(({clk_a}) - ({clk_b})) | abs"
+    at_a, at_b = f"{ha}.hw_fact_{CLOCK}_{a + 1}_at | int", f"{hb}.hw_fact_{CLOCK}_{b + 1}_at | int"
+    # each node's offset from this machine's clock when it was read: the readings are a step apart
+    skew = f"((({clk_a}) - ({at_a})) - (({clk_b}) - ({at_b}))) | abs"
     return _play(f"Step {step.id}: the two nodes agree (disk sizes, clocks)", "hw_primary", [
         {"name": "Backing disks of one size; clocks less than a minute apart",
          "ansible.builtin.assert": {"that": [Expr(f"({disk_a}) == ({disk_b})"),
