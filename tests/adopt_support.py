@@ -4,6 +4,8 @@
   tests/fixtures/adopt/article/ (ha.cf, authkeys, global_common.conf, r0.res, the server-status
   lines of httpd.conf), and its crm lines typed into crmsh as the article does (``crm -f`` with
   ``configure`` ... ``commit``) against a Pacemaker 1.0 file CIB (``cibadmin --empty pacemaker-1.0``).
+- ``article_debian12_dir``: the same cluster as an operator types it on Debian 12 (corosync.conf for
+  Heartbeat's files, the crm lines in their Pacemaker 2.1 forms; fixtures/adopt/article-debian12/).
 - ``rendered_dir``: what hawizard renders for a design, written per node at the paths it has
   on the node (secrets filled with the validators' dummies, as the runner writes them), and the
   rendered cluster configuration loaded into a file CIB the way tests/validators do it.
@@ -37,6 +39,22 @@ def article_dir(tmp: Path) -> Path:
     d = tmp / "article"
     shutil.copytree(FIXTURES / "article" / "etc", d / "etc")
     crm_cib(d, (FIXTURES / "article" / "crm-session.txt").read_text())
+    return d
+
+
+def article_debian12_dir(tmp: Path) -> Path:
+    """DIR/NODE/ of the article's cluster as typed by hand on Debian 12 (fixtures/adopt/article-debian12), and
+    its CIB as the crm session leaves it on Pacemaker 2.1 (a pacemaker-3.7 file CIB)."""
+    hand = FIXTURES / "article-debian12"
+    d = tmp / "article-debian12"
+    for node in ("srv1", "srv2"):
+        write(d / node / "etc/corosync/corosync.conf", (hand / "corosync.conf").read_text())
+        for name in ("global_common.conf", "r0.res"):
+            text = (FIXTURES / "article" / "etc" / "drbd.d" / name).read_text().replace("/dev/sdb1", "/dev/vdb")
+            write(d / node / "etc/drbd.d" / name, text)
+        write(d / node / "etc/hosts", "127.0.0.1 localhost\n10.1.0.1 srv1\n10.1.0.2 srv2\n")
+    crm_cib(d / "srv1", (hand / "crm-session.txt").read_text(), schema="pacemaker-3.7")
+    shutil.copyfile(d / "srv1" / "cib.xml", d / "srv2" / "cib.xml")
     return d
 
 

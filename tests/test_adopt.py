@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from adopt_support import article_dir, crm_cib, rendered_dir
+from adopt_support import article_debian12_dir, article_dir, crm_cib, rendered_dir
 from validators.harness import CASES, FENCE_PASSWORD, SECRET_VALUES, case, require
 
 from hawizard.adopt import cib_map, fence_map
@@ -28,6 +28,7 @@ from hawizard.adopt.engine import adopt
 from hawizard.adopt.findings import CHANGED, DROPPED, LEFT, SECRET
 from hawizard.common.errors import InputError
 from hawizard.design.preset_file import design_to_dict, dump_preset, load_preset
+from hawizard.design.validate import check
 from hawizard.render.renderer import render
 
 TOOLS = ("drbdadm", "cibadmin", "crm")
@@ -432,3 +433,20 @@ def test_drbd_quorum_options_are_read_and_a_number_is_named():
     assert (d.drbd.quorum, d.drbd.on_no_quorum) == ("majority", "suspend-io")
     assert [(x.name, x.action) for x in f.items] == [("DRBD options quorum 2", CHANGED)]
     assert options == {}  # on-no-data-accessible equal to on-no-quorum's default: what hawizard writes
+
+
+def test_the_article_typed_on_debian12_adopts_into_a_valid_design_with_its_nics_apart(tmp_path):
+    """corosync.conf names no NIC: the guessed link NICs (eth1, eth2) would collide with the service NIC the CIB
+    names (IPaddr2 nic=eth1, the lab's); they move past it (eth2, eth3) and the preset validates."""
+    require("cibadmin", "crm")
+    a = adopt(article_debian12_dir(tmp_path))
+    d = a.design
+    assert d.stack == "debian12-crmsh" and d.fencing.method == "none"
+    for n in d.nodes:
+        assert n.service_nic == "eth1"
+        assert [ic.nic for ic in n.interconnects] == ["eth2", "eth3"]
+    assert (d.drbd.port, d.drbd.resync_rate, d.service.fstype) == (7801, "200M", "ext3")
+    assert d.cluster.no_quorum_policy == "ignore" and d.service.verify_page == "any-answer"
+    assert [x for x in check(d) if x.severity == "error"] == []
+    rendered = render(d).get("corosync-conf").content
+    assert "cluster_name: webcluster" in rendered and "crypto_cipher: aes256" in rendered

@@ -323,6 +323,25 @@ def _hosts(col: Collected, d: Design, f: Findings, reached: dict[str, Reach],
             f.add(f"{n.name}: {'' if r else 'ssh_host, '}service_address", "(not in the collected files)", GUESSED,
                   ("" if r else "ssh_host is the node name; ") + f"service_address {n.service_address} is hawizard's "
                   "default numbering: set it before an apply")
+        _clear_of_service_nic(n, f)
+
+
+def _clear_of_service_nic(n, f: Findings) -> None:
+    """Guessed link NICs (eth1, eth2, ...: corosync.conf names none) moved past the service NIC they collide with.
+
+    The article's layout has the service on eth0; a cluster whose VIP is on eth1 (the IPaddr2 nic) would get a
+    preset that names eth1 twice, which validation refuses. Only guesses move: NICs read from the node's own
+    addresses (ip-addr.txt) are what they are.
+    """
+    guessed = any(x.action == GUESSED and x.name == "interconnect NICs and prefixes" for x in f.items)
+    if not guessed or n.service_nic not in {ic.nic for ic in n.interconnects}:
+        return
+    taken, k = {n.service_nic}, 0
+    for ic in n.interconnects:
+        while f"eth{k}" in taken or k == 0:
+            k += 1
+        ic.nic = f"eth{k}"
+        taken.add(ic.nic)
 
 
 def _timeouts(the_cib: cib.Cib, d: Design, stack: stacks.Stack, f: Findings, where: str) -> None:

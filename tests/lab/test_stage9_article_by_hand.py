@@ -48,58 +48,10 @@ ARTICLE = Path(__file__).resolve().parent.parent / "fixtures" / "adopt" / "artic
 PAGE = "The article, typed by hand"
 PACKAGES = "pacemaker corosync crmsh drbd-utils resource-agents apache2 curl"
 
-COROSYNC_CONF = """\
-totem {
-    version: 2
-    cluster_name: webcluster
-    transport: knet
-    crypto_cipher: aes256
-    crypto_hash: sha256
-}
-nodelist {
-    node {
-        name: srv1
-        nodeid: 1
-        ring0_addr: 10.1.0.1
-        ring1_addr: 10.2.0.1
-    }
-    node {
-        name: srv2
-        nodeid: 2
-        ring0_addr: 10.1.0.2
-        ring1_addr: 10.2.0.2
-    }
-}
-quorum {
-    provider: corosync_votequorum
-    two_node: 1
-}
-logging {
-    to_syslog: yes
-}
-"""
-
-# the article's crm lines (tests/fixtures/adopt/article/crm-session.txt) as typed on Pacemaker 2.1: eth1 is the
-# lab's service NIC, Debian's Apache reads apache2.conf, and the two properties Pacemaker 2 removed are typed
-# in the form that replaced them
-CRM_LINES = [
-    'property stonith-enabled="false"',
-    'property no-quorum-policy="ignore"',
-    'op_defaults timeout="240"',
-    'rsc_defaults resource-stickiness="200"',
-    'primitive res_drbd0 ocf:linbit:drbd params drbd_resource="r0" drbdconf="/etc/drbd.conf" '
-    'op monitor interval="20s"',
-    'ms ms_drbd0 res_drbd0 meta master-max="1" master-node-max="1" clone-max="2" clone-node-max="1" notify="true"',
-    'primitive res_ip ocf:heartbeat:IPaddr2 params nic="eth1" ip="192.168.0.200" cidr_netmask="24" '
-    'op monitor interval="20s"',
-    'primitive res_fs_drbd0 ocf:heartbeat:Filesystem params device="/dev/drbd0" fstype="ext3" '
-    'directory="/var/www/html" op monitor interval="20s"',
-    'primitive res_httpd ocf:heartbeat:apache params configfile="/etc/apache2/apache2.conf" port="80" '
-    'op monitor interval="20s"',
-    "group rg_httpd res_ip res_fs_drbd0 res_httpd",
-    "colocation c_rg_httpd_on_drbd0 inf: rg_httpd ms_drbd0:Master",
-    "order o_drbd0_befor_rg_httpd inf: ms_drbd0:promote rg_httpd:start",
-]
+HAND = Path(__file__).resolve().parent.parent / "fixtures" / "adopt" / "article-debian12"
+# where the article writes ha.cf and authkeys, and its crm lines as typed on Pacemaker 2.1 (the README there)
+COROSYNC_CONF = (HAND / "corosync.conf").read_text()
+CRM_LINES = (HAND / "crm-session.txt").read_text().splitlines()
 
 
 def _heredoc(path: str, text: str, append: bool = False) -> str:
