@@ -20,7 +20,7 @@ import os
 import re
 
 import pytest
-from support.lab_apply import PAGE, hawizard, serving_node, wait_page
+from support.lab_apply import PAGE, adopt_over_ssh, hawizard, serving_node, wait_page
 
 from hawizard.design.preset_file import load_preset
 from hawizard.render.renderer import render
@@ -40,11 +40,7 @@ def adopted(lab_session, tmp_path_factory):
     assert r.returncode == 0, "the lab's cluster is not built (apply of lab.toml failed)"
     design = load_preset(str(lab.preset))
     out = tmp_path_factory.mktemp("adopt") / "adopted.toml"
-    args = ["adopt", "-o", str(out), "--name", design.name, "-i", design.nodes[0].ssh_identity_file,
-            "--known-hosts", design.nodes[0].ssh_known_hosts]
-    for n in design.nodes:
-        args += ["--node", f"{n.ssh_user}@{n.ssh_host}:{n.ssh_port}"]
-    r = hawizard(*args, env=env, timeout=900)
+    r = adopt_over_ssh(lab, out, design.name, env)
     assert r.returncode == 0, "adopt over SSH failed"
     return lab, env, out, design
 

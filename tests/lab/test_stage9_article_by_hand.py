@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 from support.faults import VipWatcher
-from support.lab_apply import VIP, hawizard, serving_node
+from support.lab_apply import VIP, adopt_over_ssh, hawizard, serving_node
 from support.typist import Typist
 
 from hawizard.design.preset_file import load_preset
@@ -157,13 +157,8 @@ def by_hand(lab_session, tmp_path_factory):
 @pytest.fixture(scope="module")
 def adopted(by_hand):
     lab, env, work = by_hand
-    design = load_preset(str(lab.preset))
     out = work / "article-by-hand.toml"
-    args = ["adopt", "-o", str(out), "--name", "article-by-hand", "-i", design.nodes[0].ssh_identity_file,
-            "--known-hosts", design.nodes[0].ssh_known_hosts]
-    for n in design.nodes:
-        args += ["--node", f"{n.ssh_user}@{n.ssh_host}:{n.ssh_port}"]
-    r = hawizard(*args, env=env, timeout=900)
+    r = adopt_over_ssh(lab, out, "article-by-hand", env)
     assert r.returncode == 0, "adopt over SSH failed on the hand-built cluster"
     return lab, env, work, out
 

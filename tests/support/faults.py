@@ -20,26 +20,51 @@ from hawizard.lab import ssh as labssh
 RECORDS = "/var/www/html/records.txt"
 
 
-class Writer:
-    """Appends records on ``node`` until stopped; ``acked`` holds (number, host time) of each acknowledged one."""
+class _NodeLoop:
+    """A shell loop on a node over one SSH stream; each line it prints is handed to ``_line`` with the host's time."""
 
-    def __init__(self, lab, node: str, path: str = RECORDS) -> None:
-        self.node, self.path = node, path
-        script = (f"i=$(wc -l < {path} 2>/dev/null || echo 0); while :; do i=$((i+1)); "
-                  f"printf '%d\\n' \"$i\" | dd of={path} oflag=append,sync conv=notrunc status=none || exit 3; "
-                  "echo \"ack $i\"; sleep 0.2; done")
+    def __init__(self, lab, node: str, script: str) -> None:
+        self.node = node
         argv = labssh.ssh_argv(lab.paths, lab.node(node), [script])
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                      stdin=subprocess.DEVNULL)
-        self.acked: list[tuple[int, float]] = []
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
-            if line.startswith("ack "):
-                self.acked.append((int(line.split()[1]), time.monotonic()))
+            self._line(line.strip(), time.monotonic())
+
+    def _line(self, line: str, when: float) -> None:
+        raise NotImplementedError
+
+    def _end(self) -> bool:
+        """Stop the loop; whether it was still running (a loop that died early measured nothing after)."""
+        alive = self.proc.poll() is None
+        if alive:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._thread.join(10)
+        return alive
+
+
+class Writer(_NodeLoop):
+    """Appends records on ``node`` until stopped; ``acked`` holds (number, host time) of each acknowledged one."""
+
+    def __init__(self, lab, node: str, path: str = RECORDS) -> None:
+        self.path = path
+        self.acked: list[tuple[int, float]] = []
+        super().__init__(lab, node, f"i=$(wc -l < {path} 2>/dev/null || echo 0); while :; do i=$((i+1)); "
+                                    f"printf '%d\\n' \"$i\" | dd of={path} oflag=append,sync conv=notrunc status=none "
+                                    "|| exit 3; echo \"ack $i\"; sleep 0.2; done")
+
+    def _line(self, line: str, when: float) -> None:
+        if line.startswith("ack "):
+            self.acked.append((int(line.split()[1]), when))
 
     def wait_for(self, count: int, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -52,39 +77,24 @@ class Writer:
         return next((when for _, when in self.acked if when > t), None)
 
     def stop(self) -> list[int]:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self._thread.join(10)
+        self._end()
         return [n for n, _ in self.acked]
 
 
-class VipWatcher:
-    """Fetches the page through the VIP from ``node`` twice a second; ``longest_gap`` is the longest time without an answer.
+class VipWatcher(_NodeLoop):
+    """Fetches the page through the VIP from ``node`` twice a second; ``stop`` gives the longest time without an answer.
 
     The loop runs in the node's shell (the VIP lives on the lab's VM-to-VM service link, so the host cannot
     reach it); each answer is stamped on the host as it arrives over the SSH stream.
     """
 
     def __init__(self, lab, node: str, vip: str, want: str) -> None:
-        self.node = node
-        script = (f"while :; do if curl -fsS --max-time 1 http://{vip}/ 2>/dev/null | grep -q {shlex.quote(want)}; "
-                  "then echo up; else echo down; fi; sleep 0.5; done")
-        argv = labssh.ssh_argv(lab.paths, lab.node(node), [script])
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                     stdin=subprocess.DEVNULL)
-        self.t0 = time.monotonic()
         self.answers: list[tuple[float, bool]] = []
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
+        super().__init__(lab, node, f"while :; do if curl -fsS --max-time 1 http://{vip}/ 2>/dev/null | "
+                                    f"grep -q {shlex.quote(want)}; then echo up; else echo down; fi; sleep 0.5; done")
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.answers.append((time.monotonic(), line.strip() == "up"))
+    def _line(self, line: str, when: float) -> None:
+        self.answers.append((when, line == "up"))
 
     def wait_up(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -94,15 +104,8 @@ class VipWatcher:
             time.sleep(0.5)
 
     def stop(self) -> tuple[float, int, int]:
-        """(longest gap in seconds between two answers, answers, failed answers); the watcher must have run throughout."""
-        alive = self.proc.poll() is None
-        if alive:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self._thread.join(10)
+        """(longest gap in seconds between two answers, fetches, failed fetches); the loop must have run throughout."""
+        alive = self._end()
         assert alive, f"the VIP watcher on {self.node} died (its SSH stream ended)"
         ups = [t for t, up in self.answers if up]
         assert ups, "no answer through the VIP at all"

@@ -83,3 +83,13 @@ def apply_killed_at(preset: str, marker: str, env: dict, timeout: float = 3600) 
     print(out[-8000:])
     assert proc.returncode == -9, f"apply ended before {marker!r} (exit {proc.returncode})"
     return out
+
+
+def adopt_over_ssh(lab, out, name: str, env: dict) -> subprocess.CompletedProcess:
+    """``hawizard adopt --node`` of both lab nodes (the lab's key and known_hosts) into ``out``."""
+    design = load_preset(str(lab.preset))
+    args = ["adopt", "-o", str(out), "--name", name, "-i", design.nodes[0].ssh_identity_file,
+            "--known-hosts", design.nodes[0].ssh_known_hosts]
+    for n in design.nodes:
+        args += ["--node", f"{n.ssh_user}@{n.ssh_host}:{n.ssh_port}"]
+    return hawizard(*args, env=env, timeout=900)
