@@ -111,6 +111,12 @@ def test_cross_node_checks_come_with_preflight():
     assert agree.problems(seven) == []  # emulated VMs drift by seconds: a warning, not a stop
     assert "differ by 7 s" in agree.warnings(seven)[0]
     assert agree.problems({"srv1": {}, "srv2": {}}) == agree.warnings({"srv1": {}, "srv2": {}}) == []  # dry run
+    # read a step apart (srv2 90 s after srv1, each by the builder's clock): their offsets are what count
+    late = {"srv1": {"disk_bytes": "100", "clock": "1000", "clock_at": "5000"},
+            "srv2": {"disk_bytes": "100", "clock": "1090", "clock_at": "5090"}}
+    assert agree.problems(late) == [] and agree.warnings(late) == []
+    late["srv2"]["clock_at"] = "5010"  # the same readings 10 s apart: 80 s of real skew
+    assert "differ by 80 s" in agree.problems(late)[0]
 
 
 def test_markers_are_data_of_their_steps():

@@ -400,7 +400,9 @@ hw_each() {  # STEP --confirmed|- NODE...: on each node in turn
   shift 2
   [ "$hw_c" = - ] && hw_c=""
   for hw_n in "$@"; do
+    hw_at=$(date +%s)
     hw_remote "$hw_n" "step '$hw_st' $hw_c" < /dev/null > "$HW_TMP/out.$hw_n" || hw_die "step $hw_st failed on node $hw_n"
+    printf 'HWFACT clock_at %s\n' "$hw_at" >> "$HW_TMP/out.$hw_n"
   done
 }
 
@@ -411,12 +413,16 @@ hw_both() {  # STEP --confirmed|- NODE...: on all nodes at once
   [ "$hw_c" = - ] && hw_c=""
   hw_pids=""
   for hw_n in "$@"; do
+    printf 'HWFACT clock_at %s\n' "$(date +%s)" > "$HW_TMP/at.$hw_n"
     hw_remote "$hw_n" "step '$hw_st' $hw_c" < /dev/null > "$HW_TMP/out.$hw_n" &
     hw_pids="$hw_pids $!"
   done
   hw_bad=0
   for hw_p in $hw_pids; do
     wait "$hw_p" || hw_bad=1
+  done
+  for hw_n in "$@"; do
+    cat "$HW_TMP/at.$hw_n" >> "$HW_TMP/out.$hw_n"
   done
   [ "$hw_bad" = 0 ] || hw_die "step $hw_st failed"
 }
@@ -436,7 +442,13 @@ hw_nodes_agree() {  # NODE-A NODE-B NAME-A NAME-B: hawizard/plan/crosscheck.py N
   case "$hw_ca$hw_cb" in
     '' | *[!0-9]*) return 0 ;;
   esac
-  hw_skew=$((hw_ca - hw_cb))
+  # each node's offset from this machine's clock when its step began: "each node in turn" reads them a step apart
+  hw_aa=$(hw_fact "$1" clock_at)
+  hw_ab=$(hw_fact "$2" clock_at)
+  case "$hw_aa$hw_ab" in
+    '' | *[!0-9]*) hw_aa=0 hw_ab=0 ;;
+  esac
+  hw_skew=$(( (hw_ca - hw_aa) - (hw_cb - hw_ab) ))
   [ "$hw_skew" -ge 0 ] || hw_skew=$((0 - hw_skew))
   if [ "$hw_skew" -gt "$HW_SKEW_FATAL" ]; then
     hw_die "the clocks of $3 and $4 differ by $hw_skew s; synchronise them (NTP) first"

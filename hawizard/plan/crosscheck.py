@@ -12,6 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DISK_BYTES, CLOCK = "disk_bytes", "clock"  # the facts preflight reads (blockdev --getsize64, date +%s)
+# when each node's clock was read, by the clock of the machine running the build (the runner, the exported
+# script and the playbook record it): a step "each node in turn" reads the second node a whole step later
+# (seconds here, a minute through Ansible on slow nodes), so the nodes' offsets from that clock are compared
+CLOCK_AT = "clock_at"
 # Clock skew between the nodes: above WARN it is reported, above FATAL the build stops. Emulated
 # lab VMs drift by seconds; a minute apart means a broken or absent time service.
 CLOCK_SKEW_WARN_S, CLOCK_SKEW_FATAL_S = 5, 60
@@ -39,17 +43,24 @@ class NodesAgree:
         if disks and disks[0] != disks[1]:
             out.append(f"backing disks differ in size: {a} has {disks[0]} bytes, {b} has {disks[1]} bytes; DRBD "
                        "needs the same size on both nodes (the larger one's extra space is wasted or the sync fails)")
-        clocks = self._pair(facts, CLOCK)
-        if clocks and abs(clocks[0] - clocks[1]) > CLOCK_SKEW_FATAL_S:
-            out.append(f"the clocks of {a} and {b} differ by {abs(clocks[0] - clocks[1])} s; synchronise them "
-                       "(NTP) first")
+        skew = self._skew(facts)
+        if skew is not None and skew > CLOCK_SKEW_FATAL_S:
+            out.append(f"the clocks of {a} and {b} differ by {skew} s; synchronise them (NTP) first")
         return out
 
-    def warnings(self, facts: Facts) -> list[str]:
+    def _skew(self, facts: Facts) -> int | None:
         clocks = self._pair(facts, CLOCK)
         if clocks is None:
+            return None
+        read_at = self._pair(facts, CLOCK_AT)
+        if read_at is None:
+            return abs(clocks[0] - clocks[1])
+        return abs((clocks[0] - read_at[0]) - (clocks[1] - read_at[1]))
+
+    def warnings(self, facts: Facts) -> list[str]:
+        skew = self._skew(facts)
+        if skew is None:
             return []
-        skew = abs(clocks[0] - clocks[1])
         if CLOCK_SKEW_WARN_S < skew <= CLOCK_SKEW_FATAL_S:
             return [f"the clocks of {self.a} and {self.b} differ by {skew} s: logs of the two nodes will not line "
                     "up; synchronise them (NTP)"]

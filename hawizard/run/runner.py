@@ -41,6 +41,7 @@ from hawizard.events import (
     StepStarted,
     StepStatus,
 )
+from hawizard.plan.crosscheck import CLOCK, CLOCK_AT
 from hawizard.plan.types import Action, Fact, Plan, Poll, Run, Step, Where, Write
 from hawizard.run.secrets import SecretStore
 from hawizard.sessions.base import BatchCommand, CommandResult, ConnectionLost, NodeSession
@@ -310,6 +311,8 @@ class Runner:
             warnings.append(why)
         if isinstance(action, Fact):
             self.facts[node][action.fact] = result.stdout.strip()
+            if action.fact == CLOCK:  # crosscheck.py: the nodes' offsets from this machine's clock are compared
+                self.facts[node][CLOCK_AT] = str(int(time.time()))
 
     def _action(self, step: Step, node: str, action: Action, warnings: list[str]) -> None:
         if isinstance(action, Run | Fact):

@@ -133,6 +133,8 @@ def test_full_run_then_rerun_does_nothing(env):
     key = env / "nodes/srv1/authkeys"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and SECRET in key.read_text()
     assert runner.facts["srv2"]["clock"] == "1000"
+    # when it was read, by this machine's clock (crosscheck.py compares the nodes' offsets from it)
+    assert abs(int(runner.facts["srv2"]["clock_at"]) - time.time()) < 600
     # both-at-once: the two nodes started within the same 1.5 s sleep
     starts = [float((env / f"nodes/{n}/both-start").read_text()) for n in NODES]
     assert abs(starts[0] - starts[1]) < 1.0
