@@ -120,6 +120,7 @@ LABELS = {
     "service.status_allow": "Status readable from",
     "service.port": "Apache port",
     "service.index_page": "Test page text",
+    "service.verify_page": "Verify wants",
     "ids.drbd": "DRBD primitive",
     "ids.drbd_clone": "DRBD promotable clone",
     "ids.ip": "VIP primitive",

@@ -118,7 +118,7 @@ def _membership(d: Design) -> list[Entry]:
 
 def _service(d: Design) -> list[Entry]:
     return _prefixed("service", "vip vip_prefix vip_nic fstype mount_point document_root apache_config "
-                                "server_name status_url status_allow port index_page")
+                                "server_name status_url status_allow port index_page verify_page")
 
 
 def _cluster(d: Design) -> list[Entry]:
