@@ -124,7 +124,7 @@ def test_drbd_adjust_only_where_the_resource_is_up_and_differs():
     assert ids.index("drbd-files") + 1 == ids.index("drbd-adjust")
     for node, probe in step.probe.items():
         assert probe.startswith("! (cs=$(drbdadm cstate r0")
-        assert 'test -z "$(drbdadm -d adjust r0 2>&1)"' in probe
+        assert '{ hw_adj=$(drbdadm -d adjust r0 2>&1); test -z "$hw_adj"; }' in probe
         assert [a.command for a in step.actions[node]] == ["drbdadm adjust r0"]
 
 

@@ -55,7 +55,8 @@ def drbd_adjust(ctx: PlanContext) -> Step:
     or one the cluster stopped) or StandAlone (a split brain being resolved by hand) is left alone.
     """
     r = q(ctx.design.drbd.resource)
-    same = f"test -z \"$(drbdadm -d adjust {r} 2>&1)\""
+    # the value in an assignment, not inside double quotes: the resource name stays one single-quoted word
+    same = f"{{ hw_adj=$(drbdadm -d adjust {r} 2>&1); test -z \"$hw_adj\"; }}"
     return Step("drbd-adjust", "Changed DRBD settings applied to the running resource", "drbd", Where.EACH,
                 ctx.each(lambda n: [Run(f"drbdadm adjust {r}", "apply the files to the running resource")]),
                 probe={n: f"! ({ctx.drbd.is_up}) || {same}" for n in ctx.names}, timeout_s=120,
