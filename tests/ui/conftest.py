@@ -37,7 +37,7 @@ def isolated(tmp_path, monkeypatch):
     return tmp_path
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0, step: float = 0.02) -> None:
+async def wait_for(pilot, condition, timeout: float = 30.0, step: float = 0.02) -> None:
     """Let the app run until ``condition()`` holds (fails the test after ``timeout``)."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -107,7 +107,7 @@ def in_view(widget, container) -> bool:
     return window.contains_region(top_part)
 
 
-async def answer_confirmations(pilot, app, phrase_for=None, timeout: float = 20.0, typed: bool = False) -> list[str]:
+async def answer_confirmations(pilot, app, phrase_for=None, timeout: float = 60.0, typed: bool = False) -> list[str]:
     """Drive a run to its end, answering each asked phrase with itself (or ``phrase_for(expected)``).
 
     ``typed``: key by key, as an operator would (slower); otherwise the answer is put in the field

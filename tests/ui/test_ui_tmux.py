@@ -31,7 +31,7 @@ class Pane:
     def send(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", self.session, *keys)
 
-    def wait_for(self, *needles: str, timeout: float = 20.0) -> str:
+    def wait_for(self, *needles: str, timeout: float = 60.0) -> str:
         """The pane's text once it shows every one of ``needles``."""
         deadline = time.monotonic() + timeout
         while True:
