@@ -160,10 +160,22 @@ class RunSession:
         self._stop.clear()  # a retry after a cancel sends commands again; a pause stays the operator's
         r = self.request
         with self._lock:
-            self.runner = Runner(r.plan, self.sessions, self.bus, confirm=self.operator.confirm_step,
+            self.runner = Runner(r.plan, self.sessions, self.bus, confirm=self._confirm_when_not_paused,
                                  secrets=self.secrets, run_id=self.run_id, only=only,
                                  include_optional=include_optional, dry_run=r.dry_run, poll_scale=r.poll_scale)
         return self.runner.run()
+
+    def _confirm_when_not_paused(self, step: Step, phrase: str) -> bool:
+        """Ask the operator about a destructive step only once the run is not held.
+
+        A paused run asks nothing new, and a run held while the operator answers another question
+        (the UI's "Cancel the run?") must not put this question over it: the keys typed for the
+        first would answer the second. Cancelled while held: not confirmed.
+        """
+        self._gate.wait()
+        if self._stop.is_set():
+            return False
+        return self.operator.confirm_step(step, phrase)
 
     def skip(self, step: Step, reason: str, nodes: Iterable[str]) -> None:
         """Record ``step`` as skipped on ``nodes`` by the operator, with the reason (journal and audit log)."""

@@ -306,10 +306,14 @@ class RunScreen(Screen):
             return
         from hawizard.ui.dialogs import YesNoScreen
 
+        held = self.controller.hold()  # the run must not ask its next question over this one
+
         def answer(yes: bool | None) -> None:
             if yes:
                 self.controller.cancel()
                 self._show_status(self.controller)
+            elif held:
+                self.controller.release()
         self.app.push_screen(YesNoScreen("Cancel the run?", "The running commands are interrupted and no new "
                                          "step starts. A later retry continues from the stopped step.",
                                          "Cancel the run", "Keep running"), answer)

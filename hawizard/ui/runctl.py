@@ -192,6 +192,20 @@ class RunController(NodeQuestions):
             self.run.unpause()
             self.state = "running"
 
+    def hold(self) -> bool:
+        """Hold a running run (no new command, no new question) while the operator answers one about it.
+
+        Returns whether it was running, i.e. whether :meth:`release` should let it go on.
+        """
+        if self.state != "running":
+            return False
+        self.run.pause()
+        return True
+
+    def release(self) -> None:
+        if self.state == "running":
+            self.run.unpause()
+
     def cancel(self) -> None:
         if not self.live:
             return

@@ -15,7 +15,7 @@ from hawizard.design.preset_file import load_preset, shipped_presets
 from hawizard.events import OutputLine
 from hawizard.plan.build import build_plan
 from hawizard.ui.app import HawizardApp
-from hawizard.ui.dialogs import ConfirmPhraseScreen
+from hawizard.ui.dialogs import ConfirmPhraseScreen, YesNoScreen
 from hawizard.ui.finish import FinishScreen
 from hawizard.ui.review import ReviewScreen
 from hawizard.ui.run import RunScreen
@@ -110,7 +110,7 @@ async def test_a_failed_step_can_be_skipped_with_a_recorded_reason():
 
 
 async def test_pause_holds_the_next_command_and_the_run_goes_on_behind_other_screens():
-    app, made = scripted_app(delay=0.02)
+    app, made = scripted_app(delay=0.1)  # create-md's question comes some 40 commands (4 s) after the start
     async with app.run_test(size=(80, 24)) as pilot:
         await start(pilot, app)
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and made.get("srv1") is not None)
@@ -123,6 +123,7 @@ async def test_pause_holds_the_next_command_and_the_run_goes_on_behind_other_scr
         assert "paused" in str(app.screen.query_one("#run-status", Static).render())
         await pilot.press("p")
         assert app.controller.state == "running"
+        await wait_for(pilot, lambda: len(made["srv1"].commands) > paused_at + 1)  # the next commands go out
         await pilot.press("escape")  # back to the review: the run goes on
         for fake in made.values():
             fake.delay = 0.0
@@ -135,13 +136,20 @@ async def test_pause_holds_the_next_command_and_the_run_goes_on_behind_other_scr
 
 
 async def test_cancel_asks_first_then_stops_before_the_next_command():
-    app, made = scripted_app(delay=0.02)
+    app, made = scripted_app(delay=0.1)
     async with app.run_test(size=(80, 24)) as pilot:
         await start(pilot, app)
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen) and made.get("srv1") is not None)
         await pilot.press("c")
+        await pilot.pause(0.2)
+        held_at = len(made["srv1"].commands)
+        await pilot.pause(0.6)  # held while the question is open: no command, and no question put over it
+        assert len(made["srv1"].commands) == held_at and app.controller.live
+        assert isinstance(app.screen, YesNoScreen)
+        await pilot.press("escape")  # "Keep running": the run goes on
+        await wait_for(pilot, lambda: len(made["srv1"].commands) > held_at + 1)
+        await pilot.press("c")
         await pilot.pause()
-        assert app.controller.live  # nothing happens before the answer
         await pilot.press("y")
         await wait_for(pilot, lambda: not app.controller.live)
         c = app.controller
