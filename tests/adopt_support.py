@@ -6,6 +6,9 @@
   ``configure`` ... ``commit``) against a Pacemaker 1.0 file CIB (``cibadmin --empty pacemaker-1.0``).
 - ``article_debian12_dir``: the same cluster as an operator types it on Debian 12 (corosync.conf for
   Heartbeat's files, the crm lines in their Pacemaker 2.1 forms; fixtures/adopt/article-debian12/).
+- ``run_cib``: a file CIB made to look like a running cluster's (``cibadmin -Q`` with its status), by
+  Pacemaker's own scheduler: crm_simulate brings the nodes up and runs the transitions, with DRBD's
+  promotion score set as the agent sets it.
 - ``rendered_dir``: what hawizard renders for a design, written per node at the paths it has
   on the node (secrets filled with the validators' dummies, as the runner writes them), and the
   rendered cluster configuration loaded into a file CIB the way tests/validators do it.
@@ -31,6 +34,26 @@ def crm_cib(where: Path, crm_lines: str, schema: str = "pacemaker-1.0") -> Path:
     proc = run(["crm", "-f", str(script)], env={"CIB_file": str(cib)})
     assert proc.returncode == 0, show(proc)
     script.unlink()
+    return cib
+
+
+def run_cib(cib: Path, nodes: tuple[str, ...], drbd_primitive: str) -> Path:
+    """Turn the file CIB ``cib`` into a running cluster's, in place: ``nodes`` online, every resource started,
+    DRBD promoted on the first node (the linbit agent's promotion score, ``master-<primitive>``, set as
+    ``crm_master`` sets it: a transient node attribute). Asserts the result is steady (nothing more to do)."""
+    require("crm_simulate", "crm_attribute")
+    env = {"CIB_file": str(cib)}
+    up = [a for n in nodes for a in ("-u", n)]
+    proc = run(["crm_simulate", "-x", str(cib), *up, "-q", "true", "-S", "-O", str(cib)])
+    assert proc.returncode == 0, show(proc)
+    for name, score in zip(nodes, (100, 10), strict=True):
+        proc = run(["crm_attribute", "-N", name, "-n", f"master-{drbd_primitive}", "-v", str(score), "-l", "reboot"],
+                   env=env)
+        assert proc.returncode == 0, show(proc)
+    proc = run(["crm_simulate", "-x", str(cib), "-q", "true", "-S", "-O", str(cib)])
+    assert proc.returncode == 0, show(proc)
+    proc = run(["crm_simulate", "-x", str(cib), "-R", "--output-as=xml"])
+    assert proc.returncode == 0 and "<rsc_action" not in proc.stdout, show(proc)
     return cib
 
 

@@ -160,6 +160,11 @@ def _drbd_primitive(clone: Container, drbd: Primitive, d: Design, stack: stacks.
         if k == "drbd_resource":
             continue
         if k == "drbdconf" and stack.drbd_main_conf and v == "/etc/drbd.conf":
+            continue  # what that stack writes anyway
+        if k == "drbdconf":
+            d.cluster.drbd_conf_param = v
+            findings.add(f"CIB: {drbd.id} param drbdconf={v}", where, KEPT,
+                         "written again as it is (cluster.drbd_conf_param): dropping it would restart DRBD")
             continue
         findings.add(f"CIB: {drbd.id} param {k}={v}", where, DROPPED, "a re-apply writes the primitive without it")
     promoted = [o for o in drbd.ops if o.name == "monitor" and o.role.lower() in PROMOTED]

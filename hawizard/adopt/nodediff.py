@@ -4,8 +4,9 @@ Why one function both front ends call: the command line prints it, the wizard's 
 and the nodes' files may come from a directory the operator collected or from the nodes over SSH
 (hawizard/run/collect.py fills a private directory of the same layout). Files: filediff.py; the
 cluster configuration's objects: the rendered script loaded offline (shadow.py) against the collected CIB
-(``cibadmin -Q`` output, upgraded by cib.py), compared by cibdiff.py. The CIB is the cluster's, one for
-both nodes: the first node directory's copy is compared.
+(``cibadmin -Q`` output, upgraded by cib.py), compared by cibdiff.py; when objects differ and the CIB holds
+the cluster's status, what the re-apply would stop, start or move (restarts.py, Pacemaker's scheduler
+offline). The CIB is the cluster's, one for both nodes: the first node directory's copy is compared.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hawizard.adopt import cib, cibdiff, filediff, shadow
+from hawizard.adopt import cib, cibdiff, filediff, restarts, shadow
 from hawizard.adopt.collected import MAX_CIB_BYTES, Collected
 from hawizard.adopt.engine import CIB_PATHS
 from hawizard.adopt.filediff import FileDiff
@@ -30,6 +31,7 @@ class NodeDiff:
     files: list[filediff.FileDiff]
     cib: cibdiff.CibDiff | None  # None: not compared (no CIB collected, or not asked)
     cib_source: str  # where the live CIB came from, or why it was not compared
+    prediction: restarts.Prediction | None = None  # None: no CIB compared
 
     @property
     def files_differ(self) -> list[filediff.FileDiff]:
@@ -63,7 +65,8 @@ class NodeDiff:
     def cib_text(self) -> str:
         if self.cib is None:
             return f"CIB objects: not compared ({self.cib_source})\n"
-        return f"CIB objects (hawizard's cluster configuration -> {self.cib_source}):\n" + self.cib.text()
+        text = f"CIB objects (hawizard's cluster configuration -> {self.cib_source}):\n" + self.cib.text()
+        return text + (self.prediction.text() if self.prediction is not None else "")
 
 
 def written_on(design: Design, rendering: Rendering) -> dict[str, set[str]]:
@@ -103,4 +106,9 @@ def diff_collected(design: Design, rendering: Rendering, col: Collected, *, with
         copy.write_text(live_text)
         live = cib.upgrade_and_query(copy, where)
     desired = shadow.desired_cib(design, rendering)
-    return NodeDiff(files, cibdiff.compare(desired, live, cibdiff.Ownership.of(design), live_name=where), where)
+    objects = cibdiff.compare(desired, live, cibdiff.Ownership.of(design), live_name=where)
+    if objects.differs:
+        predicted = restarts.predict(design, rendering, live, where)
+    else:
+        predicted = restarts.Prediction((), predicted=False, why_not="no object of hawizard's differs")
+    return NodeDiff(files, objects, where, predicted)

@@ -40,7 +40,7 @@ def secret_marker(name: str) -> str:
     return SECRET_MARK + name
 
 
-def _tool(name: str, package: str) -> str:
+def require_tool(name: str, package: str) -> str:
     path = shutil.which(name)
     if not path:
         raise EnvironmentProblem(f"{name} is not installed on this machine; hawizard diff loads the cluster "
@@ -49,7 +49,7 @@ def _tool(name: str, package: str) -> str:
     return path
 
 
-def _env(home: Path, extra: dict[str, str]) -> dict[str, str]:
+def tool_env(home: Path, extra: dict[str, str]) -> dict[str, str]:
     dirs = {"XDG_CACHE_HOME": home / ".cache", "XDG_CONFIG_HOME": home / ".config",
             "XDG_DATA_HOME": home / ".local/share", "XDG_STATE_HOME": home / ".local/state"}
     for d in dirs.values():
@@ -58,7 +58,7 @@ def _env(home: Path, extra: dict[str, str]) -> dict[str, str]:
             "HOME": str(home), **{k: str(v) for k, v in dirs.items()}, **extra}
 
 
-def _run(argv: list[str], env: dict[str, str], what: str, timeout: float = 120) -> str:
+def run_tool(argv: list[str], env: dict[str, str], what: str, timeout: float = 120) -> str:
     try:
         proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
@@ -71,35 +71,44 @@ def _run(argv: list[str], env: dict[str, str], what: str, timeout: float = 120) 
     return proc.stdout
 
 
+def load_config(design: Design, rendering: Rendering, cib: Path, env: dict[str, str]) -> str:
+    """Load the rendered cluster configuration into the file CIB ``cib`` as cluster-config does on a node
+    (``crm configure load update``, or the pcs script on a copy); returns the script as loaded (markers for
+    secrets). ``env`` names ``CIB_file`` and a home of the tools' own (:func:`tool_env`)."""
+    stack = stacks.get(design.stack)
+    f = rendering.get("cluster-config")
+    tool = require_tool("crm", "crmsh") if stack.config_tool == "crm" else require_tool("pcs", "pcs")
+    script_text = f.with_secrets({name: secret_marker(name) for name in {s.name for s in f.slots}})
+    script = cib.parent / Path(f.path).name
+    script.write_text(script_text)
+    if stack.config_tool == "crm":
+        run_tool([tool, "configure", "load", "update", str(script)], env, "crm configure load update",
+                 timeout=LOAD_LIMIT_S)
+    else:
+        run_tool(["sh", str(script), str(cib)], {**env, "PCS": tool}, "pcs -f (cluster.pcs.sh)",
+                 timeout=LOAD_LIMIT_S)
+    return script_text
+
+
 def desired_cib(design: Design, rendering: Rendering) -> str:
     """The CIB XML of hawizard's objects for ``design`` (upgraded to the newest schema), made offline."""
     stack = stacks.get(design.stack)
-    cibadmin = _tool("cibadmin", "pacemaker-cli-utils")
-    f = rendering.get("cluster-config")
-    tool = _tool("crm", "crmsh") if stack.config_tool == "crm" else _tool("pcs", "pcs")
-    script_text = f.with_secrets({name: secret_marker(name) for name in {s.name for s in f.slots}})
+    cibadmin = require_tool("cibadmin", "pacemaker-cli-utils")
     with tempfile.TemporaryDirectory(prefix="hawizard-shadow-") as tmp:
         base = Path(tmp)
         home = base / "home"
         home.mkdir()
         cib = base / "cib.xml"
-        env = _env(home, {"CIB_file": str(cib)})
+        env = tool_env(home, {"CIB_file": str(cib)})
         schema = ["pacemaker-1.0"] if stack.pacemaker == "1.0" else []
-        cib.write_text(_run([cibadmin, "--empty", *schema], env, "cibadmin --empty"))
+        cib.write_text(run_tool([cibadmin, "--empty", *schema], env, "cibadmin --empty"))
         # the nodes as membership declares them; not in a 1.0 CIB, whose schema wants type="normal", which crmsh
         # 4.4 drops on commit (tests/validators/test_cluster_config.py _empty_cib)
         for i, name in enumerate(design.node_names if not schema else (), start=1):
-            _run([cibadmin, "-C", "-o", "nodes", "-X", f'<node id="{i}" uname="{name}"/>'], env, "cibadmin -C")
-        script = base / Path(f.path).name
-        script.write_text(script_text)
-        if stack.config_tool == "crm":
-            _run([tool, "configure", "load", "update", str(script)], env, "crm configure load update",
-                 timeout=LOAD_LIMIT_S)
-        else:
-            _run(["sh", str(script), str(cib)], {**env, "PCS": tool}, "pcs -f (cluster.pcs.sh)",
-                 timeout=LOAD_LIMIT_S)
-        _run([cibadmin, "--upgrade", "--force"], env, "cibadmin --upgrade")
-        xml = _run([cibadmin, "-Q"], env, "cibadmin -Q")
+            run_tool([cibadmin, "-C", "-o", "nodes", "-X", f'<node id="{i}" uname="{name}"/>'], env, "cibadmin -C")
+        script_text = load_config(design, rendering, cib, env)
+        run_tool([cibadmin, "--upgrade", "--force"], env, "cibadmin --upgrade")
+        xml = run_tool([cibadmin, "-Q"], env, "cibadmin -Q")
     if stack.config_tool == "crm":
         # crmsh has exited 0 on a line it refused (tests/validators/test_cluster_config.py): every object the
         # script defines must be in the CIB, or the comparison would call the cluster's "not hawizard's"

@@ -418,6 +418,15 @@ class Cluster:
                                               "every role when no promoted interval is set).", minimum=1, maximum=3600)
     drbd_promoted_monitor_interval_s: int = documented(29, "Monitor interval of the promoted DRBD instance; "
                                                        "0 = no separate monitor for that role.", minimum=0, maximum=3600)
+    # ocf:linbit:drbd metadata: drbdconf, "Full path to the drbd.conf file", default /etc/drbd.conf. Pacemaker
+    # restarts a running resource whose parameters change (Pacemaker Explained, "Reloading Services After a
+    # Definition Change": only parameters the agent marks reloadable are reloaded); crm_simulate on a running
+    # copy of the article's cluster shows dropping drbdconf=/etc/drbd.conf demoting and stopping DRBD on both
+    # nodes, then the whole service group restarting (tests/test_diff_restarts.py).
+    drbd_conf_param: str = documented("", "The DRBD agent's drbdconf parameter (the drbd.conf it hands drbdadm); "
+                                      "empty = not written (the agent's default, /etc/drbd.conf; centos5-heartbeat "
+                                      "always writes /etc/drbd.conf). Adoption keeps a running cluster's value: "
+                                      "adding or removing it restarts DRBD and the service.", kind="path?")
     on_fail: OnFail = documented(None, "What a failed operation does (on-fail), per operation; default = "
                                  "Pacemaker's own. Pacemaker 1.0 has no demote; fence needs fencing; "
                                  "restart-container is refused (no resource runs in a container).", factory=OnFail)

@@ -43,6 +43,7 @@ LABELS = {
     "timing.default_action_timeout_s": "Default timeout",
     "cluster.drbd_monitor_interval_s": "DRBD monitor",
     "cluster.drbd_promoted_monitor_interval_s": "Promoted monitor",
+    "cluster.drbd_conf_param": "Agent's drbdconf",
     "fencing.method": "Fencing (STONITH)",
     "fencing.sbd_devices": "Shared sbd disk(s)",
     "fencing.watchdog_device": "Watchdog device",

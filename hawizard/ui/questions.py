@@ -52,7 +52,7 @@ def _monitoring(d: Design) -> list[Entry]:
     return (_prefixed("answers", "process_check") + _prefixed("service", "apache_agent")
             + _prefixed("timing", "monitor_interval_s monitor_timeout_s")
             + [Heading("DRBD's own monitor")]
-            + _prefixed("cluster", "drbd_monitor_interval_s drbd_promoted_monitor_interval_s"))
+            + _prefixed("cluster", "drbd_monitor_interval_s drbd_promoted_monitor_interval_s drbd_conf_param"))
 
 
 def _data(d: Design) -> list[Entry]:
