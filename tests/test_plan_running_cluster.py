@@ -143,3 +143,30 @@ def test_the_sites_own_page_is_neither_diffed_nor_looked_for_line_by_line():
     # the rehearsal of a new build still checks the page it wrote itself
     rehearsal = " ".join(a.command for a in build_plan(design).step("rehearsal").actions["srv1"] if isinstance(a, Run))
     assert "grep -qxF" in rehearsal
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_boot_settings_are_changed_only_when_they_differ(tmp_path, enabled):
+    """post-install's disables and sbd-config's enable run `systemctl enable/disable` (a daemon reload, some
+    25 s each on the lab) only when `systemctl is-enabled` says the setting differs."""
+    plan = build_plan(load_preset("debian12"))
+    cmds = [a.command for a in plan.step("post-install").actions["srv1"] if isinstance(a, Run)
+            and ("apache2" in a.command or "disable drbd" in a.command)]
+    cmds += [a.command for a in plan.step("sbd-config").actions["srv1"] if isinstance(a, Run)
+             and "enable sbd" in a.command]
+    assert len(cmds) == 3, cmds
+    stubs, calls = tmp_path / "bin", tmp_path / "calls"
+    stubs.mkdir()
+    # named fake: records its calls, answers is-enabled and is-active as told, changes nothing on this machine
+    (stubs / "systemctl").write_text(
+        f'#!/bin/sh\necho "systemctl $*" >> {calls}\n'
+        f'case "$1" in is-enabled) exit {0 if enabled else 1};; is-active) exit 3;; esac\nexit 0\n')
+    (stubs / "systemctl").chmod(0o755)
+    env = dict(os.environ, PATH=f"{stubs}:{os.environ['PATH']}")
+    for cmd in cmds:
+        assert _sh(cmd, env) == 0, cmd
+    changed = [c for c in calls.read_text().splitlines() if c.split()[1] in ("enable", "disable")]
+    if enabled:  # apache2 and drbd get disabled, sbd is left as it is
+        assert changed == ["systemctl disable apache2", "systemctl disable drbd"]
+    else:
+        assert changed == ["systemctl enable sbd"]

@@ -19,7 +19,7 @@ from hawizard.render.renderer import STATE_DIR, Rendering
 
 def cluster_start(ctx: PlanContext) -> Step:
     stack = ctx.stack
-    start = [Run(stack.service("enable", s) + " >/dev/null 2>&1; " + stack.service("start", s))
+    start = [Run(stack.boot_setting("enable", s) + " >/dev/null 2>&1; " + stack.service("start", s))
              for s in stack.membership_services]
     last = stack.membership_services[-1]
     running = (stack.service("status", last) if stack.init == "systemd" else f"/etc/init.d/{last} status")

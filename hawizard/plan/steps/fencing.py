@@ -74,7 +74,7 @@ def sbd_config(ctx: PlanContext) -> Step | None:
                           f"no watchdog device {fe.watchdog_device} on {n.name}: load the board's watchdog "
                           "driver (or softdog, which cannot reset a hung kernel)"))
         acts.append(Write(conf.id, conf.path))
-        acts.append(Run(stack.service("enable", "sbd") + " >/dev/null 2>&1", "sbd starts with the cluster"))
+        acts.append(Run(stack.boot_setting("enable", "sbd") + " >/dev/null 2>&1", "sbd starts with the cluster"))
         return acts
     return Step("sbd-config", "sbd settings, enabled to start with the cluster", "fencing", Where.EACH,
                 ctx.each(actions), timeout_s=60,

@@ -88,9 +88,9 @@ def _after_install(ctx: PlanContext) -> list[Action]:
                         "stop the placeholder cluster Debian starts on install (a cluster with resources runs on)"))
     cluster_up = (stack.service("status", "pacemaker") if stack.init == "systemd"
                   else "/etc/init.d/heartbeat status") + " >/dev/null 2>&1"
-    acts.append(Run(f"{cluster_up} || {{ {stack.service('disable', stack.apache_service)} >/dev/null 2>&1; "
+    acts.append(Run(f"{cluster_up} || {{ {stack.boot_setting('disable', stack.apache_service)} >/dev/null 2>&1; "
                     f"{stack.service('stop', stack.apache_service)} >/dev/null 2>&1; }}; true",
                     "Apache is started by the cluster only (left alone once the cluster runs it)"))
-    acts.append(Run(f"{stack.service('disable', stack.drbd_service)} >/dev/null 2>&1; true",
+    acts.append(Run(f"{stack.boot_setting('disable', stack.drbd_service)} >/dev/null 2>&1; true",
                     "DRBD is started by the cluster only"))
     return acts
