@@ -19,12 +19,11 @@ nothing running to predict for, and nothing is claimed.
 
 from __future__ import annotations
 
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from hawizard.adopt.shadow import load_config, require_tool, run_tool, tool_env
+from hawizard.adopt.shadow import load_config, require_tool, run_tool, scratch_cib
 from hawizard.common.errors import InputError
 from hawizard.design.model import Design
 from hawizard.render.renderer import Rendering
@@ -109,13 +108,8 @@ def predict(design: Design, rendering: Rendering, live_xml: str, where: str) -> 
     if not _has_status(root):
         return Prediction((), predicted=False, why_not=f"{where} has no status section: nothing known to run")
     crm_simulate = require_tool("crm_simulate", "pacemaker-cli-utils")
-    with tempfile.TemporaryDirectory(prefix="hawizard-restarts-") as tmp:
-        base = Path(tmp)
-        home = base / "home"
-        home.mkdir()
-        cib = base / "cib.xml"
+    with scratch_cib("hawizard-restarts-") as (cib, env):
         cib.write_text(live_xml)
-        env = tool_env(home, {"CIB_file": str(cib)})
         before = _simulate(crm_simulate, cib, env, f"crm_simulate of {where}")
         load_config(design, rendering, cib, env)
         after = _simulate(crm_simulate, cib, env, f"crm_simulate of {where} with hawizard's configuration")

@@ -23,6 +23,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hawizard.common.errors import EnvironmentProblem, InputError
@@ -71,6 +73,17 @@ def run_tool(argv: list[str], env: dict[str, str], what: str, timeout: float = 1
     return proc.stdout
 
 
+@contextmanager
+def scratch_cib(prefix: str) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A private directory for one file CIB: its path (not yet written) and the tools' environment for it
+    (``CIB_file`` set, a home of their own); removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        cib = Path(tmp) / "cib.xml"
+        yield cib, tool_env(home, {"CIB_file": str(cib)})
+
+
 def load_config(design: Design, rendering: Rendering, cib: Path, env: dict[str, str]) -> str:
     """Load the rendered cluster configuration into the file CIB ``cib`` as cluster-config does on a node
     (``crm configure load update``, or the pcs script on a copy); returns the script as loaded (markers for
@@ -94,12 +107,7 @@ def desired_cib(design: Design, rendering: Rendering) -> str:
     """The CIB XML of hawizard's objects for ``design`` (upgraded to the newest schema), made offline."""
     stack = stacks.get(design.stack)
     cibadmin = require_tool("cibadmin", "pacemaker-cli-utils")
-    with tempfile.TemporaryDirectory(prefix="hawizard-shadow-") as tmp:
-        base = Path(tmp)
-        home = base / "home"
-        home.mkdir()
-        cib = base / "cib.xml"
-        env = tool_env(home, {"CIB_file": str(cib)})
+    with scratch_cib("hawizard-shadow-") as (cib, env):
         schema = ["pacemaker-1.0"] if stack.pacemaker == "1.0" else []
         cib.write_text(run_tool([cibadmin, "--empty", *schema], env, "cibadmin --empty"))
         # the nodes as membership declares them; not in a 1.0 CIB, whose schema wants type="normal", which crmsh
