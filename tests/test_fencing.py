@@ -177,6 +177,16 @@ def test_sbd_on_el9_uses_fence_sbd_and_the_sysconfig_file():
     assert "pcmk_delay_base=srv1:15s;srv2:0s" in cfg and "priority-fencing-delay" not in cfg
 
 
+@pytest.mark.parametrize("preset, spelled", [("debian12", 'pcmk_host_list="srv1 srv2"'),
+                                             ("el9", "'pcmk_host_list=srv1 srv2'")])
+def test_the_sbd_device_names_the_nodes_it_fences(preset, spelled):
+    """A static host list: no `list` action (a Python start for fence_sbd, 13 s on the lab) before each fence,
+    which would eat the race delay (render/fencing.py)."""
+    cfg = config_of(render(with_sbd(load_preset(f"presets/{preset}.toml"))))
+    [line] = [ln for ln in cfg.splitlines() if "sbd" in ln and ("primitive fence_" in ln or "stonith create" in ln)]
+    assert spelled in line, line
+
+
 def test_a_static_race_delays_only_the_first_nodes_device():
     r = render(with_ipmi(load_preset("presets/debian12.toml"), race="static"))
     lines = {ln.split()[1]: ln for ln in config_of(r).splitlines() if ln.startswith("primitive fence_")}

@@ -121,7 +121,12 @@ def _sbd(dev: Primitive, d: Design, stack: stacks.Stack, findings: Findings, whe
                 findings.add(f"sbd: {k}={v}", f"{sbd_where}:{no}", CHANGED, f"a re-apply writes {k}={want}")
     _delay(dev.params, d, findings, where, dev.id)
     for k, v in dev.params.items():
-        if k not in ("devices", "power_timeout", "pcmk_delay_base", "pcmk_delay_max"):
+        if k == "pcmk_host_list" and set(re.split(r"[\s,;]+", v.strip())) == set(d.node_names):
+            continue  # what hawizard writes (render/fencing.py)
+        if k == "pcmk_host_list":
+            findings.add(f"CIB: {dev.id} param {k}={v}", where, CHANGED,
+                         f"a re-apply names the two nodes: {' '.join(d.node_names)}")
+        elif k not in ("devices", "power_timeout", "pcmk_delay_base", "pcmk_delay_max"):
             findings.add(f"CIB: {dev.id} param {k}={v}", where, DROPPED, "a re-apply writes the device without it")
 
 

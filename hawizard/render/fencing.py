@@ -67,6 +67,12 @@ def fencing_of(design: Design, stack: stacks.Stack) -> Fencing:
         if stack.sbd_agent == "stonith:fence_sbd":
             # fence_sbd talks to the disk itself; its power_timeout must outlast msgwait (fence_sbd metadata)
             params += [("devices", ",".join(fe.sbd_devices)), ("power_timeout", str(fe.msgwait_timeout_s + 10))]
+        # the nodes it fences, named: pacemaker-fenced's pcmk_host_check is then static-list ("static-list if
+        # either pcmk_host_list or pcmk_host_map is set, otherwise dynamic-list if the device supports the list
+        # action": pacemaker-fenced metadata). With dynamic-list every fence first runs the agent's list action
+        # (a Python start for fence_sbd): 13 s on the lab's emulated CPU, which ate a 15 s priority delay and
+        # let the node without the service fence the one with it (seen in the lab's partition test).
+        params += [("pcmk_host_list", " ".join(design.node_names))]
         params += _delay(design, first, sbd=True)
         devices.append(FenceDevice(f"{design.cluster.ids.fence_prefix}sbd", stack.sbd_agent, tuple(params),
                                    monitor_interval_s=3600))

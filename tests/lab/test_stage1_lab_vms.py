@@ -64,6 +64,7 @@ def test_apt_installs_from_the_in_image_repository_only(lab) -> None:
     assert lab.ssh("srv2", "curl --version").stdout.startswith("curl ")
 
 
+@pytest.mark.lab_extended
 def test_power_loss_and_power_on_keep_the_disks(lab) -> None:
     lab.ssh("srv2", "echo before-power-loss > /root/marker && sync")
     pid = lab.pid("srv2")
@@ -92,6 +93,7 @@ def test_preset_points_at_the_lab(lab) -> None:
     assert Path(data["nodes"][0]["ssh_known_hosts"]) == lab.paths.known_hosts
 
 
+@pytest.mark.lab_extended
 def test_down_leaves_no_qemu_process(lab) -> None:
     pids = {n.name: lab.pid(n.name) for n in lab.nodes}
     assert all(pids.values())

@@ -222,6 +222,7 @@ def test_partition_fences_exactly_one_node_and_loses_no_acknowledged_write(built
     T["partition: records acknowledged"] = f"{len(acked)}, all on {active}'s disk"
 
 
+@pytest.mark.lab_extended
 def test_a_hung_node_is_fenced_and_the_service_moves(built):
     """The active node's qemu is frozen (SIGSTOP): it is fenced through sbd and the service moves.
 
@@ -256,6 +257,7 @@ def test_a_hung_node_is_fenced_and_the_service_moves(built):
     assert time.monotonic() - t0 < 1200
 
 
+@pytest.mark.lab_extended
 def test_power_loss_fails_over_within_the_printed_worst_case_and_the_node_rejoins(built):
     lab, env, _ = built
     T = lab.timings

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from hawizard.design.preset_file import load_preset
 from hawizard.render.renderer import render
 from hawizard.run.secrets import generate
 from hawizard.run.targets import target_for  # noqa: I001 - grouped with the engine imports above
 from hawizard.sessions import open_session
 
+pytestmark = pytest.mark.lab_extended  # outside the CI budget: -m lab_extended (docs/lab.md)
 
 def test_heartbeat_membership_from_rendered_files(lab_session):
     lab = lab_session.ensure_up()

@@ -10,6 +10,9 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.lab_extended  # outside the CI budget: -m lab_extended (docs/lab.md)
 
 def test_preflight_refuses_unequal_disks(lab_session, tmp_path):
     lab = lab_session

@@ -33,6 +33,8 @@ from hawizard.design.preset_file import design_from_dict
 from hawizard.lab import bmc, control, ssh, vm
 from hawizard.render.renderer import render
 
+pytestmark = pytest.mark.lab_extended  # outside the CI budget: -m lab_extended (docs/lab.md)
+
 TOOLS = ("ipmi_sim", "fence_ipmilan", "cibadmin", "crm")
 STACK = "debian12-crmsh"  # the crm file is what this test loads; lab.toml may be for pcs after stage 5
 
