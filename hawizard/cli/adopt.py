@@ -102,12 +102,17 @@ are not compared.
 CIB objects: hawizard's script is loaded offline into an empty file CIB by crmsh or pcs (this
 machine needs cibadmin and crm or pcs), and its resources, constraints, properties, rsc_defaults
 and op_defaults are compared by id with the live CIB (cibadmin -Q): added, changed (each
-attribute named), removed, and the objects hawizard does not own, left alone."""
+attribute named), removed, and the objects hawizard does not own, left alone.
+
+Running resources: when objects differ and the CIB holds the cluster's status, hawizard's script is
+also loaded into a copy of the live CIB, as apply would load it, and Pacemaker's scheduler
+(crm_simulate, offline) names what the re-apply would restart, stop, start, move, promote or
+demote. A CIB without status (a cib.xml copied from disk) gets no prediction."""
 
 DIFF_EPILOG = """\
 Exit codes: 0 the nodes match the design; 1 a file or CIB object differs, is missing or would be
 removed; 2 bad input (a bad preset or directory, a node that cannot be reached or whose host key
-is refused, a file that cannot be read); 3 a tool this machine lacks (cibadmin, crm, pcs)."""
+is refused, a file that cannot be read); 3 a tool this machine lacks (cibadmin, crm, pcs, crm_simulate)."""
 
 
 def report_path(preset: Path) -> Path:
