@@ -41,6 +41,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                                         "(apt-get install qemu-system-x86 qemu-utils)"))
 
 
+@pytest.fixture(scope="session")
+def snapshot_wanted(request: pytest.FixtureRequest) -> bool:
+    """Whether a selected test boots from the post-install snapshot (saving it costs about 3 minutes)."""
+    return any(item.get_closest_marker("uses_post_install_snapshot") for item in request.session.items)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
     if TIMINGS:
         terminalreporter.write_sep("-", "hawizard lab timings")

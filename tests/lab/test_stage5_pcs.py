@@ -24,7 +24,7 @@ from support.lab_apply import PAGE, cluster, hawizard, serving_node, step_times,
 
 from hawizard.design.preset_file import dump_preset, load_preset
 
-pytestmark = pytest.mark.lab_extended  # outside the CI budget: -m lab_extended (docs/lab.md)
+pytestmark = [pytest.mark.lab_extended, pytest.mark.uses_post_install_snapshot]  # outside the CI budget: -m lab_extended (docs/lab.md)
 
 STACK = "debian12-pcs"
 SNAPSHOT = "post-install"  # taken by test_stage2_cluster.py after the crmsh build's install step

@@ -33,7 +33,7 @@ from hawizard.design.preset_file import load_preset
 
 # two more builds of the design (about 25 min on the lab) do not fit the CI budget with the other stages:
 # left out of the README's test command, run with `python3 -m pytest -p no:cacheprovider -m lab_fleet -rs`
-pytestmark = [pytest.mark.lab, pytest.mark.lab_fleet]
+pytestmark = [pytest.mark.lab, pytest.mark.lab_fleet, pytest.mark.uses_post_install_snapshot]
 
 SNAPSHOT = "post-install"  # taken by test_stage2_cluster.py after the crmsh build's install step
 BUILD_LIMIT_S = 3600

@@ -182,3 +182,38 @@ def wait_rejoined(lab, node: str, resource: str, timeout: float = 600) -> float:
 
 def split_brain_logged(lab, node: str) -> bool:
     return "Split-Brain detected" in lab.ssh(node, "dmesg", check=False, timeout=30).stdout
+
+
+# what the fencing race leaves in a node's journal: corosync's loss of the peer, the controller's
+# election and transitions, the fencer's requests, delays and results, sbd's messages
+_FENCE_IDENTS = ("corosync", "pacemaker-controld", "pacemaker-fenced", "sbd")
+_FENCE_WORDS = "fenc|stonith|Election|elected|State transition|Members|processor failed|reset|Delaying|poison"
+
+
+def guest_epoch(lab, node: str) -> int | None:
+    """The node's clock (seconds since the epoch): the journal's timestamps are the guest's, not the host's."""
+    r = lab.ssh(node, "date +%s", check=False, timeout=30)
+    return int(r.stdout.strip()) if r.returncode == 0 and r.stdout.strip().isdigit() else None
+
+
+def dc_of(lab, node: str) -> str:
+    """The designated controller as ``node`` sees it ('?' when it does not say)."""
+    r = lab.ssh(node, "crmadmin -D 2>&1", check=False, timeout=60)
+    return r.stdout.strip().rsplit(" ", 1)[-1] if "Designated Controller" in r.stdout else "?"
+
+
+def fence_timeline(lab, node: str, since_epoch: int, previous_boot: bool = False, limit: int = 80) -> str:
+    """The fencing race as ``node``'s journal tells it, since ``since_epoch`` (guest clock).
+
+    ``previous_boot`` reads the boot before this one (a fenced node's story), which only a
+    persistent journal keeps; journalctl says so otherwise.
+    """
+    idents = " ".join(f"-t {i}" for i in _FENCE_IDENTS)
+    boot = "-b -1" if previous_boot else ""
+    cmd = (f"journalctl --no-pager -o short-precise {boot} --since @{since_epoch} {idents} 2>&1"
+           f" | grep -E {shlex.quote(_FENCE_WORDS)} | tail -n {limit}")
+    try:
+        r = lab.ssh(node, cmd, check=False, timeout=60)
+    except subprocess.TimeoutExpired:
+        return f"({node}: journalctl did not answer)"
+    return r.stdout.strip() or f"({node}: nothing logged)"
