@@ -19,6 +19,14 @@ from hawizard.lab import ssh as labssh
 
 RECORDS = "/var/www/html/records.txt"
 
+# what the fencing race leaves in a node's journal: corosync's loss of the peer, the controller's
+# election and transitions, the fencer's requests, delays and results, sbd's messages
+# and the kernel's and DRBD's handler's view of the replication link (the primary freezes its I/O)
+_FENCE_IDENTS = ("corosync", "pacemaker-controld", "pacemaker-fenced", "pacemaker-schedulerd", "sbd", "kernel",
+                 "crm-fence-peer.sh")
+_FENCE_WORDS = ("fenc|stonith|Election|elected|State transition|Members|processor failed|reset|Delaying|poison|"
+                "drbd|Scheduling|Calculated")
+
 
 class _NodeLoop:
     """A shell loop on a node over one SSH stream; each line it prints is handed to ``_line`` with the host's time."""
@@ -79,6 +87,27 @@ class Writer(_NodeLoop):
     def stop(self) -> list[int]:
         self._end()
         return [n for n, _ in self.acked]
+
+
+class JournalTail(_NodeLoop):
+    """The fencing race's journal lines on ``node`` as they are logged, kept on the host.
+
+    Read live because a node that is reset loses what its journal had not yet written to disk:
+    read afterwards, the loser's story stops seconds before its end.
+    """
+
+    def __init__(self, lab, node: str) -> None:
+        self.lines: list[str] = []
+        idents = " ".join(f"-t {i}" for i in _FENCE_IDENTS)
+        super().__init__(lab, node, f"journalctl -f -n 0 --no-pager -o short-precise {idents} | "
+                                    f"grep --line-buffered -E {shlex.quote(_FENCE_WORDS)}")
+
+    def _line(self, line: str, when: float) -> None:
+        self.lines.append(line)
+
+    def stop(self) -> str:
+        self._end()
+        return "\n".join(self.lines[-200:]) or f"({self.node}: nothing logged)"
 
 
 class VipWatcher(_NodeLoop):
@@ -184,36 +213,9 @@ def split_brain_logged(lab, node: str) -> bool:
     return "Split-Brain detected" in lab.ssh(node, "dmesg", check=False, timeout=30).stdout
 
 
-# what the fencing race leaves in a node's journal: corosync's loss of the peer, the controller's
-# election and transitions, the fencer's requests, delays and results, sbd's messages
-_FENCE_IDENTS = ("corosync", "pacemaker-controld", "pacemaker-fenced", "sbd")
-_FENCE_WORDS = "fenc|stonith|Election|elected|State transition|Members|processor failed|reset|Delaying|poison"
-
-
-def guest_epoch(lab, node: str) -> int | None:
-    """The node's clock (seconds since the epoch): the journal's timestamps are the guest's, not the host's."""
-    r = lab.ssh(node, "date +%s", check=False, timeout=30)
-    return int(r.stdout.strip()) if r.returncode == 0 and r.stdout.strip().isdigit() else None
-
 
 def dc_of(lab, node: str) -> str:
     """The designated controller as ``node`` sees it ('?' when it does not say)."""
     r = lab.ssh(node, "crmadmin -D 2>&1", check=False, timeout=60)
     return r.stdout.strip().rsplit(" ", 1)[-1] if "Designated Controller" in r.stdout else "?"
 
-
-def fence_timeline(lab, node: str, since_epoch: int, previous_boot: bool = False, limit: int = 80) -> str:
-    """The fencing race as ``node``'s journal tells it, since ``since_epoch`` (guest clock).
-
-    ``previous_boot`` reads the boot before this one (a fenced node's story), which only a
-    persistent journal keeps; journalctl says so otherwise.
-    """
-    idents = " ".join(f"-t {i}" for i in _FENCE_IDENTS)
-    boot = "-b -1" if previous_boot else ""
-    cmd = (f"journalctl --no-pager -o short-precise {boot} --since @{since_epoch} {idents} 2>&1"
-           f" | grep -E {shlex.quote(_FENCE_WORDS)} | tail -n {limit}")
-    try:
-        r = lab.ssh(node, cmd, check=False, timeout=60)
-    except subprocess.TimeoutExpired:
-        return f"({node}: journalctl did not answer)"
-    return r.stdout.strip() or f"({node}: nothing logged)"
