@@ -70,13 +70,9 @@ def lab_preset_dict(nodes: Sequence[LabNode], identity_file: Path, known_hosts: 
         "drbd": {"port": DRBD_PORT, "fencing": "resource-and-stonith" if fenced else "dont-care"},
         "service": {"vip": vip, "vip_prefix": int(prefix), "vip_nic": VIP_INTERFACE},
         # the emulated CPUs stall for seconds under load: a 15 s watchdog and 30 s msgwait (sbd's usual
-        # values) leave room, where shorter ones reset a node that is only slow. The race delay is 30 s
-        # (SUSE's pcmk_delay_max for two nodes on sbd) rather than the design's 15 s: here the node that
-        # was not the DC must elect itself and start fence_sbd (a Python start) before its poison pill
-        # lands, and with 15 s the CI machine's partition test saw the node with the service fenced
+        # values) leave room, where shorter ones reset a node that is only slow
         "fencing": {"method": "sbd", "sbd_devices": [SBD_DEVICE], "watchdog_device": WATCHDOG_DEVICE,
-                    "watchdog_timeout_s": 15, "msgwait_timeout_s": 30, "race": "priority", "delay_s": 30}
-        if fenced else {"method": "none"},
+                    "watchdog_timeout_s": 15, "msgwait_timeout_s": 30} if fenced else {"method": "none"},
     }
 
 
