@@ -20,8 +20,8 @@ from hawizard.lab import ssh as labssh
 RECORDS = "/var/www/html/records.txt"
 
 # what the fencing race leaves in a node's journal: corosync's loss of the peer, the controller's
-# election and transitions, the fencer's requests, delays and results, sbd's messages
-# and the kernel's and DRBD's handler's view of the replication link (the primary freezes its I/O)
+# election and transitions, the scheduler's plan, the fencer's requests, delays and results, sbd's
+# messages, and the kernel's and DRBD's fence-peer handler's view of the replication link
 _FENCE_IDENTS = ("corosync", "pacemaker-controld", "pacemaker-fenced", "pacemaker-schedulerd", "sbd", "kernel",
                  "crm-fence-peer.sh")
 _FENCE_WORDS = ("fenc|stonith|Election|elected|State transition|Members|processor failed|reset|Delaying|poison|"
@@ -213,9 +213,7 @@ def split_brain_logged(lab, node: str) -> bool:
     return "Split-Brain detected" in lab.ssh(node, "dmesg", check=False, timeout=30).stdout
 
 
-
 def dc_of(lab, node: str) -> str:
     """The designated controller as ``node`` sees it ('?' when it does not say)."""
     r = lab.ssh(node, "crmadmin -D 2>&1", check=False, timeout=60)
     return r.stdout.strip().rsplit(" ", 1)[-1] if "Designated Controller" in r.stdout else "?"
-
