@@ -218,6 +218,7 @@ class DesignScreen(Screen):
         self.problems: list[Problem] = []
         self.notes: dict[str, list[Problem]] = {}  # path -> what a stack change did there
         self._editing = asyncio.Lock()  # one edit at a time, and keys wait for it (before_key)
+        self._switching = asyncio.Lock()  # one section change at a time (the App's task and this screen's)
 
     @property
     def design(self) -> Design:
@@ -247,6 +248,8 @@ class DesignScreen(Screen):
 
     # -- sections --------------------------------------------------------------------------
     async def show_section(self, key: str, focus_path: str | None = None) -> None:
+        """Open section ``key`` (built, or rebuilt when its rows changed). Callers hold ``_switching``
+        once keys can arrive: the App's task and this screen's both change sections."""
         switcher = self.query_one("#sections", ContentSwitcher)
         pane_id = f"sec-{key}"
         existing = list(self.query(f"#{pane_id}").results(SectionPane))
@@ -298,14 +301,21 @@ class DesignScreen(Screen):
         section = section_of(self.design, path)
         if section is None:
             return
-        self.current = section.key  # the list's Highlighted message must not show it a second time
-        self.query_one("#section-nav", ListView).index = [s.key for s in SECTIONS].index(section.key)
-        await self.show_section(section.key, focus_path=row_of(self.design, path) or path)
+        async with self._switching:
+            self.current = section.key  # the list's Highlighted message must not show it a second time
+            self.query_one("#section-nav", ListView).index = [s.key for s in SECTIONS].index(section.key)
+            await self.show_section(section.key, focus_path=row_of(self.design, path) or path)
 
     @on(ListView.Highlighted, "#section-nav")
     async def _nav_moved(self, event: ListView.Highlighted) -> None:
-        if event.item is not None and event.item.id:
-            key = event.item.id.removeprefix("nav-")
+        # The App runs Ctrl+N/Ctrl+P in its own task while this message runs in the screen's: after a
+        # burst of Ctrl+N the Highlighted of a section already left arrives late. Only the list's
+        # present row counts, or an earlier section reopens under the action's feet.
+        item = event.item
+        if item is None or not item.id or item is not event.list_view.highlighted_child:
+            return
+        key = item.id.removeprefix("nav-")
+        async with self._switching:
             if key != self.current:
                 await self.show_section(key)
 
@@ -317,16 +327,17 @@ class DesignScreen(Screen):
             rows[0].focus_control()
 
     async def _move(self, delta: int) -> None:
-        keys = [s.key for s in SECTIONS]
-        i = keys.index(self.current) + delta
-        if i >= len(keys):
-            self.action_review()
-            return
-        i = max(0, i)
-        self.current = keys[i]
-        self.query_one("#section-nav", ListView).index = i
-        await self.show_section(keys[i])
-        self._focus_first_row()  # at once: keys typed after Ctrl+N belong to the new section
+        async with self._switching:  # one section change at a time, whichever task asks
+            keys = [s.key for s in SECTIONS]
+            i = keys.index(self.current) + delta
+            if i >= len(keys):
+                self.action_review()
+                return
+            i = max(0, i)
+            self.current = keys[i]
+            self.query_one("#section-nav", ListView).index = i
+            await self.show_section(keys[i])
+            self._focus_first_row()  # at once: keys typed after Ctrl+N belong to the new section
 
     def _focus_first_row(self) -> None:
         """Put the cursor on the section's first field, leaving the question itself in view."""
@@ -410,7 +421,8 @@ class DesignScreen(Screen):
                     if path == "name":
                         self.sub_title = f"design: {self.design.name}"
                 if path in _RESHAPING:  # e.g. sbd's disk and watchdog instead of a fence agent per node
-                    await self.show_section(self.current, focus_path=path)
+                    async with self._switching:  # taken after _editing, never before it
+                        await self.show_section(self.current, focus_path=path)
                     self.call_after_refresh(self._show_below, path)
         self._show_help(row)
         self.refresh_problems()
@@ -462,8 +474,9 @@ class DesignScreen(Screen):
     async def _links_changed(self, button: str) -> None:
         """The nodes section is rebuilt with the new rows; the cursor stays on the button pressed."""
         self.app.design_source = None  # type: ignore[attr-defined]  # lines no longer match a file
-        await self.show_section("nodes")
-        self._focus_button(button)  # at once: the next key goes to the button, as before the rebuild
+        async with self._switching:
+            await self.show_section("nodes")
+            self._focus_button(button)  # at once: the next key goes to the button, as before the rebuild
 
     def _focus_button(self, button: str) -> None:
         for b in self.query(f"#sec-nodes #{button}").results(Button):

@@ -254,7 +254,11 @@ class FieldRow(Container):
 
     def focus_control(self, scroll: bool = True) -> None:
         # Screen.set_focus moves the focus now; Widget.focus only queues it behind keys already typed
-        self.screen.set_focus(self.query_one(".field-control"), scroll_visible=scroll)
+        control = self.query(".field-control")
+        if control:
+            self.screen.set_focus(control.first(), scroll_visible=scroll)
+        else:  # a row mounted a moment ago composes its control on its next turn: focus it then
+            self.call_after_refresh(self.focus_control, scroll)
 
     def current_text(self) -> str:
         control = self.query_one(".field-control")

@@ -10,7 +10,7 @@ ordering bug shows up as a value the operator never typed reaching the design.
 from __future__ import annotations
 
 from conftest import burst, wait_for
-from textual.widgets import Input, Select
+from textual.widgets import ContentSwitcher, Input, ListItem, ListView, Select
 
 from hawizard.ui.app import HawizardApp
 from hawizard.ui.forms import field_id
@@ -126,3 +126,31 @@ async def test_keys_right_after_tab_edit_the_new_field_from_where_the_cursor_lan
             await pilot.pause(0.1)
             assert deadtime.value == "35", f"try {i}: {deadtime.value!r}"
             assert app.design.heartbeat.deadtime_s == 35
+
+
+
+async def test_late_highlights_from_a_burst_of_section_keys_do_not_reopen_a_section_left():
+    """Six Ctrl+N in one burst open section 7 even when the list's Highlighted messages come late.
+
+    The App runs a binding's action in its own task; the section list's Highlighted messages run in
+    the screen's. After a burst (tmux, SSH) the Highlighted of a section already left arrived while
+    the next Ctrl+N was opening its section: the old section reopened, the count went wrong, and once
+    the focus looked for a row not composed yet (NoMatches: the wizard died, CI of stop 21). Here
+    each Ctrl+N follows a late Highlighted of section 2, the worst order the two tasks can take.
+    """
+    for i in range(TRIES):
+        app = HawizardApp(preset="article", initial="design")
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            await wait_for(pilot, lambda: app.focused is not None)
+            nav = screen.query_one("#section-nav", ListView)
+            second = nav.query_one("#nav-monitoring", ListItem)
+            for _ in range(6):
+                screen.post_message(ListView.Highlighted(nav, second))  # late, from an earlier move
+                await burst(pilot, "ctrl+n")
+            await wait_for(pilot, lambda: screen.current == "membership", timeout=15)
+            await pilot.pause(0.3)
+            assert screen.current == "membership", f"try {i}: {screen.current}"
+            assert screen.query_one("#sections", ContentSwitcher).current == "sec-membership"
+            first = screen.query_one("#sec-membership FieldRow")
+            await wait_for(pilot, lambda: app.focused is not None and first in app.focused.ancestors)
