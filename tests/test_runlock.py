@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -75,6 +76,36 @@ def read_until(fd: int, needle: str, timeout: float = 120) -> str:
                 raise AssertionError(f"the process ended before {needle!r}; output:\n{seen}")
             seen += chunk.decode("utf-8", "replace")
     return seen
+
+
+class PtyDrain:
+    """Reads a pseudo-terminal's output in a thread, so the process writing to it never blocks on a full
+    buffer while the test is not reading (and the output is there to quote when it fails)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.chunks, self._stop = fd, [], threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self.fd], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                self.chunks.append(chunk)
+
+    def text(self) -> str:
+        time.sleep(0.3)  # the last words before the exit
+        return b"".join(self.chunks).decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=5)
 
 
 def only_run(tmp_path) -> Path:
@@ -225,11 +256,15 @@ def test_ctrl_c_while_asking_ends_the_run_as_interrupted_and_frees_the_nodes(env
     with SshServer(tmp_path) as srv:
         preset = preset_on(tmp_path / "lo.toml", srv.port, identity=str(srv.client_key), known_hosts=str(known))
         master, slave = pty.openpty()
-        a = subprocess.Popen([sys.executable, "-m", "hawizard", "apply", str(preset), "--yes"], env=env,
+        # faulthandler: if the process ever hangs, SIGABRT makes it print every thread's stack
+        a = subprocess.Popen([sys.executable, "-m", "hawizard", "apply", str(preset), "--yes"],
+                             env={**env, "PYTHONFAULTHANDLER": "1"},
                              stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
         os.close(slave)
+        drain = None
         try:
             read_until(master, "Trust this key?")
+            drain = PtyDrain(master)  # what it prints from now on never fills the terminal and blocks it
             # the prompt is written by input() itself just before it blocks reading the terminal: a
             # SIGINT in that gap is only noticed at the next key or the next signal (CPython's readline
             # loop checks signals when its select() is interrupted), so, as a person would when nothing
@@ -242,11 +277,17 @@ def test_ctrl_c_while_asking_ends_the_run_as_interrupted_and_frees_the_nodes(env
                     break
                 except subprocess.TimeoutExpired:
                     continue
-            assert a.wait(timeout=10) == 130
+            if a.poll() is None:
+                a.send_signal(signal.SIGABRT)
+                a.wait(timeout=30)
+                raise AssertionError(f"apply did not end after 12 Ctrl-C; its stacks:\n{drain.text()}")
+            assert a.returncode == 130, drain.text()
         finally:
             if a.poll() is None:
                 a.kill()
                 a.wait(timeout=30)
+            if drain is not None:
+                drain.stop()
             os.close(master)
         run = only_run(tmp_path)
         assert json.loads((run / "journal.json").read_text())["status"] == "interrupted"

@@ -20,6 +20,7 @@ import sys
 from hawizard.audit.runs import runs_dir
 from hawizard.cli.design import add_preset_argument, load_valid
 from hawizard.common.errors import EnvironmentProblem, HawizardError, InputError, OperationFailed
+from hawizard.common.sigint import sigint_deferred
 from hawizard.common.terminal_text import clean
 from hawizard.design.model import Design
 from hawizard.design.preset_file import preset_sha256
@@ -145,7 +146,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
             raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-        run.close()  # the sessions, the audit log, then the run's lock
+        with sigint_deferred():  # a second Ctrl-C must not cut the records short
+            run.close()  # the sessions, the audit log, then the run's lock
     print(f"audit log: {run.audit_path}  (hawizard export {run.run_id} --format md)")
     if result.status == "finished":
         return 0
