@@ -198,14 +198,7 @@ def test_partition_fences_exactly_one_node_and_loses_no_acknowledged_write(built
         writer.wait_for(10)
         lab.cli("cut")
         t_cut = time.monotonic()
-        fenced = None
-        deadline = t_cut + 300
-        while fenced is None and time.monotonic() < deadline:
-            for n in ("srv1", "srv2"):
-                now = faults.boot_id(lab, n)
-                if now and now != boots[n]:
-                    fenced = n
-            time.sleep(2)
+        fenced = faults.wait_reset(lab, poller, boots, 300)
         assert fenced is not None, "no node was fenced within 300 s of the cut"
         survivor = _peer(fenced)
         won = "the standby, as the priority delay intends" if fenced != active else "the active node: priority lost"

@@ -145,34 +145,94 @@ class VipWatcher(_NodeLoop):
         return gap, len(self.answers), sum(1 for _, up in self.answers if not up)
 
 
+class _RoleLoop(_NodeLoop):
+    """Prints the node's DRBD role every ``every`` seconds from one shell loop (one SSH stream, not one login per
+    sample: a login costs the emulated CPU a key exchange, and the polls must not load the node they watch).
+
+    The role comes from /proc/drbd (DRBD 8.4: ``ro:Primary/Unknown``), which never blocks; ``drbdadm role``
+    asks the module over netlink and can hang while DRBD's fence-peer handler runs, so it is only the
+    fallback where /proc/drbd has no roles (DRBD 9).
+    """
+
+    def __init__(self, lab, node: str, resource: str, every: float, seen) -> None:
+        self._seen = seen
+        role_of_proc = "sed -n 's|.* ro:\\([A-Za-z]*\\)/.*|\\1|p' /proc/drbd 2>/dev/null | head -n 1"
+        super().__init__(lab, node, f"while :; do r=$({role_of_proc}); "
+                                    f"[ -n \"$r\" ] || r=$(timeout 5 drbdadm role {shlex.quote(resource)} 2>/dev/null "
+                                    f"| cut -d/ -f1); echo \"role ${{r:-none}}\"; sleep {every}; done")
+
+    def _line(self, line: str, when: float) -> None:
+        if line.startswith("role "):
+            self._seen(self.node, line.split()[1], when)
+
+
 class RolePoller:
-    """Polls ``drbdadm role`` on both nodes; ``both_primary`` lists every moment both said Primary."""
+    """Watches the DRBD role on both nodes; ``both_primary`` lists every moment both were Primary.
+
+    Each node's loop is restarted when its stream ends (the node was reset, or is booting); a node's role
+    counts only while it is fresh, so a node that stopped answering is never taken for Primary.
+    """
+
+    NODES = ("srv1", "srv2")
 
     def __init__(self, lab, resource: str = "r0", every: float = 2.0) -> None:
         self.lab, self.resource, self.every = lab, resource, every
         self.both_primary: list[float] = []
         self.samples = 0
+        self._latest: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self._loops: dict[str, _RoleLoop] = {}
+        self.streams_ended = {n: 0 for n in self.NODES}  # a node reset ends its stream (ServerAlive, 15 s x 3)
+        self._threads = [threading.Thread(target=self._keep, args=(n,), daemon=True) for n in self.NODES]
+        for t in self._threads:
+            t.start()
 
-    def _role(self, node: str) -> str | None:
-        try:
-            r = self.lab.ssh(node, f"drbdadm role {self.resource} 2>/dev/null", check=False, timeout=10)
-        except subprocess.TimeoutExpired:  # a node being fenced or booting answers nothing
-            return None
-        return r.stdout.strip().split("/")[0] if r.returncode == 0 and r.stdout.strip() else None
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            roles = [self._role(n) for n in ("srv1", "srv2")]
+    def _seen(self, node: str, role: str, when: float) -> None:
+        with self._lock:
             self.samples += 1
-            if roles == ["Primary", "Primary"]:
-                self.both_primary.append(time.monotonic())
+            self._latest[node] = (role, when)
+            fresh = [r for r, t in self._latest.values() if when - t <= 2.5 * self.every]
+            if len(fresh) == len(self.NODES) and all(r == "Primary" for r in fresh):
+                self.both_primary.append(when)
+
+    def _keep(self, node: str) -> None:
+        while not self._stop.is_set():
+            loop = _RoleLoop(self.lab, node, self.resource, self.every, self._seen)
+            self._loops[node] = loop
+            while loop.proc.poll() is None and not self._stop.wait(0.5):
+                pass
+            if not self._stop.is_set():
+                self.streams_ended[node] += 1
+            loop._end()
+            self._stop.wait(3)  # a node being reset or booting: try again shortly
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(30)
+        for t in self._threads:
+            t.join(30)
+
+
+def wait_reset(lab, poller: RolePoller, boots: dict[str, str | None], timeout: float) -> str | None:
+    """The node whose boot id changed within ``timeout`` seconds (None: neither).
+
+    A node is asked again every 2 s only once its role stream ended (it was reset, or is booting),
+    and both every 15 s otherwise: a login costs an emulated CPU a key exchange, and logins every
+    couple of seconds during the fence race slowed the very node that had to fence first.
+    """
+    deadline = time.monotonic() + timeout
+    last_both = time.monotonic()
+    while time.monotonic() < deadline:
+        both = time.monotonic() - last_both >= 15
+        for n in RolePoller.NODES:
+            if both or poller.streams_ended[n]:
+                now = boot_id(lab, n)
+                if now and now != boots[n]:
+                    return n
+        if both:
+            last_both = time.monotonic()
+        time.sleep(2)
+    return None
 
 
 def boot_id(lab, node: str) -> str | None:
