@@ -156,8 +156,8 @@ def _fencing_on(d: Design, stack: stacks.Stack) -> Iterator[Problem]:
         # 2-node cluster"; without a delay both nodes shoot at once and may both die
         yield _warn("fence-race", "fencing.race",
                     "No fence-race protection: after a partition both nodes try to fence each other at once and "
-                    "can both go down, taking the service with them. Set fencing.race = priority (the node that "
-                    "runs the service wins).")
+                    "can both go down, taking the service with them. Set fencing.race = priority (fencing the "
+                    "node that runs the service waits, so it is favoured).")
     elif fe.race == "none":
         yield _warn("fence-race", "fencing.race",
                     f"Pacemaker {stack.pacemaker} cannot delay a fence: after a partition both nodes fence each "
