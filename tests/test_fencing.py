@@ -250,3 +250,39 @@ def test_a_schema_1_value_of_the_wrong_type_is_named_at_its_own_line(tmp_path):
     line = text.splitlines().index('stonith_enabled = "yes"') + 1
     assert f"old.toml:{line}" in str(err.value) and "cluster.stonith_enabled" in str(err.value)
 
+
+
+def _stub(bin_dir: Path, name: str, body: str) -> None:
+    path = bin_dir / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+
+
+def test_the_sbd_start_check_waits_for_an_activating_sbd_and_quotes_its_journal_when_it_never_comes(tmp_path):
+    """sbd-start's check, run by a real sh against stand-ins for systemctl and journalctl (named as such):
+    a unit that becomes active on the third look passes; one that never does fails with sbd's own words."""
+    import subprocess
+
+    from hawizard.plan.steps.fencing import _sbd_came_up
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    counter = tmp_path / "looks"
+    _stub(bin_dir, "systemctl", f'n=$(cat {counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {counter}\n'
+                                f'[ -n "$ACTIVE_AT" ] && [ $n -ge "$ACTIVE_AT" ]\n')
+    _stub(bin_dir, "journalctl", 'echo "sbd[812]: error: open_any_device: No devices found"\n'
+                                 'echo "systemd[1]: sbd.service: Failed with result exit-code."\n')
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    command = _sbd_came_up("systemctl is-active sbd >/dev/null 2>&1", wait_s=4)
+
+    up = subprocess.run(["sh", "-c", command], env={**env, "ACTIVE_AT": "3"}, capture_output=True, text=True,
+                        timeout=60)
+    # active at the third look, then once more to decide
+    assert up.returncode == 0 and counter.read_text().strip() == "4", up.stderr
+
+    counter.unlink()
+    down = subprocess.run(["sh", "-c", command], env=env, capture_output=True, text=True, timeout=60)
+    assert down.returncode != 0
+    last = down.stderr.strip().splitlines()[-1]
+    assert last.startswith("sbd is not active; its journal ends: ") and "No devices found" in last
+    assert "sbd journal: sbd[812]" in down.stderr

@@ -307,7 +307,9 @@ class Runner:
             if result.timed_out:
                 why = f"timed out after {timeout:.0f} s"
             if action.fatal:
-                raise StepFailed(step, node, f"{action.description or action.command}: {why}")
+                what = action.description or action.command
+                # a check() says its failure twice (description and stderr): once is enough
+                raise StepFailed(step, node, what if why == what else f"{what}: {why}")
             warnings.append(why)
         if isinstance(action, Fact):
             self.facts[node][action.fact] = result.stdout.strip()

@@ -182,6 +182,17 @@ def test_poll_of_a_missing_command_fails_at_once(env):
     assert "cannot run" in result.message and "not found" in result.message
 
 
+def test_a_failed_check_says_its_failure_once(env):
+    """check(): the failure is both the action's description and its stderr; the message has it once."""
+    from hawizard.plan.types import check
+
+    failing = Step("look", "look", "t", "primary", {"srv1": (check("false", "the disk is not there"),)})
+    plan = dataclasses.replace(synthetic_plan(env / "nodes"), steps=(failing,))
+    runner, _, _ = make_runner(plan, local_sessions())
+    result = runner.run()
+    assert result.status == "failed" and result.message.count("the disk is not there") == 1, result.message
+
+
 class Die(BaseException):
     """Stands for the process dying: raised by a critical sink, caught by nobody in the runner."""
 

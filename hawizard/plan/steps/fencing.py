@@ -82,6 +82,23 @@ def sbd_config(ctx: PlanContext) -> Step | None:
                         "with corosync, before Pacemaker.")
 
 
+# sbd.service is Type=forking and ordered Before=pacemaker.service (sbd's src/sbd.service.in): started with the
+# stack it is normally up when pacemaker's start returns; the wait covers a unit still activating on a slow node
+SBD_UP_WAIT_S = 30
+
+
+def _sbd_came_up(active: str, wait_s: int = SBD_UP_WAIT_S) -> str:
+    """``active`` within ``wait_s`` seconds; if not, sbd's last journal lines on stderr, then a failure.
+
+    The journal is what the operator needs next (sbd names the disk or watchdog it could not use), and
+    the run's output and audit log keep it.
+    """
+    return (f"i=0; until {active}; do i=$((i+1)); [ $i -ge {int(wait_s)} ] && break; sleep 1; done; "
+            f"{active} || {{ journalctl -u sbd -b -n 12 --no-pager -o short-precise 2>/dev/null | "
+            "sed 's/^/sbd journal: /' >&2; echo \"sbd is not active; its journal ends: $(journalctl -u sbd -b -n 2 "
+            "--no-pager -o cat 2>/dev/null | tr '\\n' ' ')\" >&2; false; }")
+
+
 def sbd_start(ctx: PlanContext) -> Step | None:
     if not _sbd(ctx) or ctx.stack.init != "systemd":
         return None
@@ -105,7 +122,7 @@ def sbd_start(ctx: PlanContext) -> Step | None:
             Run(f"mkdir -p {q(STATE_DIR)} && touch {q(DETACHED.path)} && {MAINTENANCE} -v true",
                 "detach: the cluster leaves the resources as they are"),
             *stops, *starts,
-            check(active, f"sbd did not start with corosync on {n.name} (journalctl -u sbd); {left}"),
+            Run(_sbd_came_up(active), f"sbd did not start with corosync on {n.name}; {left}"),
             Poll(ctx.mon_command, ctx.mon_reader, NodesOnline(both), interval_s=3, timeout_s=300,
                  description=f"{n.name} back in the cluster"),
             Run(f"{MAINTENANCE} -v false && rm -f {q(DETACHED.path)}",
