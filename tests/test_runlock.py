@@ -78,6 +78,16 @@ def read_until(fd: int, needle: str, timeout: float = 120) -> str:
     return seen
 
 
+def sigint_default() -> None:
+    """In the child: SIGINT at its default, as an operator's terminal gives it. Run from a harness started in
+    the background without job control, the suite inherits SIGINT ignored (POSIX, Shell Command Language
+    2.11) and so would apply: Python installs no KeyboardInterrupt handler for an ignored SIGINT, and the
+    12 Ctrl-C of the test below went nowhere (faulthandler showed apply still at the host-key question)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class PtyDrain:
     """Reads a pseudo-terminal's output in a thread, so the process writing to it never blocks on a full
     buffer while the test is not reading (and the output is there to quote when it fails)."""
@@ -258,7 +268,7 @@ def test_ctrl_c_while_asking_ends_the_run_as_interrupted_and_frees_the_nodes(env
         master, slave = pty.openpty()
         # faulthandler: if the process ever hangs, SIGABRT makes it print every thread's stack
         a = subprocess.Popen([sys.executable, "-m", "hawizard", "apply", str(preset), "--yes"],
-                             env={**env, "PYTHONFAULTHANDLER": "1"},
+                             env={**env, "PYTHONFAULTHANDLER": "1"}, preexec_fn=sigint_default,
                              stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
         os.close(slave)
         drain = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
@@ -28,8 +29,16 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+def sigint_default() -> None:
+    """In the child, before exec: SIGINT at its default, as a terminal gives it. A harness started in the
+    background without job control ignores SIGINT (POSIX, Shell Command Language 2.11), its children inherit
+    that, and Python then installs no KeyboardInterrupt handler at all."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run(presses: int) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", SCRIPT, str(presses)], capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-c", SCRIPT, str(presses)], capture_output=True, text=True, timeout=60,
+                          preexec_fn=sigint_default)
 
 
 def test_one_ctrl_c_lets_the_block_finish_and_says_why():

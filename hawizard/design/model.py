@@ -383,11 +383,9 @@ class Fencing:
                                         "poison pill and reset (sbd -4), at least twice the watchdog timeout.",
                                         minimum=10, maximum=240)
     race: str = documented("priority", "Fence-race protection of a two-node cluster, when both nodes try to fence "
-                           "each other after a partition: priority (priority-fencing-delay: fencing the node running "
-                           "the promoted DRBD waits the delay, so it wins if it gets its own request out in "
-                           "time; Pacemaker 2.0.4+), static (pcmk_delay_base on the device that fences the first "
-                           "node: it is favoured), random (pcmk_delay_max on every device), none. A delay favours a "
-                           "node, it guarantees nothing: see docs/fencing.md, the fence race.",
+                           "each other after a partition: priority (priority-fencing-delay favours the node running "
+                           "the promoted DRBD; Pacemaker 2.0.4+), static (pcmk_delay_base favours the first node), "
+                           "random (pcmk_delay_max on every device), none.",
                            choices=("priority", "static", "random", "none"))
     delay_s: int = documented(15, "The fence-race delay in seconds (priority-fencing-delay, pcmk_delay_base or "
                               "pcmk_delay_max, as race says).", minimum=1, maximum=120)

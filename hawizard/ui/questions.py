@@ -244,7 +244,7 @@ CHOICE_NOTES: dict[str, dict[str, str]] = {
         "none": "Nothing makes a failed node leave: after a partition both may write (the article's choice).",
     },
     "fencing.race": {  # one line each: the field's own help already says how each works
-        "priority": "The active node is favoured: its fencing waits the delay.",
+        "priority": "Favours the active node: fencing it waits.",
         "static": "The first node is favoured, active or not.",
         "random": "Usually one side wins, not always the active.",
         "none": "Both may fence each other at once: both go down.",
