@@ -491,15 +491,19 @@ class DesignScreen(Screen):
             row.show_problems([p for p in at_row.get(row.path, []) if p.code != "field"]
                               + self.notes.get(row.path, []), self.field_errors.get(row.path))
         for pane in self.query(SectionPane):
+            msgs = list(pane.query(".section-msg").results(Static))
+            if not msgs:
+                # mounted by the other task and not composed yet (CI of stop 22: NoMatches, the wizard
+                # died); show_section refreshes again once the mount is done
+                continue
             found = tuple(at_section.get(pane.section.key, []))
             if found != pane.shown_problems:
                 pane.shown_problems = found
-                msg = pane.query_one(".section-msg", Static)
                 text = problem_text(list(found))
-                msg.update(text)
-                msg.display = bool(text)
-            if pane.section.shows_estimate:
-                pane.query_one("#estimate", Static).update(estimate_text(self.design))
+                msgs[0].update(text)
+                msgs[0].display = bool(text)
+            for estimate in pane.query("#estimate").results(Static):
+                estimate.update(estimate_text(self.design))
         for s in SECTIONS:
             paths = {e for e in s.entries(self.design) if isinstance(e, str)}
             found = [p for path, ps in at_row.items() if path in paths for p in ps]

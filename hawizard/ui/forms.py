@@ -231,6 +231,11 @@ class FieldRow(Container):
         key = (error, tuple(problems))
         if key == self._shown:
             return  # restyling a row costs a layout pass: only when something changed
+        if not self.query(".field-control"):
+            # not composed yet (mounted by the other task a moment ago): a message mounted now
+            # would sit above the label; show it once the row has its control
+            self.call_after_refresh(self.show_problems, problems, error)
+            return
         self._shown = key
         text = problem_text(problems, error)
         found = self.query(".field-msg")

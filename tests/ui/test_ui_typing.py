@@ -154,3 +154,30 @@ async def test_late_highlights_from_a_burst_of_section_keys_do_not_reopen_a_sect
             assert screen.query_one("#sections", ContentSwitcher).current == "sec-membership"
             first = screen.query_one("#sec-membership FieldRow")
             await wait_for(pilot, lambda: app.focused is not None and first in app.focused.ancestors)
+
+
+async def test_findings_are_refreshed_while_a_section_is_still_being_composed():
+    """A refresh of the findings that runs between a section's mount and its compose skips that section.
+
+    The section list's task and the App's task both open sections; in CI of stop 22 a refresh ran
+    while the other task's mount of section 2 had not composed its rows yet, and the query for its
+    estimate raised NoMatches (the wizard died). The section's own refresh comes after its mount.
+    """
+    from hawizard.ui.design import SectionPane
+    from hawizard.ui.questions import SECTIONS
+
+    app = HawizardApp(preset="article", initial="design")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: app.focused is not None)
+        switcher = screen.query_one("#sections", ContentSwitcher)
+        target = next(s for s in SECTIONS if s.shows_estimate)
+        number = [s.key for s in SECTIONS].index(target.key) + 1
+        mounting = switcher.mount(SectionPane(target, screen.design, number))  # not awaited yet
+        assert screen.query(f"#sec-{target.key}"), "the pane is in the DOM before it is composed"
+        screen.refresh_problems()  # raised NoMatches('#estimate') before the fix
+        await mounting
+        screen.refresh_problems()
+        await pilot.pause()
+        estimate = screen.query_one(f"#sec-{target.key} #estimate")
+        assert "No estimate" not in str(estimate.render()), "the estimate is shown once composed"
