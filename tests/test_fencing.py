@@ -286,3 +286,48 @@ def test_the_sbd_start_check_waits_for_an_activating_sbd_and_quotes_its_journal_
     last = down.stderr.strip().splitlines()[-1]
     assert last.startswith("sbd is not active; its journal ends: ") and "No devices found" in last
     assert "sbd journal: sbd[812]" in down.stderr
+
+
+def test_sbd_config_reloads_systemd_when_corosync_does_not_yet_require_sbd(tmp_path):
+    """sbd-config's last commands, run by a real sh against a stand-in for systemctl (named as such).
+
+    The by-hand lab run of 2026-12-08: sbd installed into a running cluster was enabled on disk but
+    systemd had not read the link, so corosync's restart never started sbd. The stand-in reports
+    corosync's Requires= without sbd until a daemon-reload; one that never lists it fails the check."""
+    import subprocess
+
+    from hawizard.plan.types import Run
+
+    plan = prepare(with_sbd(load_preset("presets/debian12.toml"))).plan
+    for step_id in ("sbd-config", "sbd-start"):
+        step = next(s for s in plan.steps if s.id == step_id)
+        node = next(iter(step.actions))
+        runs = [a.command for a in step.actions[node] if isinstance(a, Run)]
+        assert any("systemctl show -p Requires corosync" in c for c in runs), step_id
+    config = next(s for s in plan.steps if s.id == "sbd-config")
+    runs = [a.command for a in config.actions[next(iter(config.actions))] if isinstance(a, Run)]
+    tail = [c for c in runs if "Requires" in c]
+    assert len(tail) == 2 and "daemon-reload" in tail[0] and "daemon-reload" not in tail[1]
+    sbd_start = next(s for s in plan.steps if s.id == "sbd-start")
+    start_runs = [a.command for a in sbd_start.actions[next(iter(sbd_start.actions))] if isinstance(a, Run)]
+    first_stop = next(i for i, c in enumerate(start_runs) if c.startswith("systemctl stop"))
+    assert any("Requires" in c for c in start_runs[:first_stop]), "checked before anything is restarted"
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    reloaded = tmp_path / "reloaded"
+    _stub(bin_dir, "systemctl",
+          f'case "$1" in\n'
+          f'  daemon-reload) touch {reloaded} ;;\n'
+          f'  show) if [ -f {reloaded} ] && [ -z "$NEVER" ]; then\n'
+          f'          echo "Requires=sysinit.target sbd.service system.slice"\n'
+          f'        else echo "Requires=sysinit.target system.slice"; fi ;;\n'
+          f'esac\n')
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    both = " && ".join(tail)
+    ok = subprocess.run(["sh", "-c", both], env=env, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and reloaded.exists(), ok.stderr
+    reloaded.unlink()
+    never = subprocess.run(["sh", "-c", both], env={**env, "NEVER": "1"}, capture_output=True, text=True,
+                           timeout=60)
+    assert never.returncode != 0 and "corosync does not require sbd" in never.stderr

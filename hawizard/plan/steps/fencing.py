@@ -7,7 +7,9 @@ sbd's header with the same timeouts is left alone (the probe), so a re-run chang
 
 sbd-config (each node): the sbd settings file, then ``systemctl enable sbd``. sbd refuses a
 manual start (its unit has RefuseManualStart) and is required by corosync: enabled here, it
-starts with the cluster in cluster-start, before Pacemaker, as sbd(8) requires.
+starts with the cluster in cluster-start, before Pacemaker, as sbd(8) requires. systemd must
+have read that link (a reload when its loaded view of corosync does not require sbd yet), or a
+start of corosync goes without sbd.
 
 sbd-start (each node in turn, after cluster-start): on a cluster that was already running without
 sbd (fencing added to an adopted cluster, or to one built earlier without it), enabling sbd does not
@@ -35,6 +37,17 @@ from hawizard.render.renderer import STATE_DIR
 MAINTENANCE = "crm_attribute -t crm_config -n maintenance-mode"
 # set while sbd-start has the cluster detached, so that a resumed run knows the maintenance mode is its own
 DETACHED = Marker("sbd-start.detached", directory=STATE_DIR)
+
+
+def _requires_sbd(membership: str) -> str:
+    """A probe: systemd's loaded view of ``membership`` (corosync) requires sbd.
+
+    ``systemctl enable sbd`` links sbd into corosync.service.requires/ (sbd.service: RequiredBy=
+    corosync.service) and reloads systemd; a package's own enabling may create the link without a
+    reload (the by-hand lab run of 2026-12-08: sbd installed into a running cluster, is-enabled said
+    enabled, the restart of corosync never started sbd and its journal was empty). systemctl show
+    reports the loaded unit, so this sees what a start of corosync would do (systemctl(1), show)."""
+    return f"systemctl show -p Requires {q(membership)} 2>/dev/null | grep -qw 'sbd\\.service'"
 
 
 def _sbd(ctx: PlanContext) -> bool:
@@ -75,6 +88,14 @@ def sbd_config(ctx: PlanContext) -> Step | None:
                           "driver (or softdog, which cannot reset a hung kernel)"))
         acts.append(Write(conf.id, conf.path))
         acts.append(Run(stack.boot_setting("enable", "sbd") + " >/dev/null 2>&1", "sbd starts with the cluster"))
+        if stack.init == "systemd":
+            requires = _requires_sbd(stack.membership_services[0])
+            acts.append(Run(f"{requires} || systemctl daemon-reload",
+                            "systemd has loaded sbd's link to corosync (reloaded when a package's enabling left it "
+                            "unread)"))
+            acts.append(check(requires, f"corosync does not require sbd on {n.name} after `systemctl enable sbd` and "
+                                        "a reload: starting the cluster would not start sbd (look at `systemctl "
+                                        "cat sbd`, its [Install] section)"))
         return acts
     return Step("sbd-config", "sbd settings, enabled to start with the cluster", "fencing", Where.EACH,
                 ctx.each(actions), timeout_s=60,
@@ -119,6 +140,9 @@ def sbd_start(ctx: PlanContext) -> Step | None:
             check(f"{DETACHED.exists} || ! {MAINTENANCE} -G -q 2>/dev/null | grep -qix true",
                   "the cluster is in maintenance mode already; hawizard restarts a node's stack only from a "
                   "cluster that manages its resources (set maintenance-mode=false first, or restart it by hand)"),
+            check(_requires_sbd(stack.membership_services[0]),
+                  f"corosync does not require sbd on {n.name}, so restarting it would not start sbd: nothing was "
+                  "restarted (run its sbd-config step again: `hawizard apply PRESET --only sbd-config,sbd-start`)"),
             Run(f"mkdir -p {q(STATE_DIR)} && touch {q(DETACHED.path)} && {MAINTENANCE} -v true",
                 "detach: the cluster leaves the resources as they are"),
             *stops, *starts,
