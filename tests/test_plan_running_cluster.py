@@ -12,6 +12,7 @@ running cluster cannot run here).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -170,3 +171,41 @@ def test_boot_settings_are_changed_only_when_they_differ(tmp_path, enabled):
         assert changed == ["systemctl disable apache2", "systemctl disable drbd"]
     else:
         assert changed == ["systemctl enable sbd"]
+
+
+@pytest.mark.parametrize("running, design_change, refused", [
+    ("", {}, False),  # corosync not running: a new build or a stopped cluster takes any file
+    ("cluster_name=hacluster transport=knet crypto_cipher=aes256 crypto_hash=sha256", {}, False),
+    ("cluster_name=hacluster secauth=on", {}, False),  # secauth: on implies aes256 and sha256
+    ("cluster_name=hacluster transport=knet crypto_cipher=aes256 crypto_hash=sha256",
+     {"crypto_cipher": "none", "crypto_hash": "none"}, True),
+    ("cluster_name=webcluster transport=knet crypto_cipher=aes256 crypto_hash=sha256", {}, True),
+    ("cluster_name=hacluster", {}, True),  # crypto unset: none, the design's aes256 would not talk to it
+])
+def test_a_running_corosync_is_not_given_another_transport_crypto_or_name(tmp_path, running, design_change,
+                                                                           refused):
+    """membership-files' first commands, run by a real sh against stand-ins (named as such) for systemctl
+    and corosync-cmapctl that answer as a running corosync with the ``running`` totem keys would."""
+    design = load_preset("debian12")
+    design.corosync = dataclasses.replace(design.corosync, **design_change)
+    step = build_plan(design).step("membership-files")
+    checks = [a.command for a in step.actions["srv1"] if isinstance(a, Run)]
+    assert checks and all("corosync-cmapctl" in c for c in checks)
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    keys = dict(kv.split("=") for kv in running.split())
+    (stubs / "systemctl").write_text(f'#!/bin/sh\n[ "$1 $2" = "is-active corosync" ] && exit {0 if keys else 3}\n'
+                                     'exit 1\n')
+    lines = "\n".join(f'  totem.{k}) echo "totem.{k} (str) = {v}" ;;' for k, v in keys.items())
+    (stubs / "corosync-cmapctl").write_text(f'#!/bin/sh\ncase "$2" in\n{lines}\n'
+                                            '  *) echo "Can\'t get key $2. Error CS_ERR_NOT_EXIST" >&2; exit 1 ;;\n'
+                                            'esac\n')
+    for stub in stubs.iterdir():
+        stub.chmod(0o755)
+    env = dict(os.environ, PATH=f"{stubs}:{os.environ['PATH']}")
+    results = [subprocess.run(["sh", "-c", c], env=env, capture_output=True, text=True, timeout=30)
+               for c in checks]
+    failed = [r for r in results if r.returncode != 0]
+    assert bool(failed) == refused, [r.stderr for r in results]
+    for r in failed:
+        assert "not rolled node by node" in r.stderr
