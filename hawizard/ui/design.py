@@ -321,10 +321,15 @@ class DesignScreen(Screen):
 
     @on(ListView.Selected, "#section-nav")
     def _nav_selected(self, event: ListView.Selected) -> None:
-        pane = self.query_one(f"#sec-{self.current}", SectionPane)
-        rows = list(pane.query(FieldRow))
-        if rows:
-            rows[0].focus_control()
+        for pane in self._open_pane():
+            rows = list(pane.query(FieldRow))
+            if rows:
+                rows[0].focus_control()
+
+    def _open_pane(self) -> list[SectionPane]:
+        """The open section's pane, or none while the other task is still mounting it (``current`` names
+        the section being opened from the moment Ctrl+N is taken: the queries must not assume it is there)."""
+        return list(self.query(f"#sec-{self.current}").results(SectionPane))
 
     async def _move(self, delta: int) -> None:
         async with self._switching:  # one section change at a time, whichever task asks
@@ -341,7 +346,10 @@ class DesignScreen(Screen):
 
     def _focus_first_row(self) -> None:
         """Put the cursor on the section's first field, leaving the question itself in view."""
-        pane = self.query_one(f"#sec-{self.current}", SectionPane)
+        panes = self._open_pane()
+        if not panes:
+            return
+        pane = panes[0]
         rows = list(pane.query(FieldRow))
         pane.scroll_home(animate=False)
         if rows:
@@ -447,7 +455,10 @@ class DesignScreen(Screen):
                 await pane.remove()  # rebuilt with the new values when shown next
 
     def _refresh_headings(self) -> None:
-        pane = self.query_one(f"#sec-{self.current}", SectionPane)
+        panes = self._open_pane()
+        if not panes:
+            return  # being mounted: it is built from the design as it is now
+        pane = panes[0]
         fresh = pane.section.entries(self.design)
         if [e for e in fresh if isinstance(e, str)] != pane.paths:
             return  # the rows changed: rebuilt when the section is shown next

@@ -104,3 +104,25 @@ def test_drift_on_one_node_is_shown_and_apply_restores_it_with_a_backup(adopted)
         assert r.returncode == 0, "the diff is not empty after the apply"
     finally:  # never leave the drift for a later test
         lab.ssh("srv2", f"sed -i '/^{DRIFT}$/d' {path}", check=False)
+
+
+def test_a_cib_object_changed_by_hand_is_shown_and_apply_loads_the_design_over_it(adopted):
+    """(c) for the cluster configuration: a meta attribute set by hand on hawizard's Apache primitive (is-managed
+    true, Pacemaker's default: nothing moves) is a changed object in `hawizard diff`; apply's cluster-config
+    sees its digest changed, loads the design again, and the diff is empty afterwards."""
+    lab, env, preset, _ = adopted
+    web = load_preset(str(preset)).cluster.ids.web
+    lab.ssh("srv1", f"crm_resource -r {web} --meta -p is-managed -v true")
+    try:
+        r = hawizard("diff", str(preset), env=env, timeout=900)
+        assert r.returncode == 1
+        assert re.search(rf"^changed\s+primitive {re.escape(web)}\b", r.stdout, re.M), r.stdout
+        r = hawizard("apply", str(preset), "--yes", env=env)
+        assert r.returncode == 0
+        assert re.search(r"^\[srv1\] cluster-config: ok", r.stdout, re.M), "cluster-config did not load again"
+        got = lab.ssh("srv1", f"crm_resource -r {web} --meta -g is-managed", check=False)
+        assert got.returncode != 0 or not got.stdout.strip(), "the hand-made attribute is still there"
+        r = hawizard("diff", str(preset), env=env, timeout=900)
+        assert r.returncode == 0, "the diff is not empty after the apply"
+    finally:  # never leave the change for a later test
+        lab.ssh("srv1", f"crm_resource -r {web} --meta -d is-managed", check=False)

@@ -14,6 +14,7 @@ from textual.widgets import ContentSwitcher, Input, ListItem, ListView, Select
 
 from hawizard.ui.app import HawizardApp
 from hawizard.ui.forms import field_id
+from hawizard.ui.questions import SECTIONS
 
 TRIES = 5
 
@@ -164,7 +165,6 @@ async def test_findings_are_refreshed_while_a_section_is_still_being_composed():
     estimate raised NoMatches (the wizard died). The section's own refresh comes after its mount.
     """
     from hawizard.ui.design import SectionPane
-    from hawizard.ui.questions import SECTIONS
 
     app = HawizardApp(preset="article", initial="design")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -181,3 +181,24 @@ async def test_findings_are_refreshed_while_a_section_is_still_being_composed():
         await pilot.pause()
         estimate = screen.query_one(f"#sec-{target.key} #estimate")
         assert "No estimate" not in str(estimate.render()), "the estimate is shown once composed"
+
+
+async def test_an_edit_or_a_pick_while_the_next_section_is_being_mounted_does_not_crash():
+    """Between Ctrl+N taking a section (``current`` names it) and its pane being mounted, an edit that
+    refreshes the headings, or Enter on the section list, runs in the other task: they find no pane and
+    leave it to the mount (before, their query of the pane raised NoMatches and the wizard died)."""
+    app = HawizardApp(preset="article", initial="design")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: app.focused is not None)
+        mounted = {p.id for p in screen.query(".section-pane")}
+        later = next(s.key for s in SECTIONS if f"sec-{s.key}" not in mounted)
+        opened = screen.current
+        screen.current = later  # what _move does before it awaits the mount
+        screen._refresh_headings()
+        screen._focus_first_row()
+        nav = screen.query_one("#section-nav", ListView)
+        screen._nav_selected(ListView.Selected(nav, nav.highlighted_child, nav.index))
+        screen.current = opened
+        await pilot.pause()
+        assert screen.query_one("#sections", ContentSwitcher).current == f"sec-{opened}"
