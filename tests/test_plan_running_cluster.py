@@ -209,3 +209,24 @@ def test_a_running_corosync_is_not_given_another_transport_crypto_or_name(tmp_pa
     assert bool(failed) == refused, [r.stderr for r in results]
     for r in failed:
         assert "not rolled node by node" in r.stderr
+
+
+def test_the_cib_digest_is_written_where_its_directory_may_not_exist_yet(tmp_path):
+    """cluster-config writes its digest after the load; on a cluster built by hand no marker has made the
+    directory yet (the by-hand lab run of 2026-12-08 failed there): the command makes it. Run by a real sh
+    with the directory moved under tmp_path and a stand-in for cibadmin (named as such)."""
+    from hawizard.plan.steps.cluster import CIB_DIGEST
+    from hawizard.plan.types import DONE_DIR
+
+    command = next(a.command for a in build_plan(load_preset("debian12")).step("cluster-config").actions["srv1"]
+                   if isinstance(a, Run) and CIB_DIGEST in a.command)
+    root = tmp_path / "root"
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    (stubs / "cibadmin").write_text("#!/bin/sh\necho '<group id=\"rg_httpd\"/>'\n")
+    (stubs / "cibadmin").chmod(0o755)
+    moved = command.replace(DONE_DIR, f"{root}{DONE_DIR}")
+    assert moved != command
+    env = dict(os.environ, PATH=f"{stubs}:{os.environ['PATH']}")
+    assert _sh(moved, env) == 0
+    assert (root / CIB_DIGEST.lstrip("/")).read_text().strip()

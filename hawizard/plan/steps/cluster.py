@@ -100,7 +100,10 @@ def cluster_config(ctx: PlanContext) -> Step:
         # which loads the design's definition over it: the digest recorded after the load no longer matches.
         # Pacemaker 1.0's cibadmin is left to the marker alone (its --xpath is not checked here).
         digest = owned_digest(ctx.design.cluster.ids)
-        load.append(Run(f"{digest} > {q(CIB_DIGEST)}", "remember hawizard's objects as loaded"))
+        # its directory may not exist yet: on a cluster built by hand this can be the first step done that has
+        # a marker (the runner makes the directory for the marker only after the step; the by-hand lab run)
+        load.append(Run(f"mkdir -p {q(DONE_DIR)} && {digest} > {q(CIB_DIGEST)}",
+                        "remember hawizard's objects as loaded"))
         probe += f' && d=$({digest}) && [ "$d" = "$(cat {q(CIB_DIGEST)} 2>/dev/null)" ]'
     return Step("cluster-config", "Cluster properties, resources and constraints", "cluster", Where.PRIMARY,
                 ctx.on_primary(Write("cluster-config", cfg.path), *load),
